@@ -42,6 +42,19 @@ __all__ = [
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
+def _ylogy_over(y, mu):
+    """``y * log(y / mu)``, taken as 0 where ``y == 0`` whatever ``mu`` (R's ``y_log_y``).
+
+    ``xlogy(y, y / mu)`` is NaN at ``y == mu == 0`` (``0 / 0``) and its gradient in ``mu`` is
+    NaN at every ``y == 0`` (the custom JVP of ``xlogy`` divides by ``y / mu = 0``); the safe
+    ``where`` below keeps both the value and the gradient finite there.
+    """
+    nonzero = y != 0
+    y_safe = jnp.where(nonzero, y, 1.0)
+    mu_safe = jnp.where(nonzero, mu, 1.0)
+    return jnp.where(nonzero, y_safe * jnp.log(y_safe / mu_safe), 0.0)
+
+
 class Domain(NamedTuple):
     """Allowed values of the response: an interval, possibly restricted to integers."""
 
@@ -58,11 +71,15 @@ class Domain(NamedTuple):
         return f"integers in {text}" if self.integer else text
 
     def contains(self, y):
-        """Boolean array: which values lie in the domain (integrality is checked separately)."""
+        """Boolean array: which values lie in the domain (integrality is checked separately).
+
+        The domain is a set of real numbers: +-inf and NaN are never in it, whatever the bounds.
+        """
         import numpy as np
 
         y = np.asarray(y, dtype=float)
-        ok = (y > self.lower) if self.lower_open else (y >= self.lower)
+        ok = np.isfinite(y)
+        ok &= (y > self.lower) if self.lower_open else (y >= self.lower)
         ok &= (y < self.upper) if self.upper_open else (y <= self.upper)
         return ok
 
@@ -77,7 +94,7 @@ class Family:
     """
 
     name: str = ""
-    domain: Domain = Domain(-math.inf, math.inf)
+    domain: Domain = Domain(-math.inf, math.inf, lower_open=True, upper_open=True)
     links: tuple[type[L.Link], ...] = ()
     default_link: type[L.Link] = L.Identity
     has_dispersion: bool = False
@@ -192,7 +209,7 @@ class Binomial(Family):
         return mu * (1.0 - mu)
 
     def unit_deviance(self, y, mu, dispersion=1.0):
-        return 2.0 * (xlogy(y, y / mu) + xlogy(1.0 - y, (1.0 - y) / (1.0 - mu)))
+        return 2.0 * (_ylogy_over(y, mu) + _ylogy_over(1.0 - y, 1.0 - mu))
 
     def loglike_obs(self, y, mu, dispersion=1.0, trials=1.0):
         k = y * trials
@@ -207,7 +224,7 @@ class Poisson(Family):
     """Counts: V(mu) = mu."""
 
     name = "poisson"
-    domain = Domain(0.0, math.inf, integer=True)
+    domain = Domain(0.0, math.inf, upper_open=True, integer=True)
     links = (L.Log, L.Identity, L.Sqrt)
     default_link = L.Log
     allow_power = True
@@ -216,7 +233,7 @@ class Poisson(Family):
         return mu
 
     def unit_deviance(self, y, mu, dispersion=1.0):
-        return 2.0 * (xlogy(y, y / mu) - (y - mu))
+        return 2.0 * (_ylogy_over(y, mu) - (y - mu))
 
     def loglike_obs(self, y, mu, dispersion=1.0, trials=1.0):
         return xlogy(y, mu) - mu - gammaln(y + 1.0)
@@ -229,7 +246,7 @@ class Gamma(Family):
     """Positive continuous response: V(mu) = mu^2, dispersion 1/shape."""
 
     name = "gamma"
-    domain = Domain(0.0, math.inf, lower_open=True)
+    domain = Domain(0.0, math.inf, lower_open=True, upper_open=True)
     links = (L.Inverse, L.Identity, L.Log)
     default_link = L.Inverse
     has_dispersion = True
@@ -254,7 +271,7 @@ class InverseGaussian(Family):
     """Positive continuous response: V(mu) = mu^3, dispersion 1/lambda."""
 
     name = "inverse_gaussian"
-    domain = Domain(0.0, math.inf, lower_open=True)
+    domain = Domain(0.0, math.inf, lower_open=True, upper_open=True)
     links = (L.InverseSquared, L.Inverse, L.Identity, L.Log)
     default_link = L.InverseSquared
     has_dispersion = True
@@ -283,7 +300,7 @@ class NegativeBinomial(Family):
     """
 
     name = "negative_binomial"
-    domain = Domain(0.0, math.inf, integer=True)
+    domain = Domain(0.0, math.inf, upper_open=True, integer=True)
     links = (L.Log, L.Sqrt, L.Identity)
     default_link = L.Log
     dispersion_name = "alpha"
@@ -312,7 +329,7 @@ class NegativeBinomial(Family):
 
     def unit_deviance(self, y, mu, dispersion=1.0):
         theta = 1.0 / dispersion
-        return 2.0 * (xlogy(y, y / mu) - (y + theta) * jnp.log((y + theta) / (mu + theta)))
+        return 2.0 * (_ylogy_over(y, mu) - (y + theta) * jnp.log((y + theta) / (mu + theta)))
 
     def loglike_obs(self, y, mu, dispersion=1.0, trials=1.0):
         theta = 1.0 / dispersion

@@ -38,6 +38,11 @@ def _tiny(x):
     return jnp.finfo(jnp.result_type(x, float)).tiny
 
 
+def _huge(x):
+    """Largest finite number of ``x``'s dtype (exp overflows float32 beyond eta ~ 88.7)."""
+    return jnp.finfo(jnp.result_type(x, float)).max
+
+
 def _eps(x):
     return jnp.finfo(jnp.result_type(x, float)).eps
 
@@ -108,14 +113,15 @@ class Log(Link):
         return jnp.log(mu)
 
     def inverse(self, eta):
-        # exp underflows to 0 far left; keep mu strictly positive so V(mu) > 0
-        return jnp.maximum(jnp.exp(eta), _tiny(eta))
+        # exp underflows to 0 far left; keep mu strictly positive so V(mu) > 0. Far right it
+        # overflows to inf (float32 beyond eta ~ 88.7): keep mu finite there.
+        return jnp.clip(jnp.exp(eta), _tiny(eta), _huge(eta))
 
     def deriv(self, mu):
         return 1.0 / mu
 
     def inverse_deriv(self, eta):
-        return jnp.maximum(jnp.exp(eta), _tiny(eta))
+        return jnp.clip(jnp.exp(eta), _tiny(eta), _huge(eta))
 
 
 class _UnitLink(Link):

@@ -1,0 +1,551 @@
+"""Validation of a GLM's data: response, design matrix, offset, exposure, weights and trials.
+
+Plain NumPy/pandas, run before any JAX tracing, so that bad input is reported in the user's terms:
+every error names the argument (``endog``, ``exog``, ``offset``, ``exposure``, ``weights``,
+``trials``), the column where there is one, and the first offending row (the pandas index label
+when the data came from pandas, else the 0-based position) and value. Inputs are copied; the
+outputs are float64 and C-contiguous.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._warnings import DomainWarning, MissingDataWarning
+
+__all__ = ["Design", "make_design", "make_exog", "check_vector"]
+
+_MISSING = ("raise", "drop")
+_INT_TOL = 1e-8  # how far proportion * trials may lie from a whole number
+_DUMMY_HINT = (
+    "; GLM data must be numeric: use the formula interface or encode it with dummy variables "
+    "(e.g. pandas.get_dummies)"
+)
+_DROP_HINT = '; pass missing="drop" to drop rows with missing values'
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """Validated data of a GLM, ready for fitting (all arrays float64, C-contiguous).
+
+    Attributes
+    ----------
+    y : numpy.ndarray
+        (n,) response; for the binomial family the *proportion* of successes, in [0, 1].
+    X : numpy.ndarray
+        (n, p) design matrix.
+    names : tuple of str
+        The p coefficient names.
+    endog_name : str
+        Name of the response.
+    offset, exposure, weights, trials : numpy.ndarray or None
+        (n,) offset, exposure (> 0), frequency weights (>= 0) and binomial index (positive
+        integers; set for a binomial response given with ``trials=`` or as two columns).
+    n_dropped : int
+        Rows dropped by ``missing="drop"``.
+    row_index : pandas.Index or None
+        Labels of the kept rows when the data came from pandas.
+    """
+
+    y: np.ndarray
+    X: np.ndarray
+    names: tuple[str, ...]
+    endog_name: str
+    offset: np.ndarray | None = None
+    exposure: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    trials: np.ndarray | None = None
+    n_dropped: int = 0
+    row_index: pd.Index | None = None
+
+    @property
+    def nobs(self) -> int:
+        """Number of rows."""
+        return int(self.y.shape[0])
+
+    @property
+    def n_coef(self) -> int:
+        """Number of coefficients (columns of ``X``)."""
+        return int(self.X.shape[1])
+
+    @property
+    def total_offset(self) -> np.ndarray | None:
+        """``offset + log(exposure)`` (either alone where only one is given; None if neither)."""
+        if self.exposure is None:
+            return self.offset
+        log_exposure = np.log(self.exposure)
+        return log_exposure if self.offset is None else self.offset + log_exposure
+
+    @property
+    def sum_weights(self) -> float:
+        """Sum of the frequency weights, or the number of rows when there are none."""
+        return float(self.nobs if self.weights is None else self.weights.sum())
+
+    @property
+    def const_index(self) -> int | None:
+        """Index of the first constant non-zero column of ``X`` (an intercept), else None."""
+        return _const_col(self.X)
+
+
+def _const_col(X) -> int | None:
+    if X.shape[0] == 0:
+        return None
+    const = np.flatnonzero(np.all(X == X[0], axis=0) & (X[0] != 0))
+    return int(const[0]) if const.size else None
+
+
+# -- messages ------------------------------------------------------------------------------
+def _fmt(value) -> str:
+    return f"{float(value):.10g}"
+
+
+def _fmt_row(label) -> str:
+    if isinstance(label, (numbers.Integral, np.integer)) and not isinstance(label, bool):
+        return str(int(label))
+    if isinstance(label, tuple):  # a MultiIndex label
+        return "(" + ", ".join(_fmt_row(part) for part in label) + ")"
+    return repr(str(label)) if isinstance(label, str) else str(label)
+
+
+def _msg(what, col, label, text) -> str:
+    """``"exog: column 'x2' has TEXT at row 17"`` or ``"endog: row 17 has TEXT"``."""
+    if col is None:
+        return f"{what}: row {_fmt_row(label)} has {text}"
+    return f"{what}: column {col!r} has {text} at row {_fmt_row(label)}"
+
+
+def _first(mask) -> int | None:
+    """Position of the first True of ``mask``, or None."""
+    return int(np.argmax(mask)) if mask.any() else None
+
+
+def _describe(domain) -> str:
+    lo = "(" if domain.lower_open or domain.lower == -math.inf else "["
+    hi = ")" if domain.upper_open or domain.upper == math.inf else "]"
+    return f"{lo}{domain.lower:g}, {domain.upper:g}{hi}"
+
+
+# -- conversion ----------------------------------------------------------------------------
+def _table(value, what):
+    """``(columns, pandas index or None, nrows)``, columns a list of ``(name or None, values)``."""
+    if isinstance(value, pd.DataFrame):
+        cols = [(str(c), value.iloc[:, j]) for j, c in enumerate(value.columns)]
+        return cols, value.index, len(value)
+    if isinstance(value, pd.Series):
+        return [(None if value.name is None else str(value.name), value)], value.index, len(value)
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{what}: cannot be read as an array ({exc})") from None
+    if arr.ndim == 1:
+        return [(None, arr)], None, arr.shape[0]
+    if arr.ndim == 2:
+        return [(None, arr[:, j]) for j in range(arr.shape[1])], None, arr.shape[0]
+    shape = "a scalar" if arr.ndim == 0 else f"a {arr.ndim}-D array of shape {arr.shape}"
+    raise ValueError(f"{what}: must be a 1-D or 2-D array-like, got {shape}")
+
+
+def _vector(value, what):
+    """``(values, index, nrows)`` of a 1-D argument (a one-column 2-D input is accepted)."""
+    cols, index, n = _table(value, what)
+    if len(cols) != 1:
+        raise ValueError(f"{what}: must be 1-D, got {len(cols)} columns")
+    return cols[0][1], index, n
+
+
+def _numeric(values, what, col, labels) -> np.ndarray:
+    """A fresh float64 copy of one column; missing values (None, NaN, pd.NA) become NaN."""
+    where = f"{what}: column {col!r}" if col is not None else f"{what}:"
+    dtype = values.dtype
+    if isinstance(values, pd.Series) and not isinstance(dtype, np.dtype):  # extension dtypes
+        ok = pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype)
+        if isinstance(dtype, pd.CategoricalDtype) or not ok:
+            raise TypeError(f"{where} has non-numeric dtype {dtype}{_DUMMY_HINT}")
+        return values.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+    arr = values.to_numpy() if isinstance(values, pd.Series) else values
+    kind = arr.dtype.kind
+    if kind in "biuf":
+        return np.array(arr, dtype=np.float64)
+    if kind == "c":
+        raise TypeError(f"{where} has complex dtype {arr.dtype}; GLM data must be real numbers")
+    if kind != "O":
+        raise TypeError(f"{where} has non-numeric dtype {arr.dtype}{_DUMMY_HINT}")
+    out = np.empty(arr.shape[0])
+    for i, v in enumerate(arr):
+        if v is None or v is pd.NA:
+            out[i] = np.nan
+        elif isinstance(v, (numbers.Real, np.bool_)):
+            out[i] = float(v)
+        else:
+            kind = "complex" if isinstance(v, numbers.Complex) else "non-numeric"
+            raise TypeError(
+                f"{where} has dtype object with a {kind} value ({v!r}) at row "
+                f"{_fmt_row(labels[i])}{_DUMMY_HINT}"
+            )
+    return out
+
+
+def _check_finite(arr, what, col, labels, *, allow_nan=False, nan_hint=""):
+    bad = ~np.isfinite(arr)
+    if allow_nan:
+        bad &= ~np.isnan(arr)
+    if (i := _first(bad)) is not None:
+        hint = nan_hint if np.isnan(arr[i]) else ""
+        raise ValueError(_msg(what, col, labels[i], f"a non-finite value ({_fmt(arr[i])})") + hint)
+
+
+def _check_values(arr, what, labels, *, col=None, positive=False, nonnegative=False,
+                  integer=False, subject=None):
+    """Raise at the first row breaking positivity / non-negativity / integrality."""
+    checks = []
+    if positive:
+        checks.append((~(arr > 0), "a non-positive value"))
+    if nonnegative:
+        checks.append((arr < 0, "a negative value"))
+    if integer:
+        checks.append((arr != np.round(arr), "a non-integer value"))
+    bad = np.logical_or.reduce([mask for mask, _ in checks])
+    if (i := _first(bad)) is not None:
+        text = next(t for mask, t in checks if mask[i])
+        adjective = "positive " if positive else "non-negative " if nonnegative else ""
+        rule = f"{subject or what} must be {adjective}{'integers' if integer else 'numbers'}"
+        raise ValueError(_msg(what, col, labels[i], f"{text} ({_fmt(arr[i])})") + f"; {rule}")
+
+
+def check_vector(value, n, what, *, positive=False, nonnegative=False, integer=False,
+                 against="exog"):
+    """Validate a per-row vector such as an offset, exposure, weights or trials.
+
+    Parameters
+    ----------
+    value : array-like or None
+        1-D array, list or Series (or one column); None is returned unchanged.
+    n : int
+        Required length.
+    what : str
+        Argument name used in messages (``"offset"``, ``"exposure"``, ...).
+    positive, nonnegative, integer : bool
+        Require values > 0, >= 0, whole numbers.
+    against : str
+        Name of the argument that fixes ``n`` (for the length-mismatch message).
+
+    Returns
+    -------
+    numpy.ndarray or None
+        (n,) float64 copy.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Wrong shape or length; a non-finite (NaN included), non-numeric or rule-breaking value.
+    """
+    if value is None:
+        return None
+    raw, index, m = _vector(value, what)
+    if m != n:
+        raise ValueError(f"{what} has {m} rows but {against} has {n}")
+    labels = np.arange(n) if index is None else index
+    arr = _numeric(raw, what, None, labels)
+    _check_finite(arr, what, None, labels)
+    _check_values(arr, what, labels, positive=positive, nonnegative=nonnegative, integer=integer)
+    return arr
+
+
+def make_exog(exog, names, *, what="exog") -> np.ndarray:
+    """Validate a new design matrix (e.g. for prediction) against the fitted coefficient names.
+
+    Parameters
+    ----------
+    exog : array-like
+        (m, p) array, list, or DataFrame. A DataFrame's columns are selected by name (so their
+        order and any extra columns do not matter); a Series with p > 1 is one row (such as
+        ``df.iloc[0]``); a 1-D array is one column when p == 1, else one row of length p.
+    names : sequence of str
+        The p coefficient names of the fitted model.
+    what : str
+        Argument name used in messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        (m, p) float64 C-contiguous copy.
+
+    Raises
+    ------
+    ValueError, TypeError
+        A named column is missing, a wrong number of columns, a non-finite or non-numeric value.
+    """
+    names = tuple(names)
+    p = len(names)
+    if isinstance(exog, pd.Series) and p > 1:
+        exog = exog.to_frame().T
+    if isinstance(exog, pd.DataFrame):
+        lookup = {str(c): j for j, c in reversed(list(enumerate(exog.columns)))}  # first wins
+        if absent := [nm for nm in names if nm not in lookup]:
+            raise ValueError(f"{what}: column {absent[0]!r} is missing; "
+                             f"the model's columns are {list(names)}")
+        cols, index, m = [(nm, exog.iloc[:, lookup[nm]]) for nm in names], exog.index, len(exog)
+    else:
+        cols, index, m = _table(exog, what)
+        if np.ndim(exog) == 1 and p > 1 and m == p and index is None:
+            cols, m = [(None, cols[0][1][j : j + 1]) for j in range(p)], 1  # one row
+        if len(cols) != p:
+            raise ValueError(f"{what}: has {len(cols)} columns but the model has {p} {names}")
+        cols = [(nm, v) for nm, (_, v) in zip(names, cols)]
+    labels = np.arange(m) if index is None else index
+    arrays = [_numeric(v, what, nm, labels) for nm, v in cols]
+    for nm, arr in zip(names, arrays):
+        _check_finite(arr, what, nm, labels, nan_hint="; remove rows with missing values first")
+    return np.ascontiguousarray(np.column_stack(arrays)) if p else np.empty((m, 0))
+
+
+# -- make_design ---------------------------------------------------------------------------
+def _resolve_family(family):
+    if family is None or isinstance(family, (str, type)):
+        from .families import get_family  # lazily: families imports JAX
+
+        return get_family(family)
+    return family
+
+
+def _coef_names(names, xcols):
+    """``(names, generated)``: user names, else column names, else ``x0, x1, ...``."""
+    p = len(xcols)
+    if names is None:
+        given = [c for c, _ in xcols]
+        if any(c is None for c in given):
+            return tuple(f"x{j}" for j in range(p)), True
+        names, what, hint = tuple(given), "exog: column names", "; pass names="
+    else:
+        names = (names,) if isinstance(names, str) else tuple(names)
+        what, hint = "names", ""
+        if len(names) != p:
+            raise ValueError(f"names: has {len(names)} entries but exog has {p} columns")
+        bad = [nm for nm in names if not isinstance(nm, str)]
+        if bad:
+            raise ValueError(f"names: must be strings, got {bad[0]!r}")
+    dup = sorted({nm for nm in names if names.count(nm) > 1})
+    if dup:
+        raise ValueError(f"{what} are not unique ({dup[0]!r} appears more than once){hint}")
+    return names, False
+
+
+def _common_index(parts):
+    """The first pandas index among ``(what, index)`` pairs; all others must equal it."""
+    ref = ref_what = None
+    for what, idx in parts:
+        if idx is None:
+            continue
+        if ref is None:
+            ref, ref_what = idx, what
+        elif not idx.equals(ref):
+            raise ValueError(
+                f"{what}: its pandas index differs from that of {ref_what}, so rows would be "
+                "paired by position, not label; align them first or pass NumPy arrays"
+            )
+    return ref
+
+
+def _check_domain(y, family, labels, note=""):
+    if (i := _first(~family.domain.contains(y))) is not None:
+        text = f"value {_fmt(y[i])} outside the {family.name} family's domain "
+        raise ValueError(_msg("endog", None, labels[i], text + _describe(family.domain)) + note)
+
+
+def _binomial(ycols, trials, labels, family):
+    """``(proportion, trials or None)`` from the three binomial forms of the response."""
+    if len(ycols) == 2:  # [successes, failures]
+        for col, arr in ycols:
+            _check_values(arr, "endog", labels, col=col, nonnegative=True, integer=True,
+                          subject="successes and failures")
+        (_, s), (_, f) = ycols
+        t = s + f
+        if (i := _first(t == 0)) is not None:
+            raise ValueError(_msg("endog", None, labels[i], "0 trials (successes + failures = 0)"))
+        return s / t, t
+    y = ycols[0][1]
+    if trials is None:
+        _check_domain(y, family, labels, "; for counts of successes pass trials= or a "
+                      "2-column endog [successes, failures]")
+        if (i := _first((y != 0) & (y != 1))) is not None:
+            raise ValueError(
+                _msg("endog", None, labels[i], f"value {_fmt(y[i])}, neither 0 nor 1")
+                + "; for proportions of successes pass trials= (the number of trials of each "
+                "row), or pass a 2-column endog [successes, failures]"
+            )
+        return y, None
+    _check_values(trials, "trials", labels, positive=True, integer=True)
+    if np.all(y == np.round(y)):  # counts of successes
+        _check_values(y, "endog", labels, nonnegative=True, subject="successes")
+        if (i := _first(y > trials)) is not None:
+            text = f"successes > trials ({_fmt(y[i])} > {_fmt(trials[i])})"
+            raise ValueError(_msg("endog", None, labels[i], text))
+        return y / trials, trials
+    _check_domain(y, family, labels, "; with trials=, non-integer endog values are proportions")
+    k = y * trials
+    if (i := _first(np.abs(k - np.round(k)) > _INT_TOL)) is not None:
+        text = (f"proportion {_fmt(y[i])} with trials {_fmt(trials[i])}, whose product "
+                f"{_fmt(k[i])} is not a whole number of successes")
+        raise ValueError(_msg("endog", None, labels[i], text))
+    return np.round(k) / trials, trials
+
+
+def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None, trials=None,
+                names=None, missing="raise") -> Design:
+    """Validate a GLM's data and assemble a :class:`Design`.
+
+    Parameters
+    ----------
+    endog : array-like
+        1-D response (array, list, Series, one-column DataFrame). Binomial: 0/1 or booleans,
+        successes or proportions with ``trials=``, or two columns [successes, failures].
+    exog : array-like
+        2-D array, list of rows or DataFrame (1-D: one column; booleans become 0/1). No
+        intercept is added.
+    family : bayesglm.families.Family or str
+        Its ``domain`` and ``link`` are checked against the data.
+    offset, exposure, weights, trials : array-like, optional
+        Per-row offset, exposure (> 0, log link only), frequency weights (>= 0) and binomial
+        trials (positive integers).
+    names : sequence of str, optional
+        Coefficient names. Default: DataFrame columns, Series name, else ``x0, x1, ...`` with a
+        constant non-zero column named ``const``.
+    missing : {"raise", "drop"}
+        Rows with missing values (NaN, None, pd.NA) in any argument raise, or are dropped with
+        a ``MissingDataWarning``. Infinite values are always an error.
+
+    Returns
+    -------
+    Design
+
+    Raises
+    ------
+    ValueError
+        Bad shapes or lengths, empty data, missing or non-finite values, values outside the
+        family's domain, arguments that do not apply to the family or link.
+    TypeError
+        Non-numeric (string, categorical, datetime) or complex data.
+
+    Warns
+    -----
+    MissingDataWarning
+        Rows were dropped (``missing="drop"``).
+    DomainWarning
+        Non-integer response for a count family (Poisson, negative binomial).
+    """
+    if missing not in _MISSING:
+        raise ValueError(f'missing must be one of "raise", "drop"; got {missing!r}')
+    family = _resolve_family(family)
+    binomial = family.name == "binomial"
+    if trials is not None and not binomial:
+        raise ValueError(f"trials: trials applies only to the binomial family, not {family.name}")
+    if exposure is not None and family.link.name != "log":
+        raise ValueError(
+            f"exposure: requires the log link (log(exposure) is added to the linear predictor), "
+            f"but the {family.name} family has the {family.link.name} link; use offset= instead"
+        )
+
+    ycols, yindex, n = _table(endog, "endog")
+    if len(ycols) == 2:
+        if not binomial:
+            raise ValueError(f"endog: has 2 columns; a 2-column endog [successes, failures] "
+                             f"applies only to the binomial family, not {family.name}")
+        if trials is not None:
+            raise ValueError("trials: cannot be given with a 2-column endog [successes, "
+                             "failures], whose row sums are the trials")
+        endog_name = ycols[0][0] or "y"
+        ycols = [(c or d, v) for (c, v), d in zip(ycols, ("successes", "failures"))]
+    elif len(ycols) == 1:
+        endog_name = ycols[0][0] or "y"
+        ycols = [(None, ycols[0][1])]
+    else:
+        raise ValueError(f"endog: must be 1-D (or 2 columns [successes, failures] for the "
+                         f"binomial family), got {len(ycols)} columns")
+    if n == 0:
+        raise ValueError("endog: empty data set (0 rows)")
+    xcols, xindex, nx = _table(exog, "exog")
+    if nx != n:
+        raise ValueError(f"exog has {nx} rows but endog has {n}")
+    if not xcols:
+        raise ValueError("exog: has 0 columns; a GLM needs at least one (e.g. a constant)")
+    xnames, generated = _coef_names(names, xcols)
+    p = len(xnames)
+
+    extras, parts = {}, [("endog", yindex), ("exog", xindex)]
+    for what, value in (("offset", offset), ("exposure", exposure), ("weights", weights),
+                        ("trials", trials)):
+        if value is not None:
+            raw, index, m = _vector(value, what)
+            if m != n:
+                raise ValueError(f"{what} has {m} rows but endog has {n}")
+            extras[what] = raw
+            parts.append((what, index))
+    index = _common_index(parts)
+    labels = np.arange(n) if index is None else index
+
+    sources = [("endog", c, _numeric(v, "endog", c, labels)) for c, v in ycols]
+    sources += [("exog", nm, _numeric(v, "exog", nm, labels)) for nm, (_, v) in zip(xnames, xcols)]
+    sources += [(what, None, _numeric(raw, what, None, labels)) for what, raw in extras.items()]
+    for what, col, arr in sources:
+        _check_finite(arr, what, col, labels, allow_nan=missing == "drop", nan_hint=_DROP_HINT)
+
+    n_dropped = 0
+    if missing == "drop":
+        nan = [np.isnan(arr) for _, _, arr in sources]
+        dropped = np.logical_or.reduce(nan)
+        n_dropped = int(dropped.sum())
+        if n_dropped:
+            counts = ", ".join(
+                f"{what}{'' if col is None else f' column {col!r}'}: {int(mask.sum())}"
+                for (what, col, _), mask in zip(sources, nan) if mask.any()
+            )
+            if n_dropped == n:
+                raise ValueError(f'missing="drop" leaves no data: all {n} rows have missing '
+                                 f"values (in {counts})")
+            warnings.warn(f"dropped {n_dropped} of {n} rows with missing values (in {counts})",
+                          MissingDataWarning, stacklevel=2)
+            keep = ~dropped
+            sources = [(what, col, arr[keep]) for what, col, arr in sources]
+            labels = labels[keep]
+            index = None if index is None else index[keep]
+
+    ny = len(ycols)
+    yarrs = [(col, arr) for _, col, arr in sources[:ny]]
+    xarrs = [arr for _, _, arr in sources[ny : ny + p]]
+    ext = {what: arr for what, _, arr in sources[ny + p :]}
+
+    trials_arr = ext.get("trials")
+    if binomial:
+        y, trials_arr = _binomial(yarrs, trials_arr, labels, family)
+    else:
+        y = yarrs[0][1]
+        _check_domain(y, family, labels)
+        i = _first(y != np.round(y)) if family.domain.integer else None
+        if i is not None:
+            warnings.warn(
+                _msg("endog", None, labels[i], f"a non-integer value ({_fmt(y[i])})")
+                + f"; the {family.name} family models counts (the fit goes on, but the "
+                "likelihood is then only a quasi-likelihood)", DomainWarning, stacklevel=2)
+    if "exposure" in ext:
+        _check_values(ext["exposure"], "exposure", labels, positive=True)
+    w = ext.get("weights")
+    if w is not None:
+        _check_values(w, "weights", labels, nonnegative=True)
+        if not (w > 0).any():
+            raise ValueError("weights: all weights are zero")
+
+    X = np.ascontiguousarray(np.column_stack(xarrs))
+    const = _const_col(X) if generated else None
+    if const is not None:
+        xnames = tuple("const" if j == const else nm for j, nm in enumerate(xnames))
+    return Design(
+        y=np.ascontiguousarray(y, dtype=np.float64), X=X, names=xnames, endog_name=str(endog_name),
+        offset=ext.get("offset"), exposure=ext.get("exposure"), weights=w, trials=trials_arr,
+        n_dropped=n_dropped, row_index=index,
+    )

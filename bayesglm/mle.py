@@ -1,0 +1,325 @@
+"""Maximum likelihood: run IRLS, estimate NegativeBinomial's alpha, diagnose the hard cases.
+
+This module turns a validated :class:`~bayesglm.design.Design` and a family into an
+:class:`MLEFit` record of numpy arrays: the point estimate, the (model-based or robust)
+covariance and everything the results object derives its statistics from. It owns the
+diagnostics that need the fit: rank deficiency (an error naming the collinear columns),
+separation in binomial models (:class:`~bayesglm.SeparationWarning` naming the variables) and
+non-convergence (:class:`~bayesglm.ConvergenceWarning`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._warnings import ConvergenceWarning, SeparationWarning
+from .design import Design
+from .families import Family, NegativeBinomial
+from .irls import LOG_ALPHA_MIN, IRLSData, irls, irls_nb, observation_stats, working_quantities
+
+__all__ = ["MLEFit", "fit_mle", "RankDeficientError", "COV_TYPES"]
+
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+
+
+class RankDeficientError(ValueError):
+    """The design matrix does not have full column rank: the coefficients are not identified."""
+
+
+class MLEFit(NamedTuple):
+    """The numbers of a maximum-likelihood fit (numpy, host side)."""
+
+    params: np.ndarray
+    cov_unscaled: np.ndarray  # (X'WX)^-1
+    cov: np.ndarray  # covariance of params, of the requested cov_type
+    cov_type: str
+    mu: np.ndarray
+    eta: np.ndarray
+    deviance: float
+    pearson_chi2: float
+    scale: float
+    dispersion: float  # family dispersion used in the log-likelihood (sigma^2, 1/shape, ..., alpha)
+    llf: float
+    n_iter: int
+    converged: bool
+    alpha: float | None  # NegativeBinomial's alpha (estimated or fixed)
+    alpha_se: float | None  # its standard error when estimated
+    alpha_estimated: bool
+    obs: dict  # per-observation arrays: loglike, variance, unit_deviance, dmu_deta
+
+
+# ---------------------------------------------------------------------------------------------
+# device data
+
+
+def irls_data(design: Design, alpha: float = 0.0, X=None) -> IRLSData:
+    """Move a design to the device as IRLS problem data (float64)."""
+    pw = design.weights
+    if design.trials is not None:
+        pw = design.trials if pw is None else pw * design.trials
+    off = design.total_offset
+    return IRLSData(
+        X=jnp.asarray(design.X if X is None else X),
+        y=jnp.asarray(design.y),
+        offset=None if off is None else jnp.asarray(off),
+        prior_weights=None if pw is None else jnp.asarray(pw),
+        alpha=jnp.asarray(alpha, dtype=jnp.float64),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# diagnostics
+
+
+def _collinear_message(X: np.ndarray, names) -> str | None:
+    """Describe an exact linear dependence among the columns of X, or None if X has full rank."""
+    xtx = X.T @ X
+    d = np.sqrt(np.diag(xtx))
+    zero = np.flatnonzero(d == 0)
+    if zero.size:
+        return f"column {names[zero[0]]!r} is all zeros"
+    corr = xtx / np.outer(d, d)
+    vals, vecs = np.linalg.eigh(corr)
+    tol = X.shape[1] * np.finfo(float).eps * 1e3 * vals[-1]
+    if vals[0] > tol:
+        return None
+    v = vecs[:, 0] / d  # null vector on the original scale: X v = 0
+    k = int(np.argmax(np.abs(v * d)))
+    involved = [j for j in range(len(v)) if abs(v[j] * d[j]) > 1e-6 * abs(v[k] * d[k]) and j != k]
+    terms = " + ".join(f"{-v[j] / v[k]:.6g}*{names[j]}" for j in involved) or "0"
+    rank = int(np.sum(vals > tol))
+    return (
+        f"the design matrix is rank deficient (rank {rank} < {X.shape[1]} columns): column "
+        f"{names[k]!r} is a linear combination of the others ({names[k]} = {terms}). Drop one "
+        f"of {', '.join(repr(names[j]) for j in [k, *involved])}."
+    )
+
+
+def _separation(design: Design, mu: np.ndarray, step: np.ndarray) -> list[str] | None:
+    """Names of the variables that separate a binomial response, or None.
+
+    Under (quasi-)complete separation the MLE is at infinity: IRLS keeps moving beta along a
+    direction d with x_i'd >= 0 where y_i = 1 and <= 0 where y_i = 0, while the fitted
+    probabilities of the separated rows go to 0 or 1. We test the last IRLS step for exactly that.
+    """
+    thresh = math.sqrt(np.finfo(float).eps)
+    extreme = (mu < thresh) | (mu > 1 - thresh)
+    if not extreme.any():
+        return None
+    s = design.X @ step
+    scale = np.max(np.abs(s))
+    if not np.isfinite(scale) or scale < 1e-3:
+        return None
+    tol = 1e-3 * scale
+    y = design.y
+    pos, neg = y >= 1.0, y <= 0.0
+    mid = ~(pos | neg)
+    consistent = (
+        np.all(s[pos] >= -tol) and np.all(s[neg] <= tol) and np.all(np.abs(s[mid]) <= tol)
+    )
+    if not consistent:
+        return None
+    sd = design.X.std(axis=0)
+    const = sd == 0
+    load = np.abs(step) * np.where(const, 1.0, sd)
+    idx = [j for j in range(len(step)) if not const[j] and load[j] > 0.05 * load.max()]
+    if not idx:  # only the intercept moves: every response is 0, or every one is 1
+        idx = [j for j in range(len(step)) if const[j]] or [int(np.argmax(load))]
+    return [design.names[j] for j in idx]
+
+
+# ---------------------------------------------------------------------------------------------
+# covariance
+
+
+@partial(jax.jit, static_argnames=("family", "cov_type"))
+def _sandwich(family, data: IRLSData, eta, mu, trials, fw, bread, cov_type: str):
+    """Sandwich covariance for a GLM (HC0-HC3), rows with frequency weights as replicates.
+
+    meat = sum_i fw_i u_i^2 x_i x_i' / (1 - h_i)^k with u_i the score of one replicate of row i,
+    h_i its hat value w_i x_i' (X'WX)^-1 x_i, and k = 0 (HC0, HC1), 1 (HC2), 2 (HC3).
+    """
+    d = family.link.inverse_deriv(eta)
+    var = family.variance(mu, data.alpha)
+    u = trials * (data.y - mu) * d / var
+    factor = fw * u**2
+    if cov_type in ("HC2", "HC3"):
+        w_copy = trials * d**2 / var
+        h = w_copy * jnp.einsum("ij,jk,ik->i", data.X, bread, data.X)
+        h = jnp.minimum(h, 1.0 - jnp.finfo(h.dtype).eps)
+        factor = factor / (1.0 - h) ** (1 if cov_type == "HC2" else 2)
+    meat = (data.X * factor[:, None]).T @ data.X
+    return bread @ meat @ bread
+
+
+# ---------------------------------------------------------------------------------------------
+# the fit
+
+
+def fit_mle(
+    design: Design,
+    family: Family,
+    *,
+    maxiter: int = 100,
+    tol: float = 1e-8,
+    cov_type: str = "nonrobust",
+    stacklevel: int = 3,
+) -> MLEFit:
+    """Maximum-likelihood fit of a GLM by IRLS (see :func:`bayesglm.irls.irls`)."""
+    if cov_type not in COV_TYPES:
+        raise ValueError(f"cov_type must be one of {', '.join(COV_TYPES)}; got {cov_type!r}")
+    if not (isinstance(maxiter, (int, np.integer)) and maxiter >= 1):
+        raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}")
+    if not (isinstance(tol, (int, float)) and 0 < tol < 1):
+        raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")
+    p = design.X.shape[1]
+    if p > design.nobs:
+        raise RankDeficientError(
+            f"the design has more columns ({p}) than rows ({design.nobs}): the coefficients "
+            "are not identified by maximum likelihood (the Bayesian fit with proper priors is)."
+        )
+
+    nb = isinstance(family, NegativeBinomial)
+    alpha_fixed = family.alpha if nb else None
+    data = irls_data(design, alpha=alpha_fixed if alpha_fixed is not None else 0.0)
+    alpha = alpha_se = None
+    fw = None if design.weights is None else jnp.asarray(design.weights)
+    if nb and alpha_fixed is None:
+        res, alpha, info, n_outer, outer_ok = irls_nb(family, data, fw, maxiter, tol)
+        alpha, info = float(alpha), float(info)
+        alpha_se = math.sqrt(1.0 / info) if info > 0 else math.nan
+        data = data._replace(alpha=jnp.asarray(alpha))
+        if not bool(outer_ok):
+            warnings.warn(
+                f"NegativeBinomial: alpha and the coefficients did not converge jointly in "
+                f"{int(n_outer)} outer iterations; the counts may not support a negative binomial "
+                "model (try Poisson) or need a larger maxiter.",
+                ConvergenceWarning,
+                stacklevel=stacklevel,
+            )
+        if math.log(alpha) <= LOG_ALPHA_MIN + 1e-6:
+            warnings.warn(
+                "NegativeBinomial: the maximum-likelihood alpha is at its lower bound (about 0): "
+                "the counts show no overdispersion, and a Poisson model describes them as well.",
+                ConvergenceWarning,
+                stacklevel=stacklevel,
+            )
+    else:
+        res = irls(family, data, None, maxiter, tol)
+        alpha = alpha_fixed
+
+    beta = np.asarray(res.beta)
+    XtWX = np.asarray(res.XtWX)
+    finite = np.all(np.isfinite(beta)) and np.all(np.isfinite(XtWX))
+    msg = _collinear_message(design.X, design.names) if not finite else None
+    if msg is None and finite:
+        d = np.sqrt(np.diag(XtWX))
+        if np.any(d == 0) or np.linalg.eigvalsh(XtWX / np.outer(d, d))[0] < p * 1e3 * np.finfo(float).eps:
+            msg = _collinear_message(design.X, design.names)
+    if msg is not None:
+        raise RankDeficientError(msg)
+    if not finite or bool(res.failed):
+        raise FloatingPointError(
+            f"IRLS could not find a valid step for the {family.name} family with the "
+            f"{family.link.name} link (the mean left its domain even after step-halving). "
+            "Try another link (the canonical one is the most stable) or check the data."
+        )
+
+    mu = np.asarray(res.mu)
+    converged = bool(res.converged)
+    n_iter = int(res.n_iter)
+    sep = None
+    if family.name == "binomial":
+        sep = _separation(design, mu, np.asarray(res.step))
+        if sep is not None:
+            converged = False
+            warnings.warn(
+                "perfect or quasi-complete separation: the binomial response is predicted "
+                f"exactly by {', '.join(repr(s) for s in sep)}, so the maximum-likelihood "
+                "estimate does not exist (those coefficients diverge; their estimates and "
+                "standard errors are meaningless). Use model.fit() or model.fit_map(), whose "
+                "proper priors give finite estimates, or remove/merge the separating variable.",
+                SeparationWarning,
+                stacklevel=stacklevel,
+            )
+    if not converged and sep is None:
+        warnings.warn(
+            f"IRLS did not converge in {n_iter} iterations (maxiter={maxiter}, tol={tol:g}). "
+            "Increase maxiter, check the data for separation or extreme values, or try the "
+            "family's canonical link.",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
+
+    deviance = float(res.deviance)
+    pearson = float(res.pearson_chi2)
+    df_resid = design.sum_weights - p
+    scale = family.scale(pearson, df_resid)
+    if nb:
+        dispersion = alpha
+    else:
+        dispersion = family.llf_dispersion(deviance, design.sum_weights, pearson, df_resid)
+    trials = jnp.ones_like(data.y) if design.trials is None else jnp.asarray(design.trials)
+    stats = {
+        k: np.asarray(v)
+        for k, v in observation_stats(family, data, res.eta, res.mu, dispersion, trials).items()
+    }
+    ll = stats["loglike"]
+    llf = float(np.sum(ll if design.weights is None else design.weights * ll))
+
+    bread = np.linalg.inv(XtWX)
+    bread = (bread + bread.T) / 2
+    if cov_type == "nonrobust":
+        cov = bread * scale
+    else:
+        cov = np.asarray(
+            _sandwich(family, data, res.eta, res.mu, trials, jnp.ones_like(data.y) if fw is None else fw,
+                      jnp.asarray(bread), cov_type)
+        )
+        if cov_type == "HC1":
+            cov = cov * design.sum_weights / (design.sum_weights - p)
+    return MLEFit(
+        params=beta,
+        cov_unscaled=bread,
+        cov=cov,
+        cov_type=cov_type,
+        mu=mu,
+        eta=np.asarray(res.eta),
+        deviance=deviance,
+        pearson_chi2=pearson,
+        scale=scale,
+        dispersion=float(dispersion),
+        llf=llf,
+        n_iter=n_iter,
+        converged=converged,
+        alpha=alpha,
+        alpha_se=alpha_se,
+        alpha_estimated=nb and alpha_fixed is None,
+        obs=stats,
+    )
+
+
+def null_deviance(design: Design, family: Family, fit: MLEFit, *, maxiter=100, tol=1e-8) -> float:
+    """Deviance of the intercept-only model (with the offset), as R's ``glm`` reports it."""
+    pw = np.ones_like(design.y) if design.weights is None else design.weights.copy()
+    if design.trials is not None:
+        pw = pw * design.trials
+    alpha = fit.alpha if fit.alpha is not None else 0.0
+    off = design.total_offset
+    if design.const_index is None:
+        eta = np.zeros_like(design.y) if off is None else off
+        mu = family.link.inverse(jnp.asarray(eta))
+    elif off is None:
+        mu = jnp.full_like(jnp.asarray(design.y), np.sum(pw * design.y) / np.sum(pw))
+    else:
+        data = irls_data(design, alpha=alpha, X=np.ones((design.nobs, 1)))
+        mu = irls(family, data, None, maxiter, tol).mu
+    dev = family.unit_deviance(jnp.asarray(design.y), mu, alpha)
+    return float(np.sum(pw * np.asarray(dev)))
