@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
-import jax as _jax
+import os as _os
+
+
+def _ask_for_host_devices(n: int = 4) -> None:
+    """Let JAX see ``n`` CPU devices so NUTS chains can run in parallel (pmap).
+
+    Only when nothing has chosen otherwise: XLA_FLAGS without a device count, no JAX backend
+    started yet, and BAYESGLM_HOST_DEVICES not set to 0 (set it to another number to choose).
+    """
+    want = int(_os.environ.get("BAYESGLM_HOST_DEVICES", n))
+    flags = _os.environ.get("XLA_FLAGS", "")
+    if want <= 1 or "xla_force_host_platform_device_count" in flags:
+        return
+    try:
+        from jax._src import xla_bridge
+
+        if xla_bridge.backends_are_initialized():
+            return
+    except Exception:  # pragma: no cover - private API moved: leave JAX alone
+        return
+    _os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={want}".strip()
+
+
+_ask_for_host_devices()
+
+import jax as _jax  # noqa: E402
 
 # Fitting is done in float64 (R and statsmodels agreement to ~1e-6 needs it).
 _jax.config.update("jax_enable_x64", True)
 
 from . import datasets, families, links  # noqa: E402
+from .bayes_results import BayesResults, compare, load  # noqa: E402
 from .glm import GLM  # noqa: E402
 from .mle import RankDeficientError  # noqa: E402
 from .results import MLEResults  # noqa: E402
@@ -24,6 +50,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GLM",
+    "BayesResults",
+    "compare",
+    "load",
     "MLEResults",
     "RankDeficientError",
     "datasets",

@@ -191,6 +191,25 @@ def _numeric(values, what, col, labels) -> np.ndarray:
     return out
 
 
+def _fast_matrix(exog) -> np.ndarray | None:
+    """The whole exog as one float64 C-contiguous matrix when it is plainly numeric and finite.
+
+    Large designs skip the column-by-column path: no copy when exog already is float64 and
+    C-contiguous (it is never modified), and one vectorised finiteness check. Anything else
+    (NaN, inf, objects, extension dtypes) returns None and takes the exact, slower path.
+    """
+    if isinstance(exog, pd.DataFrame):
+        if not all(isinstance(t, np.dtype) and t.kind in "biuf" for t in exog.dtypes):
+            return None
+        X = exog.to_numpy(dtype=np.float64)
+    elif isinstance(exog, np.ndarray) and exog.ndim == 2 and exog.dtype.kind in "biuf":
+        X = exog
+    else:
+        return None
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return X if X.shape[1] and np.isfinite(X).all() else None
+
+
 def _check_finite(arr, what, col, labels, *, allow_nan=False, nan_hint=""):
     bad = ~np.isfinite(arr)
     if allow_nan:
@@ -490,7 +509,11 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
     labels = np.arange(n) if index is None else index
 
     sources = [("endog", c, _numeric(v, "endog", c, labels)) for c, v in ycols]
-    sources += [("exog", nm, _numeric(v, "exog", nm, labels)) for nm, (_, v) in zip(xnames, xcols)]
+    X = _fast_matrix(exog)
+    if X is None:  # column by column: exact messages, mixed dtypes, missing values
+        sources += [
+            ("exog", nm, _numeric(v, "exog", nm, labels)) for nm, (_, v) in zip(xnames, xcols)
+        ]
     sources += [(what, None, _numeric(raw, what, None, labels)) for what, raw in extras.items()]
     for what, col, arr in sources:
         _check_finite(arr, what, col, labels, allow_nan=missing == "drop", nan_hint=_DROP_HINT)
@@ -512,13 +535,15 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
                           MissingDataWarning, stacklevel=2)
             keep = ~dropped
             sources = [(what, col, arr[keep]) for what, col, arr in sources]
+            X = None if X is None else np.ascontiguousarray(X[keep])
             labels = labels[keep]
             index = None if index is None else index[keep]
 
     ny = len(ycols)
+    nx = 0 if X is not None else p
     yarrs = [(col, arr) for _, col, arr in sources[:ny]]
-    xarrs = [arr for _, _, arr in sources[ny : ny + p]]
-    ext = {what: arr for what, _, arr in sources[ny + p :]}
+    xarrs = [arr for _, _, arr in sources[ny : ny + nx]]
+    ext = {what: arr for what, _, arr in sources[ny + nx :]}
 
     trials_arr = ext.get("trials")
     if binomial:
@@ -540,7 +565,8 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
         if not (w > 0).any():
             raise ValueError("weights: all weights are zero")
 
-    X = np.ascontiguousarray(np.column_stack(xarrs))
+    if X is None:
+        X = np.ascontiguousarray(np.column_stack(xarrs))
     const = _const_col(X) if generated else None
     if const is not None:
         xnames = tuple("const" if j == const else nm for j, nm in enumerate(xnames))

@@ -363,7 +363,7 @@ _ALIASES = {
 def get_family(family: Family | str | None, link: L.Link | str | None = None) -> Family:
     """Turn a family object or name, and an optional link, into a family object.
 
-    A ``link`` given here overrides the family's own (a conflicting pair is an error).
+    A ``link`` given here replaces the family's own (it must be one the family allows).
     """
     if family is None:
         family = "gaussian"

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
+import pandas as pd
+
 from .design import Design, make_design
 from .families import Family, get_family
 from .links import Link
@@ -9,6 +14,10 @@ from .mle import fit_mle as _fit_mle
 from .results import MLEResults
 
 __all__ = ["GLM"]
+
+#: store the pointwise log-likelihood (for LOO/WAIC) and X in the InferenceData up to this many
+#: numbers (chains x draws x rows); beyond it the fit stays lean
+LOGLIK_MAX = 50_000_000
 
 
 class GLM:
@@ -83,6 +92,7 @@ class GLM:
             missing=missing,
         )
         self.priors = priors
+        self._resolved = None
 
     @property
     def link(self) -> Link:
@@ -121,6 +131,148 @@ class GLM:
         """
         fit = _fit_mle(self.design, self.family, maxiter=maxiter, tol=tol, cov_type=cov_type)
         return MLEResults(self, self.design, self.family, fit)
+
+    # -- the Bayesian side ------------------------------------------------------------------
+    @property
+    def resolved_priors(self):
+        """The priors actually used (after autoscaling), resolved once per model."""
+        if self._resolved is None:
+            from .priors import resolve_priors
+
+            self._resolved = resolve_priors(self.priors, self.design, self.family)
+        return self._resolved
+
+    def prior_summary(self) -> pd.DataFrame:
+        """The priors actually used, after autoscaling (as rstanarm's ``prior_summary``)."""
+        return self.resolved_priors.table()
+
+    def fit_map(self):
+        """Posterior mode with the model's priors and its Laplace covariance (``MAPResults``).
+
+        With ``priors="gelman2008"`` this is arm::bayesglm's estimate.
+        """
+        from .posterior import MAPResults, map_start
+
+        mle = None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mle = self.fit_mle()
+        except ValueError:
+            mle = None
+        start = map_start(self.family, self.design, self.resolved_priors, mle)
+        return MAPResults(self.names, start, self.family)
+
+    def fit(
+        self,
+        *,
+        draws: int = 1000,
+        warmup: int | None = None,
+        chains: int = 4,
+        seed: int = 0,
+        progress: bool = True,
+        target_accept: float = 0.8,
+        max_tree_depth: int = 10,
+        chain_method: str = "auto",
+    ):
+        """The Bayesian fit: the MLE (or the posterior mode), then NUTS started from it.
+
+        Every chain starts at the MLE (the MAP where the MLE does not exist, e.g. under
+        separation, or did not converge), jittered by a draw from the normal approximation there,
+        with that approximation's covariance as the inverse mass matrix.
+
+        Parameters
+        ----------
+        draws : int
+            Draws kept per chain.
+        warmup : int, optional
+            Warmup iterations per chain. Default 200 from a converged MLE (mass matrix fixed,
+            step size adapted), 500 from the MAP (mass matrix adapted too); see
+            ``bayesglm.posterior.DEFAULT_WARMUP`` for the measurements behind them.
+        chains : int
+            Number of chains.
+        seed : int
+            Random seed: the same seed gives the same draws.
+        progress : bool
+            Show a progress bar (terminal and notebook).
+        target_accept : float
+            Target acceptance probability of the step-size adaptation.
+        max_tree_depth : int
+            Maximum NUTS tree depth.
+        chain_method : {"auto", "parallel", "sequential"}
+            "auto" runs chains in parallel when JAX has a device per chain, else sequentially.
+
+        Returns
+        -------
+        BayesResults
+
+        Warns
+        -----
+        SamplingWarning
+            Divergences, R-hat > 1.01, low ESS, maximum tree depth hits (with advice).
+        """
+        from .bayes_results import BayesResults, check_draws
+        from .convert import to_inference_data
+        from .posterior import MAPResults, choose_start, pointwise_loglik, sample, sampler_config
+
+        resolved = self.resolved_priors
+        start = choose_start(self.family, self.design, resolved, self.fit_mle)
+        config = sampler_config(
+            start, draws=draws, warmup=warmup, chains=chains, seed=seed, progress=progress,
+            target_accept=target_accept, max_tree_depth=max_tree_depth, chain_method=chain_method,
+        )
+        result, kwargs = sample(self.family, self.design, resolved, start, config)
+        posterior = dict(result.samples)
+        disp = posterior.get(self.family.dispersion_name) if self.family.dispersion_name else None
+        loglik = None
+        if config.chains * config.draws * self.nobs <= LOGLIK_MAX:
+            loglik = pointwise_loglik(self.family, kwargs, posterior["beta"], disp)
+        d = self.design
+        constant = {"X": d.X} if d.X.size <= LOGLIK_MAX else {}
+        for name in ("offset", "exposure", "weights", "trials"):
+            if getattr(d, name) is not None:
+                constant[name] = getattr(d, name)
+        y_obs = np.asarray(kwargs["y"])
+        obs_index = np.arange(d.nobs) if d.row_index is None else np.asarray(d.row_index)
+        spec = {"has_offset": d.offset is not None, "has_exposure": d.exposure is not None,
+                "priors": resolved.table().astype(str).to_dict(orient="list")}
+        idata = to_inference_data(
+            posterior=posterior, sample_stats=result.stats, names=self.names, obs_index=obs_index,
+            y=y_obs, constant_data=constant, log_likelihood=loglik,
+            attrs={"inference_library": "bayesglm (numpyro NUTS)", "start": start.kind,
+                   "chain_method": result.chain_method, "warmup": config.warmup},
+        )
+        map_fit = MAPResults(self.names, start, self.family) if start.kind == "map" else None
+        res = BayesResults(idata, family=self.family, names=self.names, mle=start.mle if start.kind == "mle" else start.mle,
+                           map_fit=map_fit, start=start.kind, design=d, kwargs=kwargs, spec=spec,
+                           config=config)
+        check_draws(idata, config.max_tree_depth)
+        return res
+
+    def sample_prior(self, draws: int = 500, seed: int = 0):
+        """Prior predictive draws (InferenceData with prior, prior_predictive, observed_data)."""
+        import jax
+
+        from .convert import to_inference_data
+        from .model import likelihood, sample_prior_draws
+        from .posterior import model_kwargs
+
+        resolved = self.resolved_priors
+        k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
+        prior = {k: np.asarray(v)[None] for k, v in sample_prior_draws(self.family, resolved, k1, draws).items()}
+        kwargs = model_kwargs(self.design, resolved)
+        eta = prior["beta"][0] @ np.asarray(kwargs["X"]).T
+        if kwargs["offset"] is not None:
+            eta = eta + np.asarray(kwargs["offset"])
+        disp = prior.get(self.family.dispersion_name) if self.family.dispersion_name else None
+        dist_ = likelihood(self.family, eta, None if disp is None else disp[0][:, None], kwargs["trials"])
+        y_rep = np.asarray(dist_.sample(k2), dtype=float)[None]
+        d = self.design
+        obs_index = np.arange(d.nobs) if d.row_index is None else np.asarray(d.row_index)
+        return to_inference_data(
+            posterior=None, sample_stats=None, names=self.names, obs_index=obs_index,
+            y=np.asarray(kwargs["y"]), constant_data={}, prior=prior, prior_predictive=y_rep,
+        )
 
     def __repr__(self):
         return (
