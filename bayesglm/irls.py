@@ -47,6 +47,7 @@ class IRLSState(NamedTuple):
     dev: jax.Array  # deviance at mu
     dev_old: jax.Array  # deviance before the last step
     step: jax.Array  # (p,) last change of beta (points along the divergence under separation)
+    XtWX: jax.Array  # (p, p) the last step's weighted cross-product
     n_iter: jax.Array
     n_halvings: jax.Array  # halvings in the last step
     failed: jax.Array  # a step could not be made valid by halving
@@ -58,7 +59,7 @@ class IRLSResult(NamedTuple):
     mu: jax.Array
     deviance: jax.Array
     pearson_chi2: jax.Array
-    XtWX: jax.Array  # X' W X at the final mu (expected information, up to the scale)
+    XtWX: jax.Array  # X' W X of the last step (expected information, up to the scale; as R)
     step: jax.Array
     n_iter: jax.Array
     converged: jax.Array
@@ -101,7 +102,7 @@ def _valid(family: Family, eta, mu, dev):
 
 def _step(family: Family, data: IRLSData, tol, state: IRLSState) -> IRLSState:
     w, z = working_quantities(family, data, state.eta, state.mu)
-    beta_new, _ = _wls(data.X, w, z)
+    beta_new, XtWX = _wls(data.X, w, z)
     eta_new = data.X @ beta_new + _offset(data, state.eta)
     first = state.n_iter == 0
 
@@ -130,6 +131,7 @@ def _step(family: Family, data: IRLSData, tol, state: IRLSState) -> IRLSState:
         dev=dev,
         dev_old=state.dev,
         step=beta - state.beta,
+        XtWX=XtWX,
         n_iter=state.n_iter + 1,
         n_halvings=k,
         failed=failed,
@@ -180,6 +182,7 @@ def _irls_from(family: Family, data: IRLSData, beta0, eta0, maxiter, tol) -> IRL
         dev=_deviance(family, data, mu0),
         dev_old=jnp.asarray(jnp.inf, y.dtype),
         step=jnp.zeros(p, dtype=y.dtype),
+        XtWX=jnp.zeros((p, p), dtype=y.dtype),
         n_iter=jnp.asarray(0),
         n_halvings=jnp.asarray(0),
         failed=jnp.asarray(False),
@@ -191,9 +194,8 @@ def _irls_from(family: Family, data: IRLSData, beta0, eta0, maxiter, tol) -> IRL
 
     state = lax.while_loop(cond, partial(_step, family, data, tol), state)
 
-    # the expected information and Pearson's chi2 at the final mean
-    w, _ = working_quantities(family, data, state.eta, state.mu)
-    XtWX = (data.X * w[:, None]).T @ data.X
+    # The covariance comes from the last step's X'WX (weights at the mean before the final
+    # update), as R's glm and statsmodels report it; Pearson's chi2 is at the final mean.
     pearson = jnp.sum(_prior(data, y) * (y - state.mu) ** 2 / family.variance(state.mu, data.alpha))
     return IRLSResult(
         beta=state.beta,
@@ -201,7 +203,7 @@ def _irls_from(family: Family, data: IRLSData, beta0, eta0, maxiter, tol) -> IRL
         mu=state.mu,
         deviance=state.dev,
         pearson_chi2=pearson,
-        XtWX=XtWX,
+        XtWX=state.XtWX,
         step=state.step,
         n_iter=state.n_iter,
         converged=(state.n_iter > 0) & _converged(state, tol) & ~state.failed,

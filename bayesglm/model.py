@@ -185,6 +185,8 @@ def likelihood(family: Family, eta, dispersion, trials):
     if name == "inverse_gaussian":
         return InverseGaussian(mu, dispersion)
     if name == "negative_binomial":
+        if dispersion is None:  # alpha fixed in the family, not a parameter
+            dispersion = family.alpha
         return dist.NegativeBinomial2(mu, 1.0 / dispersion)
     raise ValueError(f"no likelihood for family {family.name!r}")
 

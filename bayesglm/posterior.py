@@ -174,6 +174,8 @@ def _loglik_draws(family, beta, disp, X, offset, weights, trials, y):
         ll = likelihood(family, eta, d, trials).log_prob(y)
         return ll if weights is None else ll * weights
 
+    if disp is None:
+        return jax.lax.map(lambda b: one(b, None), beta, batch_size=64)
     return jax.lax.map(lambda bd: one(*bd), (beta, disp), batch_size=64)
 
 
@@ -181,7 +183,7 @@ def pointwise_loglik(family: Family, kwargs: dict, beta: np.ndarray, disp: np.nd
     """log p(y_i | draw) for every draw: (chains, draws, n), weighted by frequency weights."""
     c, s, p = beta.shape
     b = jnp.asarray(beta.reshape(c * s, p))
-    d = jnp.ones(c * s) if disp is None else jnp.asarray(disp.reshape(c * s))
+    d = None if disp is None else jnp.asarray(disp.reshape(c * s))
     out = _loglik_draws(family, b, d, kwargs["X"], kwargs["offset"], kwargs["weights"],
                         kwargs["trials"], kwargs["y"])
     return np.asarray(out).reshape(c, s, -1)

@@ -3,10 +3,10 @@
 What is checked against what
 ----------------------------
 * IRLS against a generic optimizer (scipy's ``trust-exact`` on the negative log-likelihood built
-  from ``family.loglike_obs``, with JAX's exact gradient and Hessian, polished by Newton steps on
-  the *observed* information -- IRLS uses the expected one), for six family/link pairs.
-* The model-based covariance against the inverse Hessian of that likelihood for canonical links
-  (where observed and expected information coincide).
+  from ``family.loglike_obs``, with JAX's gradient and a numerical Hessian, polished by Newton
+  steps on that *observed* information -- IRLS uses the expected one), for six family/link pairs.
+* The model-based covariance against the inverse numerical Hessian of that likelihood for
+  canonical links (where observed and expected information coincide).
 * Exposure vs offset, frequency weights vs replicated rows, the three binomial response forms vs
   each other and vs the expanded Bernoulli data, Gaussian identity vs least squares/OLS.
 * Sandwich covariances against statsmodels (GLM HC0; OLS HC0-HC3) and against a direct NumPy
@@ -31,7 +31,6 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy import stats
@@ -74,14 +73,32 @@ def _negloglike(family, X, y, dispersion=1.0, offset=None):
 
 
 def _derivatives(nll):
-    """One jit-compiled function x -> (value, gradient, Hessian) of ``nll`` as NumPy (one
-    compilation instead of two: compiling dominates these small problems)."""
-    f = jax.jit(lambda b: (nll(b), jax.grad(nll)(b), jax.hessian(nll)(b)))
+    """x -> (value, gradient, Hessian) of ``nll``, as NumPy.
+
+    Value and gradient from one jit-compiled ``jax.value_and_grad``; the Hessian numerically,
+    by central differences of that exact gradient (compiling JAX's Hessian of the log densities
+    costs seconds, more than everything else these small problems need).
+    """
+    value_and_grad = jax.jit(jax.value_and_grad(nll))
+
+    def vg(x):
+        v, g = value_and_grad(jnp.asarray(x, float))
+        return float(v), np.asarray(g)
+
+    def hessian(x):
+        x = np.asarray(x, float)
+        H = np.empty((len(x), len(x)))
+        for j in range(len(x)):
+            h = 1e-5 * max(1.0, abs(x[j]))
+            e = np.zeros(len(x))
+            e[j] = h
+            H[:, j] = (vg(x + e)[1] - vg(x - e)[1]) / (2 * h)
+        return (H + H.T) / 2
 
     def derivs(x):
-        v, g, H = f(jnp.asarray(x))
-        return float(v), np.asarray(g), np.asarray(H)
+        return (*vg(x), hessian(x))
 
+    derivs.vg, derivs.hessian = vg, hessian
     return derivs
 
 
@@ -91,8 +108,8 @@ def _optimize(nll, x0):
     Returns (x, gradient at x, Hessian at x).
     """
     derivs = _derivatives(nll)
-    res = minimize(lambda b: derivs(b)[:2], np.asarray(x0, float), jac=True,
-                   hess=lambda b: derivs(b)[2], method="trust-exact", options={"gtol": 1e-9})
+    res = minimize(derivs.vg, np.asarray(x0, float), jac=True, hess=derivs.hessian,
+                   method="trust-exact", options={"gtol": 1e-9})
     x = res.x
     for _ in range(3):  # full Newton steps on the observed information: quadratic convergence
         _, g, H = derivs(x)
@@ -145,7 +162,7 @@ OPT_CASES = [
 
 @pytest.fixture(scope="module")
 def poisson_data():
-    family, y, X, _ = _simulate("poisson-log")
+    _, y, X, _ = _simulate("poisson-log")
     return y, X
 
 
@@ -179,7 +196,7 @@ def test_irls_equals_generic_optimizer(case):
 def test_poisson_cov_is_inverse_hessian(poisson_data, poisson_fit):
     """Canonical link: observed information == expected information X'WX."""
     y, X = poisson_data
-    x_opt, _, H = _optimize(_negloglike(F.Poisson(), X, y), _start(F.Poisson(), y))
+    _, _, H = _optimize(_negloglike(F.Poisson(), X, y), _start(F.Poisson(), y))
     np.testing.assert_allclose(poisson_fit.cov_params().to_numpy(), np.linalg.inv(H), rtol=1e-6)
 
 
@@ -501,7 +518,7 @@ def test_zero_column_raises_naming_it(poisson_data):
 def test_more_columns_than_rows_raises():
     rng = np.random.default_rng(808)
     X = np.column_stack([np.ones(4), rng.normal(size=(4, 5))])
-    with pytest.raises(bg.RankDeficientError, match=r"6\) than rows \(4|6.*4"):
+    with pytest.raises(bg.RankDeficientError, match=r"6.*4"):  # 6 columns, 4 rows
         bg.GLM(np.array([0.0, 1, 2, 3]), X, family="poisson").fit_mle()
 
 
@@ -532,7 +549,7 @@ def _gamma_inverse_optimum(X, y, x0):
     derivs = _derivatives(_negloglike(F.Gamma(), X, y))
 
     def f(b):
-        return derivs(b)[0] if np.all(X @ b > 0) else np.inf
+        return derivs.vg(b)[0] if np.all(X @ b > 0) else np.inf
 
     res = minimize(f, x0, method="Nelder-Mead",
                    options={"xatol": 1e-12, "fatol": 1e-12, "maxiter": 20000})
@@ -541,7 +558,7 @@ def _gamma_inverse_optimum(X, y, x0):
         _, g, H = derivs(x)
         x = x - np.linalg.solve(H, g)
     assert np.all(X @ x > 0)
-    return x, derivs(x)[1]
+    return x, derivs.vg(x)[1]
 
 
 @pytest.fixture(scope="module")
@@ -717,16 +734,17 @@ def test_conf_int_and_pvalues(poisson_fit):
 
 
 def test_predict_in_sample(poisson_data, poisson_fit):
-    y, X = poisson_data
+    _, X = poisson_data
     pred = poisson_fit.predict()
     np.testing.assert_allclose(pred["mean"], poisson_fit.mu, rtol=1e-12)
     lin = poisson_fit.predict(linear=True)
     np.testing.assert_allclose(lin["mean"], X @ poisson_fit.params.to_numpy(), rtol=1e-12)
-    assert np.all(pred["mean_ci_lower"] <= pred["mean"]) and np.all(pred["mean"] <= pred["mean_ci_upper"])
+    assert np.all(pred["mean_ci_lower"] <= pred["mean"])
+    assert np.all(pred["mean"] <= pred["mean_ci_upper"])
 
 
 def test_predict_new_rows_with_exposure(exposure_data, exposure_fit):
-    y, X, e = exposure_data
+    _, X, _ = exposure_data
     new = X[:5]
     with pytest.raises(ValueError, match="exposure"):
         exposure_fit.predict(new)
@@ -754,13 +772,13 @@ def test_predict_interval_decreasing_link(gamma_inv_data, gamma_inv_fit):
     np.testing.assert_allclose(pred["mean_se"], se / eta**2, rtol=1e-9)
 
 
-def test_summary_text(poisson_fit):
+def test_summary_text(poisson_data, poisson_fit):
     text = str(poisson_fit.summary())
     for name in poisson_fit.params.index:
         assert name in text
     assert "Deviance" in text
-    named = bg.GLM(poisson_fit.model.design.y, poisson_fit.model.design.X,
-                   family="poisson", names=["Intercept", "dose_mg", "site_B"]).fit_mle()
+    y, X = poisson_data
+    named = bg.GLM(y, X, family="poisson", names=["Intercept", "dose_mg", "site_B"]).fit_mle()
     text = str(named.summary())
     for name in ("Intercept", "dose_mg", "site_B"):
         assert name in text
@@ -820,8 +838,7 @@ def test_residuals_and_llf_vs_statsmodels(which, poisson_data, poisson_fit, gamm
 # ---------------------------------------------------------------------------------------------
 
 
-def test_refit_same_shape_does_not_recompile(poisson_data, poisson_fit):
-    y, X = poisson_data
+def test_refit_same_shape_does_not_recompile(poisson_fit):
     before = bg.irls.irls._cache_size()
     assert before >= 1
     rng = np.random.default_rng(1111)
