@@ -65,11 +65,12 @@ def irls_data(design: Design, alpha: float = 0.0, X=None) -> IRLSData:
     if design.trials is not None:
         pw = design.trials if pw is None else pw * design.trials
     off = design.total_offset
+    put = jax.device_put  # no copy for the aligned float64 arrays Design holds
     return IRLSData(
-        X=jnp.asarray(design.X if X is None else X),
-        y=jnp.asarray(design.y),
-        offset=None if off is None else jnp.asarray(off),
-        prior_weights=None if pw is None else jnp.asarray(pw),
+        X=put(design.X if X is None else X),
+        y=put(design.y),
+        offset=None if off is None else put(off),
+        prior_weights=None if pw is None else put(pw),
         alpha=jnp.asarray(alpha, dtype=jnp.float64),
     )
 
