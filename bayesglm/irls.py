@@ -148,9 +148,11 @@ def _step(family: Family, data: IRLSData, tol, state: IRLSState) -> IRLSState:
         return (~_valid(family, eta, mu, dev) | rises) & (k < MAX_HALVINGS)
 
     def halve(c):
-        beta, eta, _, _, k = c
-        # the line between the old and the proposed point (eta is linear in beta)
-        return (*evaluate((beta + state.beta) / 2, (eta + state.eta) / 2), k + 1)
+        beta, _, _, _, k = c
+        # back along the line to the old coefficients, eta recomputed from them (averaging eta
+        # itself is wrong in the first iteration, whose eta, R's mustart, is no X beta + offset)
+        beta = (beta + state.beta) / 2
+        return (*evaluate(beta, data.X @ beta + _offset(data, state.eta)), k + 1)
 
     beta, eta, mu, dev, k = lax.while_loop(
         needs_halving, halve, (*evaluate(beta_new, eta_new), jnp.asarray(0))

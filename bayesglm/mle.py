@@ -213,7 +213,19 @@ def fit_mle(
                 stacklevel=stacklevel,
             )
     else:
-        res = irls(family, data, None, maxiter, tol)
+        # a fixed alpha travels traced in data.alpha: keep it out of the static family so that
+        # a new alpha value does not recompile
+        irls_family = NegativeBinomial(family.link) if nb else family
+        res = irls(irls_family, data, None, maxiter, tol)
+        if bool(res.failed) and design.const_index is not None:
+            # the first step from R's mustart left the domain and halving back towards beta = 0
+            # did not help (eta = 0 lies outside the inverse and power links' domain): restart
+            # from the intercept-only coefficients, a valid and consistent point
+            pw = np.ones(design.nobs) if data.prior_weights is None else np.asarray(data.prior_weights)
+            ybar = float(np.sum(pw * design.y) / np.sum(pw))
+            beta0 = np.zeros(p)
+            beta0[design.const_index] = float(family.link.link(ybar)) / design.X[0, design.const_index]
+            res = irls(irls_family, data, jnp.asarray(beta0), maxiter, tol)
         alpha = alpha_fixed
 
     beta = np.asarray(res.beta)
