@@ -34,9 +34,10 @@ _jax.config.update("jax_enable_x64", True)
 
 from . import datasets, families, links  # noqa: E402
 from .bayes_results import BayesResults, compare, load  # noqa: E402
-from .glm import GLM  # noqa: E402
+from .glm import GLM, glm  # noqa: E402
 from .mle import RankDeficientError  # noqa: E402
 from .results import MLEResults  # noqa: E402
+from .plots import plot_forest, plot_mle_vs_posterior, plot_ppc, plot_trace  # noqa: E402
 from ._warnings import (  # noqa: E402
     BayesGLMWarning,
     ConvergenceWarning,
@@ -50,10 +51,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GLM",
+    "glm",
     "BayesResults",
     "compare",
     "load",
     "MLEResults",
+    "plot_trace",
+    "plot_forest",
+    "plot_ppc",
+    "plot_mle_vs_posterior",
     "RankDeficientError",
     "datasets",
     "families",

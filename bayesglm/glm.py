@@ -13,7 +13,7 @@ from .links import Link
 from .mle import fit_mle as _fit_mle
 from .results import MLEResults
 
-__all__ = ["GLM"]
+__all__ = ["GLM", "glm"]
 
 #: store the pointwise log-likelihood (for LOO/WAIC) and X in the InferenceData up to this many
 #: numbers (chains x draws x rows); beyond it the fit stays lean
@@ -93,6 +93,74 @@ class GLM:
         )
         self.priors = priors
         self._resolved = None
+
+    #: the formula of a model made by :meth:`from_formula` (a ``bayesglm.formula.FormulaSpec``:
+    #: it re-applies the formula to new data in ``predict``); None for the array interface
+    formula_spec = None
+
+    @classmethod
+    def from_formula(
+        cls,
+        formula: str,
+        data,
+        family: Family | str | None = None,
+        *,
+        link: Link | str | None = None,
+        offset=None,
+        exposure=None,
+        weights=None,
+        trials=None,
+        priors="auto",
+        missing: str = "raise",
+        context=None,
+    ) -> GLM:
+        """A GLM from a formula and a DataFrame (formulaic), as statsmodels' ``smf.glm``.
+
+        An intercept is included unless the formula says ``- 1`` or ``0 +``; coefficient names
+        follow the formula (``Intercept``, ``np.log(x)``, ``C(site)[T.b]``, ``x1:x2``) and flow
+        into every table, plot and InferenceData coordinate. ``predict(new_df)`` on the results
+        re-applies the formula's transformations and the category levels learned here.
+
+        Parameters
+        ----------
+        formula : str
+            ``"y ~ x1 + np.log(x2) + I(x3**2) + C(site, Treatment('b')) + x1:x2"``. Strings and
+            pandas categoricals are categorical (treatment coding, first level the reference).
+        data : DataFrame
+            Holds every column the formula names.
+        family, link, priors
+            As :class:`GLM`.
+        offset, exposure, weights, trials : str or array-like, optional
+            A column name of ``data`` or a per-row array.
+        missing : {"raise", "drop"}
+            Rows with a missing value in a column the model uses: an error that says how many
+            rows and which columns (default), or dropped with a ``MissingDataWarning``.
+        context : dict, optional
+            Names (functions, arrays) the formula may use besides the data's columns; default:
+            those visible where ``from_formula`` is called.
+
+        Notes
+        -----
+        Binomial responses may be 0/1, booleans, counts of successes with ``trials``, or a
+        two-level string/categorical column: the first level (sorted, or the categorical's
+        order) is failure and the second success, as R's ``glm``; the summaries say which.
+
+        Examples
+        --------
+        >>> import bayesglm as bg
+        >>> df = bg.datasets.load("dobson")
+        >>> mle = bg.GLM.from_formula("counts ~ C(outcome) + C(treatment)", df,
+        ...                           family="poisson").fit_mle()
+        >>> round(mle.deviance, 4)
+        5.1291
+        """
+        from .formula import caller_context, from_formula
+
+        if context is None:
+            context = caller_context(1)
+        return from_formula(cls, formula, data, family, link=link, offset=offset,
+                            exposure=exposure, weights=weights, trials=trials, priors=priors,
+                            missing=missing, context=context, stacklevel=3)
 
     @property
     def link(self) -> Link:
@@ -243,9 +311,10 @@ class GLM:
                    "chain_method": result.chain_method, "warmup": config.warmup},
         )
         map_fit = MAPResults(self.names, start, self.family) if start.kind == "map" else None
-        res = BayesResults(idata, family=self.family, names=self.names, mle=start.mle if start.kind == "mle" else start.mle,
+        res = BayesResults(idata, family=self.family, names=self.names, mle=start.mle if start.kind == "mle" else None,
                            map_fit=map_fit, start=start.kind, design=d, kwargs=kwargs, spec=spec,
                            config=config)
+        res.formula_spec = self.formula_spec
         check_draws(idata, config.max_tree_depth)
         return res
 
@@ -279,3 +348,12 @@ class GLM:
             f"GLM({type(self.family).__name__}({type(self.family.link).__name__}), "
             f"nobs={self.nobs}, coefficients={list(self.names)})"
         )
+
+
+def glm(formula: str, data, family: Family | str | None = None, **kwargs) -> GLM:
+    """``bg.glm("y ~ x", df, family="poisson", ...)``: the same as :meth:`GLM.from_formula`."""
+    from .formula import caller_context, from_formula
+
+    if kwargs.get("context") is None:
+        kwargs["context"] = caller_context(1)
+    return from_formula(GLM, formula, data, family, stacklevel=3, **kwargs)
