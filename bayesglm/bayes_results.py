@@ -80,6 +80,10 @@ class BayesResults:
         Where NUTS started: ``"mle"`` or ``"map"``.
     """
 
+    #: the model's formula (``bayesglm.formula.FormulaSpec``) when it was made by
+    #: ``GLM.from_formula``: ``predict(new_df)`` re-applies it; None for the array interface
+    formula_spec = None
+
     def __init__(self, idata, *, family: Family, names, mle=None, map_fit=None, start="mle",
                  design=None, kwargs=None, spec: dict | None = None, config=None):
         self.idata = idata
@@ -127,7 +131,15 @@ class BayesResults:
         lo, hi = _hdi_cols(hdi_prob)
         out = pd.DataFrame({"mle": mle, "mle_se": mle_se})
         cols = ["mean", "sd", lo, hi, "mcse_mean", "ess_bulk", "ess_tail", "r_hat"]
-        return pd.concat([out, s[cols]], axis=1)
+        table = pd.concat([out, s[cols]], axis=1)
+        if self.response_note():
+            table.attrs["note"] = self.response_note()
+        return table
+
+    def response_note(self) -> str | None:
+        """For a two-level string/categorical binomial response: which level is the success."""
+        fs = self.formula_spec
+        return None if fs is None else fs.response_note()
 
     def _mle_dispersion(self):
         """(estimate, se) of the dispersion parameter on the posterior's scale, from the MLE."""
@@ -170,8 +182,14 @@ class BayesResults:
             off = self._design.total_offset
             index = self._design.row_index
         else:
-            X = make_exog(data, tuple(self.names), what="data")
-            index = data.index if isinstance(data, (pd.DataFrame, pd.Series)) else None
+            fs = self.formula_spec
+            if fs is not None and fs.uses(data, self.names):  # raw columns: re-apply the formula
+                X, index = fs.design_matrix(data, what="data")
+                offset = fs.vector(offset, data, "offset")
+                exposure = fs.vector(exposure, data, "exposure")
+            else:
+                X = make_exog(data, tuple(self.names), what="data")
+                index = data.index if isinstance(data, (pd.DataFrame, pd.Series)) else None
             m = X.shape[0]
             off = np.zeros(m)
             if self._spec.get("has_offset") and offset is None:
@@ -194,9 +212,16 @@ class BayesResults:
         ``kind="mean"``: the posterior of the mean mu; ``"linear"``: of eta; ``"response"``:
         posterior predictive draws of y (Binomial: as proportions of ``trials``, default 1).
         Returns a DataFrame with ``mean``, ``sd`` and the HDI bounds.
+
+        For a model made by ``from_formula``, ``data`` may be a DataFrame of raw columns: the
+        formula is re-applied (an unseen category level is an error), and ``offset``/
+        ``exposure``/``trials`` may name its columns (by default, the columns the model was
+        fitted with, when ``data`` has them).
         """
         if kind not in _KINDS:
             raise ValueError(f"kind must be one of {', '.join(_KINDS)}; got {kind!r}")
+        if data is not None and self.formula_spec is not None:
+            trials = self.formula_spec.vector(trials, data, "trials")
         eta, index = self._new_eta(data, offset, exposure)
         if kind == "linear":
             draws = eta
@@ -267,6 +292,8 @@ class BayesResults:
                 "alpha_se": self.mle.alpha_se,
                 "nobs": self.mle.nobs,
             }
+        if self.formula_spec is not None:
+            spec["formula"] = self.formula_spec.to_dict()
         idata = self.idata.copy()
         idata.posterior.attrs["bayesglm_spec"] = json.dumps(spec)
         idata.to_netcdf(str(path))
@@ -281,14 +308,22 @@ class BayesResults:
         link = Power(spec["link_power"]) if spec["link"] == "power" else get_link(spec["link"])
         family = get_family(spec["family"], link)
         mle = _SavedMLE(spec["mle"], spec["names"]) if spec.get("mle") else None
-        return cls(idata, family=family, names=spec["names"], mle=mle, start=spec.get("start", "mle"),
-                   spec=spec)
+        res = cls(idata, family=family, names=spec["names"], mle=mle, start=spec.get("start", "mle"),
+                  spec=spec)
+        if spec.get("formula"):
+            from .formula import FormulaSpec
+
+            res.formula_spec = FormulaSpec.from_dict(spec["formula"])
+        return res
 
     def __repr__(self):
         post = self.idata.posterior
+        note = self.response_note()
         return (
             f"<BayesResults {type(self.family).__name__}({type(self.family.link).__name__}) "
-            f"chains={post.sizes['chain']} draws={post.sizes['draw']} start={self.start}>"
+            f"chains={post.sizes['chain']} draws={post.sizes['draw']} start={self.start}"
+            + ("" if self.formula_spec is None else f" formula={self.formula_spec.formula!r}")
+            + ("" if note is None else f"; {note}") + ">"
         )
 
 

@@ -283,12 +283,13 @@ class GLM:
         from .convert import to_inference_data
         from .posterior import MAPResults, choose_start, pointwise_loglik, sample, sampler_config
 
+        args = dict(draws=draws, warmup=warmup, chains=chains, seed=seed, progress=progress,
+                    target_accept=target_accept, max_tree_depth=max_tree_depth,
+                    chain_method=chain_method)
+        sampler_config(None, **args)  # bad arguments fail before any fitting
         resolved = self.resolved_priors
         start = choose_start(self.family, self.design, resolved, self.fit_mle)
-        config = sampler_config(
-            start, draws=draws, warmup=warmup, chains=chains, seed=seed, progress=progress,
-            target_accept=target_accept, max_tree_depth=max_tree_depth, chain_method=chain_method,
-        )
+        config = sampler_config(start, **args)
         result, kwargs = sample(self.family, self.design, resolved, start, config)
         posterior = dict(result.samples)
         disp = posterior.get(self.family.dispersion_name) if self.family.dispersion_name else None

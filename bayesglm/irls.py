@@ -158,14 +158,18 @@ def _step(family: Family, data: IRLSData, tol, state: IRLSState) -> IRLSState:
         needs_halving, halve, (*evaluate(beta_new, eta_new), jnp.asarray(0))
     )
     failed = ~_valid(family, eta, mu, dev)
+
+    def keep(new, old):  # a failed step leaves the last valid point in place
+        return jnp.where(failed, old, new)
+
     return IRLSState(
-        beta=beta,
-        eta=eta,
-        mu=mu,
-        dev=dev,
+        beta=keep(beta, state.beta),
+        eta=keep(eta, state.eta),
+        mu=keep(mu, state.mu),
+        dev=keep(dev, state.dev),
         dev_old=state.dev,
-        step=beta - state.beta,
-        XtWX=XtWX,
+        step=keep(beta - state.beta, state.step),
+        XtWX=keep(XtWX, state.XtWX),
         n_iter=state.n_iter + 1,
         n_halvings=k,
         failed=failed,

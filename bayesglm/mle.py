@@ -230,38 +230,42 @@ def fit_mle(
 
     beta = np.asarray(res.beta)
     XtWX = np.asarray(res.XtWX)
-    finite = np.all(np.isfinite(beta)) and np.all(np.isfinite(XtWX))
-    msg = _collinear_message(design.X, design.names) if not finite else None
-    if msg is None and finite:
-        d = np.sqrt(np.diag(XtWX))
-        if np.any(d == 0) or np.linalg.eigvalsh(XtWX / np.outer(d, d))[0] < p * 1e3 * np.finfo(float).eps:
-            msg = _collinear_message(design.X, design.names)
-    if msg is not None:
-        raise RankDeficientError(msg)
-    if not finite or bool(res.failed):
-        raise FloatingPointError(
-            f"IRLS could not find a valid step for the {family.name} family with the "
-            f"{family.link.name} link (the mean left its domain even after step-halving). "
-            "Try another link (the canonical one is the most stable) or check the data."
-        )
-
     mu = np.asarray(res.mu)
+    finite = np.all(np.isfinite(beta)) and np.all(np.isfinite(XtWX))
+    sep = None
+    if family.name == "binomial" and finite:
+        # first: separation makes the weights vanish, X'WX look singular and IRLS fail
+        step = np.asarray(res.step)
+        sep = _separation(design, mu, step) or _separation(design, mu, beta)
+    if sep is None:
+        msg = _collinear_message(design.X, design.names) if not finite else None
+        if msg is None and finite:
+            d = np.sqrt(np.diag(XtWX))
+            small = np.linalg.eigvalsh(XtWX / np.outer(d, d))[0] < p * 1e3 * np.finfo(float).eps
+            if np.any(d == 0) or small:
+                msg = _collinear_message(design.X, design.names)
+        if msg is not None:
+            raise RankDeficientError(msg)
+        if not finite or bool(res.failed):
+            raise FloatingPointError(
+                f"IRLS could not find a valid step for the {family.name} family with the "
+                f"{family.link.name} link (the mean left its domain even after step-halving). "
+                "Try another link (the canonical one is the most stable) or check the data."
+            )
+
     converged = bool(res.converged)
     n_iter = int(res.n_iter)
-    sep = None
-    if family.name == "binomial":
-        sep = _separation(design, mu, np.asarray(res.step))
-        if sep is not None:
-            converged = False
-            warnings.warn(
-                "perfect or quasi-complete separation: the binomial response is predicted "
-                f"exactly by {', '.join(repr(s) for s in sep)}, so the maximum-likelihood "
-                "estimate does not exist (those coefficients diverge; their estimates and "
-                "standard errors are meaningless). Use model.fit() or model.fit_map(), whose "
-                "proper priors give finite estimates, or remove/merge the separating variable.",
-                SeparationWarning,
-                stacklevel=stacklevel,
-            )
+    if sep is not None:
+        converged = False
+        warnings.warn(
+            "perfect or quasi-complete separation: the binomial response is predicted "
+            f"exactly by {', '.join(repr(s) for s in sep)}, so the maximum-likelihood "
+            "estimate does not exist (those coefficients diverge; their estimates and "
+            "standard errors are meaningless). Use model.fit() or model.fit_map(), whose "
+            "proper priors give finite estimates, or remove/merge the separating variable.",
+            SeparationWarning,
+            stacklevel=stacklevel,
+        )
     if not converged and sep is None:
         warnings.warn(
             f"IRLS did not converge in {n_iter} iterations (maxiter={maxiter}, tol={tol:g}). "
@@ -287,7 +291,10 @@ def fit_mle(
     ll = stats["loglike"]
     llf = float(np.sum(ll if design.weights is None else design.weights * ll))
 
-    bread = np.linalg.inv(XtWX)
+    try:
+        bread = np.linalg.inv(XtWX)
+    except np.linalg.LinAlgError:  # separation: vanishing weights (already warned about)
+        bread = np.linalg.pinv(XtWX)
     bread = (bread + bread.T) / 2
     if cov_type == "nonrobust":
         cov = bread * scale

@@ -162,6 +162,17 @@ def choose_start(family, design, resolved, fit_mle) -> Start:
     bad = [w for w in caught if issubclass(w.category, (SeparationWarning, ConvergenceWarning))]
     for w in caught:  # hand the warnings on to the user
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if any(issubclass(w.category, SeparationWarning) for w in caught) and all(
+        not pr.proper for pr in resolved.coef
+    ):
+        # The likelihood tends to a positive constant along the separating direction, so under
+        # flat priors the posterior does not integrate; the mode search cannot tell (its
+        # gradient vanishes numerically far out along that ray), so say it here.
+        raise ValueError(
+            "the posterior is improper: the data are separated (the maximum-likelihood "
+            "estimate does not exist) and every coefficient has a flat (improper) prior. Use "
+            'proper priors (priors="auto", the default, or "gelman2008").'
+        )
     if bad or not mle.converged:
         return map_start(family, design, resolved, mle)
     return mle_start(family, design, resolved, mle)
@@ -232,8 +243,9 @@ def sampler_config(start: Start, *, draws, warmup, chains, seed, progress, targe
     for name, value, low in (("draws", draws, 1), ("chains", chains, 1), ("max_tree_depth", max_tree_depth, 1)):
         if not (isinstance(value, (int, np.integer)) and value >= low):
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    kind = "mle" if start is None else start.kind
     if warmup is None:
-        warmup = DEFAULT_WARMUP[start.kind]
+        warmup = DEFAULT_WARMUP[kind]
     if not (isinstance(warmup, (int, np.integer)) and warmup >= 0):
         raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
     if not (0 < float(target_accept) < 1):
@@ -243,7 +255,7 @@ def sampler_config(start: Start, *, draws, warmup, chains, seed, progress, targe
     return NUTSConfig(
         draws=int(draws), warmup=int(warmup), chains=int(chains), seed=int(seed),
         target_accept=float(target_accept), max_tree_depth=int(max_tree_depth),
-        progress=bool(progress), adapt_mass_matrix=start.kind == "map", chain_method=chain_method,
+        progress=bool(progress), adapt_mass_matrix=kind == "map", chain_method=chain_method,
     )
 
 

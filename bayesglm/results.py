@@ -181,10 +181,14 @@ class MLEResults:
         Parameters
         ----------
         exog : array-like (m, p) or DataFrame, optional
-            New design rows (a DataFrame is matched to the coefficient names). ``None`` predicts
-            the fitted rows with the model's own offset and exposure.
-        offset, exposure : array-like (m,), optional
-            For new rows of a model fitted with an offset or exposure these are required.
+            New design rows (a DataFrame is matched to the coefficient names). For a model made
+            by ``from_formula``, a DataFrame of the raw columns: the formula is re-applied (its
+            transformations and the category levels learned in the fit; an unseen level is an
+            error). ``None`` predicts the fitted rows with the model's own offset and exposure.
+        offset, exposure : array-like (m,) or str, optional
+            For new rows of a model fitted with an offset or exposure these are required. With
+            a formula model they may name a column of ``exog``, and default to the column the
+            model was fitted with when ``exog`` has it.
         alpha : float
             1 - confidence level.
         linear : bool
@@ -200,8 +204,14 @@ class MLEResults:
                 raise ValueError("offset/exposure for predict() need new exog rows as well")
             X, off, index = d.X, d.total_offset, d.row_index
         else:
-            X = make_exog(exog, d.names, what="exog")
-            index = exog.index if isinstance(exog, (pd.DataFrame, pd.Series)) else None
+            fs = getattr(self.model, "formula_spec", None)
+            if fs is not None and fs.uses(exog, d.names):  # raw columns: re-apply the formula
+                X, index = fs.design_matrix(exog, what="exog")
+                offset = fs.vector(offset, exog, "offset")
+                exposure = fs.vector(exposure, exog, "exposure")
+            else:
+                X = make_exog(exog, d.names, what="exog")
+                index = exog.index if isinstance(exog, (pd.DataFrame, pd.Series)) else None
             m = X.shape[0]
             off = np.zeros(m)
             if d.offset is not None and offset is None:
@@ -271,6 +281,11 @@ class MLEResults:
             se = "" if self.alpha_se is None else f" (std err {self.alpha_se:.4g})"
             how = "estimated by maximum likelihood" if self._fit.alpha_estimated else "fixed"
             notes.append(f"alpha = {self.alpha:.6g}{se}, {how}; var = mu + alpha mu^2")
+        fs = getattr(self.model, "formula_spec", None)
+        if fs is not None:
+            notes.append(f"Formula: {fs.formula}")
+            if fs.response_note():
+                notes.append(fs.response_note())
         if d.n_dropped:
             notes.append(f"{d.n_dropped} rows with missing values were dropped.")
         if not self.converged:

@@ -1,0 +1,165 @@
+"""Shared fixtures: small data sets and session-scoped Bayesian fits.
+
+JAX compilation dominates the test time (a NUTS compile costs 5-40 s per model structure, data
+shape and sampler setting on a 2-core machine; a refit of the same structure and shape compiles
+nothing), so every fit that more than one test needs is made once per session here, with
+``progress=False``. Other test files (results, plots, CLI) may use these fixtures directly.
+
+Fits and the compiles they share:
+
+* ``gaussian_flat_*``: Gaussian, flat priors, n=20, p=3 (exact posterior known; also used for
+  reproducibility, warnings and argument checks);
+* ``poisson_*``: Poisson with an exposure, ``priors="auto"``, n=200, p=3, given as a DataFrame
+  (coefficient names ``const, x1, x2``); ``poisson_noise_fit`` has the same family, prior
+  structure and shape (``x2`` replaced by pure noise ``x3``), so it compiles nothing new;
+* ``logistic_*``: logistic, ``priors="auto"``, n=5000, p=3 (large-n posterior ~ MLE);
+* ``separation_*``: perfectly separated logistic data, n=60, p=3 (same family and prior
+  structure as ``logistic_*``, so the NumPyro model is shared).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from typing import NamedTuple
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import bayesglm as bg  # noqa: E402
+
+DRAWS = 1000
+CHAINS = 4
+
+
+class Fitted(NamedTuple):
+    """A fit with the model that made it and the warnings it raised."""
+
+    model: object
+    fit: object
+    warnings: list
+
+
+def fit_recording(model, **kwargs) -> Fitted:
+    """``model.fit(progress=False, **kwargs)``, recording every warning it raises."""
+    kwargs.setdefault("progress", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = model.fit(**kwargs)
+    return Fitted(model, fit, list(caught))
+
+
+# -- Gaussian, flat priors: exact posterior -------------------------------------------------
+@pytest.fixture(scope="session")
+def gaussian_data():
+    """n=20, p=3: small n makes the exact-posterior checks sharp (the flat prior's choice on
+    sigma changes the posterior by O(1/n))."""
+    rng = np.random.default_rng(20240601)
+    n = 20
+    X = np.column_stack([np.ones(n), rng.normal(size=n), rng.normal(size=n)])
+    y = X @ np.array([1.0, 0.5, -0.3]) + rng.normal(scale=0.8, size=n)
+    return X, y
+
+
+@pytest.fixture(scope="session")
+def gaussian_flat_model(gaussian_data):
+    X, y = gaussian_data
+    return bg.GLM(y, X, family="gaussian", priors="flat")
+
+
+@pytest.fixture(scope="session")
+def gaussian_flat(gaussian_flat_model) -> Fitted:
+    return fit_recording(gaussian_flat_model, draws=DRAWS, chains=CHAINS, seed=0)
+
+
+@pytest.fixture(scope="session")
+def gaussian_flat_fit(gaussian_flat):
+    return gaussian_flat.fit
+
+
+# -- Poisson with exposure ------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def poisson_data() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    n = 200
+    df = pd.DataFrame({
+        "const": np.ones(n),
+        "x1": rng.normal(size=n),
+        "x2": rng.normal(size=n),
+        "x3": rng.normal(size=n),  # pure noise, for the comparison model
+        "exposure": rng.uniform(0.5, 2.0, size=n),
+    })
+    eta = 0.5 + 0.3 * df["x1"] - 0.4 * df["x2"] + np.log(df["exposure"])
+    df["y"] = rng.poisson(np.exp(eta)).astype(float)
+    return df
+
+
+@pytest.fixture(scope="session")
+def poisson_model(poisson_data):
+    df = poisson_data
+    return bg.GLM(df["y"], df[["const", "x1", "x2"]], family="poisson",
+                  exposure=df["exposure"])
+
+
+@pytest.fixture(scope="session")
+def poisson_fit(poisson_model):
+    return fit_recording(poisson_model, draws=DRAWS, chains=CHAINS, seed=1).fit
+
+
+@pytest.fixture(scope="session")
+def poisson_noise_fit(poisson_data):
+    """Same data, ``x2`` (a real effect) replaced by noise ``x3``: loses in ``compare``."""
+    df = poisson_data
+    model = bg.GLM(df["y"], df[["const", "x1", "x3"]], family="poisson",
+                   exposure=df["exposure"])
+    return fit_recording(model, draws=DRAWS, chains=CHAINS, seed=1).fit
+
+
+# -- logistic, large n ----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def logistic_data():
+    rng = np.random.default_rng(11)
+    n = 5000
+    X = np.column_stack([np.ones(n), rng.normal(size=n), rng.normal(size=n)])
+    p = 1.0 / (1.0 + np.exp(-(X @ np.array([-0.5, 1.0, -0.7]))))
+    y = (rng.uniform(size=n) < p).astype(float)
+    return X, y
+
+
+@pytest.fixture(scope="session")
+def logistic_model(logistic_data):
+    X, y = logistic_data
+    return bg.GLM(y, X, family="binomial")
+
+
+@pytest.fixture(scope="session")
+def logistic_fit(logistic_model):
+    return fit_recording(logistic_model, draws=DRAWS, chains=CHAINS, seed=2).fit
+
+
+# -- perfect separation ---------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def separation_data():
+    """y = (x > 0) with x = linspace(-3, 3, 60): completely separated by x1. A third column x2 of
+    pure noise keeps p = 3, so the NumPyro model is shared with ``logistic_*`` (same family
+    and prior structure): one compile fewer. (A smooth third column, cos(2x), hits an IRLS
+    bug instead: see test_bayes.py::test_separation_detected_with_smooth_covariate.)"""
+    n = 60
+    x = np.linspace(-3.0, 3.0, n)
+    X = np.column_stack([np.ones(n), x, np.random.default_rng(1).normal(size=n)])
+    y = (x > 0).astype(float)
+    return X, y
+
+
+@pytest.fixture(scope="session")
+def separation(separation_data) -> Fitted:
+    X, y = separation_data
+    return fit_recording(bg.GLM(y, X, family="binomial"), draws=DRAWS, chains=CHAINS, seed=3)
+
+
+@pytest.fixture(scope="session")
+def separation_fit(separation):
+    return separation.fit
