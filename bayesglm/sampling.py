@@ -182,12 +182,13 @@ def run_nuts(family, structure, model_kwargs: dict, init: dict, cov: np.ndarray,
     dense = d <= DENSE_MAX
     inv_mass = jnp.asarray(cov if dense else np.diag(cov))
 
-    rng = jax.random.PRNGKey(config.seed)
-    k_jitter, k_chains = jax.random.split(rng)
+    # Host-side randomness for the set-up (eager jax.random calls would each compile): the
+    # jitter from numpy's generator, one raw threefry key per chain, all from the seed.
+    rng = np.random.default_rng(config.seed)
     chol = np.linalg.cholesky(cov + 1e-12 * np.eye(d) * np.max(np.diag(cov)))
-    eps = np.asarray(jax.random.normal(k_jitter, (config.chains, d)))
+    eps = rng.standard_normal((config.chains, d))
     starts = np.asarray(flat0)[None, :] + eps @ chol.T
-    keys = jax.random.split(k_chains, config.chains)
+    keys = jnp.asarray(rng.integers(0, 2**32, size=(config.chains, 2), dtype=np.uint32))
     total = config.warmup + config.draws
     length = _chunk_size(config.warmup, config.draws)
     n_chunks = -(-total // length)
