@@ -264,11 +264,28 @@ class BayesResults:
         return self.idata.posterior_predictive
 
     # -- model comparison -------------------------------------------------------------------
+    def _ensure_loglik(self) -> None:
+        """Add the pointwise log-likelihood group when the fit left it out (large fits)."""
+        if "log_likelihood" in self.idata.groups():
+            return
+        if self._kwargs is None:
+            raise ValueError("this fit has no pointwise log-likelihood and no data to compute it")
+        from .convert import add_group
+        from .posterior import pointwise_loglik
+
+        post = self.idata.posterior
+        disp = post[self.dispersion_name].to_numpy() if self.dispersion_name else None
+        ll = pointwise_loglik(self.family, self._kwargs, post["beta"].to_numpy(), disp)
+        add_group(self.idata, "log_likelihood", ll, self.idata.observed_data["obs"].to_numpy())
+
     def loo(self, **kwargs):
         """PSIS-LOO (ArviZ) from the pointwise log-likelihood."""
+        self._ensure_loglik()
         return az.loo(self.idata, **kwargs)
 
     def waic(self, **kwargs):
+        """WAIC (ArviZ) from the pointwise log-likelihood."""
+        self._ensure_loglik()
         return az.waic(self.idata, **kwargs)
 
     # -- persistence ------------------------------------------------------------------------
@@ -348,4 +365,7 @@ def compare(fits: dict, **kwargs) -> pd.DataFrame:
     """LOO comparison of several fits (``{"name": BayesResults, ...}``), via ArviZ."""
     if not isinstance(fits, dict) or not fits:
         raise ValueError("compare() takes a non-empty dict {name: BayesResults}")
+    for v in fits.values():
+        if isinstance(v, BayesResults):
+            v._ensure_loglik()
     return az.compare({k: (v.idata if isinstance(v, BayesResults) else v) for k, v in fits.items()}, **kwargs)

@@ -16,8 +16,9 @@ from .results import MLEResults
 __all__ = ["GLM", "glm"]
 
 #: store the pointwise log-likelihood (for LOO/WAIC) and X in the InferenceData up to this many
-#: numbers (chains x draws x rows); beyond it the fit stays lean
-LOGLIK_MAX = 50_000_000
+#: numbers (chains x draws x rows, 80 MB); beyond it the fit stays lean and ``loo()``/``waic()``
+#: compute the log-likelihood when asked
+LOGLIK_MAX = 10_000_000
 
 
 class GLM:
@@ -61,7 +62,7 @@ class GLM:
     >>> y = np.array([18, 17, 15, 20, 10, 20, 25, 13, 12])
     >>> mle = bg.GLM(y, X, family="poisson").fit_mle()
     >>> mle.params.round(4).tolist()
-    [2.8936, -0.0081]
+    [2.8766, -0.016]
     """
 
     def __init__(

@@ -62,10 +62,9 @@ def posterior_names() -> list[str]:
     """Every posterior directory (one with spec.json, data.json and reference.json), sorted."""
     if not POSTERIORDB_DIR.is_dir():
         return []
-    return sorted(
-        d.name for d in POSTERIORDB_DIR.iterdir()
-        if d.is_dir() and all((d / f).is_file() for f in ("spec.json", "data.json", "reference.json"))
-    )
+    files = ("spec.json", "data.json", "reference.json")
+    return sorted(d.name for d in POSTERIORDB_DIR.iterdir()
+                  if d.is_dir() and all((d / f).is_file() for f in files))
 
 
 # -- the expression evaluator ----------------------------------------------------------------
