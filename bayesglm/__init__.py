@@ -32,12 +32,18 @@ import jax as _jax  # noqa: E402
 # Fitting is done in float64 (R and statsmodels agreement to ~1e-6 needs it).
 _jax.config.update("jax_enable_x64", True)
 
-from . import datasets, families, links  # noqa: E402
-from .bayes_results import BayesResults, compare, load  # noqa: E402
-from .glm import GLM, glm  # noqa: E402
-from .mle import RankDeficientError  # noqa: E402
-from .results import MLEResults  # noqa: E402
-from .plots import plot_forest, plot_mle_vs_posterior, plot_ppc, plot_trace  # noqa: E402
+import warnings as _warnings  # noqa: E402
+
+with _warnings.catch_warnings():
+    # NumPyro imports tqdm.auto, which warns in a Jupyter kernel without ipywidgets; the text
+    # progress bar it falls back to works, so the warning only adds noise.
+    _warnings.filterwarnings("ignore", message="IProgress not found")
+    from . import datasets, families, links  # noqa: E402
+    from .bayes_results import BayesResults, compare, load  # noqa: E402
+    from .glm import GLM, glm  # noqa: E402
+    from .mle import RankDeficientError  # noqa: E402
+    from .plots import plot_forest, plot_mle_vs_posterior, plot_ppc, plot_trace  # noqa: E402
+    from .results import MLEResults  # noqa: E402
 from ._warnings import (  # noqa: E402
     BayesGLMWarning,
     ConvergenceWarning,

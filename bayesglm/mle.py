@@ -22,7 +22,7 @@ import numpy as np
 from ._warnings import ConvergenceWarning, SeparationWarning
 from .design import Design
 from .families import Family, NegativeBinomial
-from .irls import LOG_ALPHA_MIN, IRLSData, irls, irls_nb, observation_stats, working_quantities
+from .irls import IRLSData, irls, irls_nb, observation_stats
 
 __all__ = ["MLEFit", "fit_mle", "RankDeficientError", "COV_TYPES"]
 
@@ -205,7 +205,7 @@ def fit_mle(
                 ConvergenceWarning,
                 stacklevel=stacklevel,
             )
-        if math.log(alpha) <= LOG_ALPHA_MIN + 1e-6:
+        if alpha < 1e-8:  # at (or near) the lower bound exp(LOG_ALPHA_MIN)
             warnings.warn(
                 "NegativeBinomial: the maximum-likelihood alpha is at its lower bound (about 0): "
                 "the counts show no overdispersion, and a Poisson model describes them as well.",

@@ -170,7 +170,8 @@ def likelihood(family: Family, eta, dispersion, trials):
     link = family.link
     name = family.name
     if name == "binomial":
-        n = 1 if trials is None else trials
+        # integer counts: NumPyro's Binomial samples only with an integer total_count
+        n = 1 if trials is None else jnp.round(trials).astype(jnp.int64)
         if isinstance(link, L.Logit):
             return dist.Binomial(n, logits=eta) if trials is not None else dist.BernoulliLogits(eta)
         mu = link.inverse(eta)

@@ -160,8 +160,8 @@ def choose_start(family, design, resolved, fit_mle) -> Start:
     except RankDeficientError:
         return map_start(family, design, resolved, None)
     bad = [w for w in caught if issubclass(w.category, (SeparationWarning, ConvergenceWarning))]
-    for w in caught:  # hand the warnings on to the user
-        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    for w in caught:  # hand the warnings on, pointing at the user's call of fit()
+        warnings.warn(w.message, w.category, stacklevel=3)
     if any(issubclass(w.category, SeparationWarning) for w in caught) and all(
         not pr.proper for pr in resolved.coef
     ):
