@@ -241,8 +241,9 @@ def fit_mle(
         msg = _collinear_message(design.X, design.names) if not finite else None
         if msg is None and finite:
             d = np.sqrt(np.diag(XtWX))
-            small = np.linalg.eigvalsh(XtWX / np.outer(d, d))[0] < p * 1e3 * np.finfo(float).eps
-            if np.any(d == 0) or small:
+            if np.any(d == 0) or (
+                np.linalg.eigvalsh(XtWX / np.outer(d, d))[0] < p * 1e3 * np.finfo(float).eps
+            ):
                 msg = _collinear_message(design.X, design.names)
         if msg is not None:
             raise RankDeficientError(msg)
