@@ -26,7 +26,16 @@ from jax import lax
 
 from .families import Family
 
-__all__ = ["IRLSData", "IRLSState", "IRLSResult", "irls", "irls_nb", "observation_stats", "working_quantities"]
+__all__ = [
+    "IRLSData",
+    "IRLSState",
+    "IRLSResult",
+    "irls",
+    "irls_nb",
+    "loglike_sum",
+    "observation_stats",
+    "working_quantities",
+]
 
 MAX_HALVINGS = 30
 
@@ -364,3 +373,10 @@ def observation_stats(family: Family, data: IRLSData, eta, mu, dispersion, trial
         "unit_deviance": family.unit_deviance(data.y, mu, data.alpha),
         "dmu_deta": family.link.inverse_deriv(eta),
     }
+
+
+@partial(jax.jit, static_argnames=("family",))
+def loglike_sum(family: Family, data: IRLSData, mu, dispersion, trials, fw):
+    """The full log-likelihood (frequency-weighted sum), without moving arrays to the host."""
+    ll = family.loglike_obs(data.y, mu, dispersion, trials)
+    return jnp.sum(ll if fw is None else fw * ll)

@@ -22,7 +22,7 @@ import numpy as np
 from ._warnings import ConvergenceWarning, SeparationWarning
 from .design import Design
 from .families import Family, NegativeBinomial
-from .irls import IRLSData, irls, irls_nb, observation_stats
+from .irls import IRLSData, irls, irls_nb, loglike_sum, observation_stats
 
 __all__ = ["MLEFit", "fit_mle", "RankDeficientError", "COV_TYPES"]
 
@@ -52,7 +52,7 @@ class MLEFit(NamedTuple):
     alpha: float | None  # NegativeBinomial's alpha (estimated or fixed)
     alpha_se: float | None  # its standard error when estimated
     alpha_estimated: bool
-    obs: dict  # per-observation arrays: loglike, variance, unit_deviance, dmu_deta
+    obs: object  # () -> per-observation arrays: loglike, variance, unit_deviance, dmu_deta
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,12 +285,12 @@ def fit_mle(
     else:
         dispersion = family.llf_dispersion(deviance, design.sum_weights, pearson, df_resid)
     trials = jnp.ones_like(data.y) if design.trials is None else jnp.asarray(design.trials)
-    stats = {
-        k: np.asarray(v)
-        for k, v in observation_stats(family, data, res.eta, res.mu, dispersion, trials).items()
-    }
-    ll = stats["loglike"]
-    llf = float(np.sum(ll if design.weights is None else design.weights * ll))
+    llf = float(loglike_sum(family, data, res.mu, dispersion, trials, fw))
+
+    def obs(eta=res.eta, mu=res.mu, dispersion=dispersion):
+        """Per-observation arrays for the residuals, computed when first asked for."""
+        out = observation_stats(family, data, eta, mu, dispersion, trials)
+        return {k: np.asarray(v) for k, v in out.items()}
 
     try:
         bread = np.linalg.inv(XtWX)
@@ -323,7 +323,7 @@ def fit_mle(
         alpha=alpha,
         alpha_se=alpha_se,
         alpha_estimated=nb and alpha_fixed is None,
-        obs=stats,
+        obs=obs,
     )
 
 

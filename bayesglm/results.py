@@ -144,6 +144,10 @@ class MLEResults:
         return pd.Series(np.asarray(values), index=self._design.row_index, name=name)
 
     @cached_property
+    def _obs(self) -> dict:
+        return self._fit.obs()
+
+    @cached_property
     def resid_response(self) -> pd.Series:
         """y - mu (Binomial: on the proportion scale)."""
         return self._series(self._design.y - self._fit.mu, "resid_response")
@@ -151,7 +155,7 @@ class MLEResults:
     @cached_property
     def resid_pearson(self) -> pd.Series:
         """(y - mu) sqrt(prior weight / V(mu))."""
-        var = self._fit.obs["variance"]
+        var = self._obs["variance"]
         r = (self._design.y - self._fit.mu) * np.sqrt(self._prior_weights() / var)
         return self._series(r, "resid_pearson")
 
@@ -159,14 +163,14 @@ class MLEResults:
     def resid_deviance(self) -> pd.Series:
         """sign(y - mu) sqrt(prior weight * unit deviance)."""
         y, mu = self._design.y, self._fit.mu
-        dev = self._fit.obs["unit_deviance"]
+        dev = self._obs["unit_deviance"]
         r = np.sign(y - mu) * np.sqrt(np.maximum(self._prior_weights() * dev, 0.0))
         return self._series(r, "resid_deviance")
 
     @cached_property
     def resid_working(self) -> pd.Series:
         """(y - mu) * d eta / d mu, the working residual of the last IRLS step."""
-        dmu = self._fit.obs["dmu_deta"]
+        dmu = self._obs["dmu_deta"]
         return self._series((self._design.y - self._fit.mu) / dmu, "resid_working")
 
     # -- prediction -----------------------------------------------------------------------

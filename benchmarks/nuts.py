@@ -1,0 +1,754 @@
+"""Benchmark: NUTS sampling, bayesglm vs hand-written NumPyro vs bambi (PyMC) vs nutpie.
+
+Run from the repository root with the project's venv::
+
+    .venv/bin/python benchmarks/nuts.py                 # 3 repeats (seeds 0, 1, 2)
+    .venv/bin/python benchmarks/nuts.py --quick         # 1 repeat (seed 0)
+    .venv/bin/python benchmarks/nuts.py --out nuts.md   # also write the report (+ nuts.json)
+
+bambi, PyMC and nutpie run in a separate venv, ``.venv-bench-pymc`` (they must not go into the
+project's venv: arviz-plots, which they pull in, breaks ``import arviz`` under matplotlib 3.11).
+Create it once from the repository root; without it those tools are skipped with a message::
+
+    python3 -m venv .venv-bench-pymc
+    .venv-bench-pymc/bin/pip install "bambi==0.17.2" "nutpie==0.16.8" "pymc==5.28.5" "matplotlib<3.11"
+
+Problems (simulated once with a fixed seed, columns of X centred exactly so that a prior on the
+intercept means the same with and without bambi's predictor centring; saved to a temporary .npz
+that every tool reads):
+
+* (a) ``gaussian``: n = 5000, 25 predictors, equicorrelated at rho = 0.95, sigma = 1;
+* (b) ``logistic``: n = 10000, 10 independent standard-normal predictors.
+
+Same likelihood and priors for every tool: ``Normal(0, 2.5)`` on the intercept and on every
+slope, ``HalfNormal(2.5)`` on sigma (Gaussian). Tools, each in a fresh process per (problem,
+seed) so each pays its own compilation; 4 chains x 1000 kept draws for all:
+
+* ``bayesglm``: ``bg.GLM(y, [1, X], family=..., priors={name: Normal(0, 2.5), ...,
+  "dispersion": HalfNormal(2.5)}).fit(draws=1000, chains=4, seed=seed, progress=False)``: MLE
+  start, fixed dense MLE-covariance mass matrix, 200 warmup, chains pmapped over 4 host devices.
+* ``numpyro``: the model a user writes by hand (scalar intercept, vector ``beta``, ``sigma``),
+  ``MCMC(NUTS(model), num_warmup=1000, num_samples=1000, num_chains=4,
+  chain_method="parallel", progress_bar=False)``: NUTS defaults (diagonal mass matrix adapted in
+  windows, ``init_to_uniform``), float64 like bayesglm, the same 4 host devices
+  (``XLA_FLAGS=--xla_force_host_platform_device_count=4`` set before jax is imported).
+* ``bambi``, ``nutpie`` (and optionally ``pymc``): see ``benchmarks/nuts_competitors.py``.
+
+Measured per run:
+
+* ``wall``: seconds from model construction to draws in memory, compilation included; imports
+  excluded (reported per run as ``import s``). bayesglm's wall is all of ``fit()`` (MLE start,
+  sampling, InferenceData, its own diagnostics).
+* min bulk / tail ESS over all parameters (intercept, slopes, sigma), max rank-normalised split
+  R-hat: computed here, with the project's ArviZ, from the kept draws of every tool.
+* ``ESS/s`` = min bulk ESS / wall; ``grad/ESS`` = leapfrog steps (= gradient evaluations) of
+  warmup and sampling, all chains, / min bulk ESS. bayesglm keeps only the kept draws' ``n_steps``
+  in its InferenceData; the warmup's are read by wrapping ``bayesglm.sampling._kernels`` (it sees
+  the per-iteration ``num_steps`` that bayesglm already returns from each compiled chunk; no extra
+  device work). NumPyro's warmup steps come from an untimed re-run of the warmup alone with the
+  same key (``MCMC.warmup(collect_warmup=True)``, which follows the same trajectory). PyMC and
+  nutpie: ``n_steps`` of ``warmup_sample_stats`` + ``sample_stats``. bayesglm's MLE (a few IRLS
+  iterations) is not counted as gradient evaluations.
+* divergences among kept draws; ``max|dmean|/sd``: the largest difference between this run's
+  posterior mean and the mean over all runs of the problem, in posterior sd (a check that all
+  tools sample the same posterior; Monte Carlo noise alone gives ~0.02-0.05).
+* the 1-minute load average (``/proc/loadavg``, as ``uptime``) just before and after each run.
+
+Tables report medians over repeats (worst R-hat and total divergences), the ratios of
+bayesglm's median ESS/s to each competitor's, and a breakdown of one bayesglm fit (stages, the
+compiled sampler's first chunk vs the rest, and a second fit of the same shape in the same
+process, which compiles nothing).
+
+PyTensor (bambi, PyMC) and numba (nutpie) keep compiled code in on-disk caches that persist
+between processes by default; they are left on (what a user gets on their second run). JAX has
+no persistent cache by default and bayesglm does not enable one. ``--cold-caches`` points the
+PyTensor and numba caches at a fresh temporary folder for every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PYMC_PYTHON = ROOT / ".venv-bench-pymc" / "bin" / "python"
+COMPETITOR_SCRIPT = HERE / "nuts_competitors.py"
+
+DATA_SEED = 20240611
+DRAWS, CHAINS = 1000, 4
+NUMPYRO_WARMUP = 1000
+PRIOR_SD = {"coef_prior_sd": 2.5, "intercept_prior_sd": 2.5, "sigma_prior_sd": 2.5}
+PROBLEMS = {
+    "gaussian": "(a) Gaussian, n=5000, p=25, rho=0.95",
+    "logistic": "(b) logistic, n=10000, p=10",
+}
+JAX_TOOLS = ("bayesglm", "numpyro")
+PYMC_TOOLS = ("bambi", "nutpie", "pymc")
+DEFAULT_TOOLS = ("bayesglm", "numpyro", "bambi", "nutpie")
+TARGETS = {"gaussian": 5.0, "logistic": 2.0}  # bayesglm / numpyro ESS/s
+RUN_TIMEOUT_S = 3600
+
+
+# -- data ------------------------------------------------------------------------------------
+def make_data(problem: str):
+    """(X centred (n, p), y, meta): the same arrays for every tool."""
+    import numpy as np
+
+    rng = np.random.default_rng([DATA_SEED, 0 if problem == "gaussian" else 1])
+    if problem == "gaussian":
+        n, p, rho = 5000, 25, 0.95
+        z0 = rng.standard_normal((n, 1))
+        X = np.sqrt(rho) * z0 + np.sqrt(1 - rho) * rng.standard_normal((n, p))
+        X -= X.mean(axis=0)
+        beta = rng.normal(0.0, 0.5, p)
+        y = 1.0 + X @ beta + rng.standard_normal(n)
+        meta = {"family": "gaussian", "rho": rho}
+    else:
+        n, p = 10000, 10
+        X = rng.standard_normal((n, p))
+        X -= X.mean(axis=0)
+        beta = rng.normal(0.0, 0.5, p)
+        eta = -0.5 + X @ beta
+        y = (rng.random(n) < 1.0 / (1.0 + np.exp(-eta))).astype(float)
+        meta = {"family": "binomial"}
+    meta.update(PRIOR_SD, problem=problem, n=n, p=p)
+    return X, y, meta
+
+
+def save_data(problem: str, folder: Path) -> Path:
+    import numpy as np
+
+    X, y, meta = make_data(problem)
+    path = folder / f"{problem}.npz"
+    np.savez(path, X=X, y=y, meta=json.dumps(meta))
+    return path
+
+
+def load_data(path):
+    import numpy as np
+
+    d = np.load(path, allow_pickle=False)
+    return np.asarray(d["X"]), np.asarray(d["y"]), json.loads(str(d["meta"]))
+
+
+def param_names(meta) -> list[str]:
+    names = ["Intercept"] + [f"x{j + 1}" for j in range(meta["p"])]
+    return names + (["sigma"] if meta["family"] == "gaussian" else [])
+
+
+# -- workers (fresh processes) ---------------------------------------------------------------
+def _set_host_devices():
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={CHAINS}".strip()
+
+
+class _StepCounter:
+    """Wraps bayesglm.sampling._kernels: keeps each chunk's num_steps, optionally times calls."""
+
+    def __init__(self, sampling, timed: bool = False):
+        self.sampling, self.orig, self.timed = sampling, sampling._kernels, timed
+        self.steps, self.chunk_times, self.init_times = [], [], []
+        sampling._kernels = self
+
+    def __call__(self, pot_gen, settings):
+        import jax
+
+        init, init_p, chunk_j, chunk_p = self.orig(pot_gen, settings)
+
+        def wrap_chunk(f):
+            def g(state, kw):
+                t = time.perf_counter()
+                state, out = f(state, kw)
+                if self.timed:
+                    jax.block_until_ready(out)
+                    self.chunk_times.append(time.perf_counter() - t)
+                self.steps.append(out[2])
+                return state, out
+            return g
+
+        def wrap_init(f):
+            def g(*a):
+                t = time.perf_counter()
+                s = f(*a)
+                if self.timed:
+                    jax.block_until_ready(s)
+                    self.init_times.append(time.perf_counter() - t)
+                return s
+            return g
+
+        return wrap_init(init), wrap_init(init_p), wrap_chunk(chunk_j), wrap_chunk(chunk_p)
+
+    def reset(self):
+        self.steps, self.chunk_times, self.init_times = [], [], []
+
+    def per_chunk_steps(self):
+        import numpy as np
+
+        return [float(np.asarray(s).sum()) for s in self.steps]
+
+
+def _bayesglm_model(bg, X, y, meta):
+    import numpy as np
+
+    names = param_names(meta)
+    coef_names = names[:1 + meta["p"]]
+    priors = {nm: bg.priors.Normal(0.0, meta["coef_prior_sd"]) for nm in coef_names[1:]}
+    priors["Intercept"] = bg.priors.Normal(0.0, meta["intercept_prior_sd"])
+    if meta["family"] == "gaussian":
+        priors["dispersion"] = bg.priors.HalfNormal(meta["sigma_prior_sd"])
+    Xd = np.column_stack([np.ones(len(y)), X])
+    return bg.GLM(y, Xd, family=meta["family"], priors=priors, names=coef_names)
+
+
+def _bayesglm_draws(res, meta):
+    import numpy as np
+
+    post = res.idata.posterior
+    cols = np.asarray(post["beta"])  # (chain, draw, p + 1)
+    if meta["family"] == "gaussian":
+        cols = np.concatenate([cols, np.asarray(post["sigma"])[..., None]], axis=-1)
+    return cols.astype(float)
+
+
+def worker_bayesglm(data, seed):
+    import warnings
+
+    t0 = time.perf_counter()
+    import bayesglm as bg
+    import bayesglm.sampling as S
+    import_s = time.perf_counter() - t0
+    X, y, meta = load_data(data)
+    counter = _StepCounter(S)
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SamplingWarnings are re-derived from the draws
+        res = _bayesglm_model(bg, X, y, meta).fit(draws=DRAWS, chains=CHAINS, seed=seed,
+                                                  progress=False)
+    wall = time.perf_counter() - t
+    import numpy as np
+
+    total = sum(counter.per_chunk_steps())
+    warmup = int(res.idata.posterior.attrs.get("warmup", -1))
+    samp = float(np.asarray(res.idata.sample_stats["n_steps"]).sum())
+    info = {"wall_s": wall, "import_s": import_s, "warmup_steps": total - samp,
+            "sampling_steps": samp, "warmup_iters": warmup,
+            "divergences": int(np.asarray(res.idata.sample_stats["diverging"]).sum()),
+            "versions": {"bayesglm": bg.__version__, "jax": __import__("jax").__version__,
+                         "numpyro": __import__("numpyro").__version__},
+            "chain_method": res.idata.posterior.attrs.get("chain_method"),
+            "bayesglm_file": bg.__file__}
+    return _bayesglm_draws(res, meta), info
+
+
+def _numpyro_model(X, y, meta):
+    import numpyro
+    import numpyro.distributions as dist
+
+    p = X.shape[1]
+
+    def model(X, y=None):
+        intercept = numpyro.sample("Intercept", dist.Normal(0.0, meta["intercept_prior_sd"]))
+        beta = numpyro.sample("beta", dist.Normal(0.0, meta["coef_prior_sd"]).expand([p]))
+        eta = intercept + X @ beta
+        if meta["family"] == "gaussian":
+            sigma = numpyro.sample("sigma", dist.HalfNormal(meta["sigma_prior_sd"]))
+            numpyro.sample("y", dist.Normal(eta, sigma), obs=y)
+        else:
+            numpyro.sample("y", dist.Bernoulli(logits=eta), obs=y)
+
+    return model
+
+
+def worker_numpyro(data, seed):
+    _set_host_devices()
+    t0 = time.perf_counter()
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    import numpyro
+    from numpyro.infer import MCMC, NUTS
+
+    numpyro.enable_x64()
+    import_s = time.perf_counter() - t0
+    X, y, meta = load_data(data)
+
+    def make_mcmc(model):
+        return MCMC(NUTS(model), num_warmup=NUMPYRO_WARMUP, num_samples=DRAWS,
+                    num_chains=CHAINS, chain_method="parallel", progress_bar=False)
+
+    t = time.perf_counter()
+    model = _numpyro_model(X, y, meta)
+    Xj, yj = jnp.asarray(X), jnp.asarray(y)
+    mcmc = make_mcmc(model)
+    mcmc.run(jax.random.PRNGKey(seed), Xj, yj, extra_fields=("num_steps", "diverging"))
+    samples = jax.device_get(mcmc.get_samples(group_by_chain=True))
+    wall = time.perf_counter() - t
+
+    extra = mcmc.get_extra_fields(group_by_chain=True)
+    samp = float(np.asarray(extra["num_steps"]).sum())
+    div = int(np.asarray(extra["diverging"]).sum())
+    # untimed: the same warmup again, collected, for its leapfrog steps
+    m2 = make_mcmc(model)
+    m2.warmup(jax.random.PRNGKey(seed), Xj, yj, collect_warmup=True, extra_fields=("num_steps",))
+    warm = float(np.asarray(m2.get_extra_fields(group_by_chain=True)["num_steps"]).sum())
+    cols = [samples["Intercept"]] + [samples["beta"][..., j] for j in range(meta["p"])]
+    if meta["family"] == "gaussian":
+        cols.append(samples["sigma"])
+    info = {"wall_s": wall, "import_s": import_s, "warmup_steps": warm, "sampling_steps": samp,
+            "warmup_iters": NUMPYRO_WARMUP, "divergences": div,
+            "versions": {"jax": jax.__version__, "numpyro": numpyro.__version__},
+            "devices": jax.local_device_count()}
+    return np.stack([np.asarray(c) for c in cols], axis=-1).astype(float), info
+
+
+def worker_profile(data, seed):
+    """Where a bayesglm fit's time goes: stages of a first and a second fit in one process."""
+    import warnings
+
+    t0 = time.perf_counter()
+    import jax
+    import numpy as np
+
+    import bayesglm as bg
+    import bayesglm.bayes_results as BR
+    import bayesglm.convert as CV
+    import bayesglm.posterior as PO
+    import bayesglm.sampling as S
+    import_s = time.perf_counter() - t0
+    X, y, meta = load_data(data)
+    counter = _StepCounter(S, timed=True)
+    stage = {}
+
+    def timed(mod, name, label):
+        orig = getattr(mod, name, None)
+        if orig is None:  # bayesglm changed: leave that stage out
+            return
+
+        def g(*a, **k):
+            t = time.perf_counter()
+            out = orig(*a, **k)
+            stage[label] = stage.get(label, 0.0) + time.perf_counter() - t
+            return out
+        setattr(mod, name, g)
+
+    timed(PO, "choose_start", "MLE start (IRLS)")
+    timed(PO, "sample", "NUTS (init + chunks)")
+    timed(S, "compiled_model", "model setup")
+    timed(PO, "pointwise_loglik", "pointwise log-lik")
+    timed(CV, "to_inference_data", "InferenceData")
+    timed(BR, "check_draws", "diagnostics (az.summary)")
+
+    fits = []
+    for k, s in enumerate((seed, seed + 1)):
+        stage.clear()
+        counter.reset()
+        t = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = _bayesglm_model(bg, X, y, meta)
+            model.fit(draws=DRAWS, chains=CHAINS, seed=s, progress=False)
+        wall = time.perf_counter() - t
+        steps = counter.per_chunk_steps()
+        ct = counter.chunk_times
+        # seconds per leapfrog step (all chains together) from chunks 2..end; the first chunk's
+        # excess over that rate is its compilation
+        rate = (sum(ct[1:]) / sum(steps[1:])) if len(ct) > 1 else float("nan")
+        fits.append({
+            "fit": "first" if k == 0 else "second (same shape, same process)",
+            "nuts_other_s": stage.get("NUTS (init + chunks)", 0.0) - stage.get("model setup", 0.0)
+            - sum(counter.init_times) - sum(ct),
+            "wall_s": wall, "stages": dict(stage),
+            "init_s": sum(counter.init_times),
+            "first_chunk_s": ct[0] if ct else float("nan"),
+            "other_chunks_s": sum(ct[1:]),
+            "n_chunks": len(ct),
+            "chunk_compile_s": (ct[0] - rate * steps[0]) if ct else float("nan"),
+            "us_per_step_all_chains": rate * 1e6,
+            "steps": sum(steps),
+        })
+    return None, {"import_s": import_s, "fits": fits, "devices": jax.local_device_count(),
+                  "bayesglm_file": bg.__file__}
+
+
+def run_worker(args):
+    fn = {"bayesglm": worker_bayesglm, "numpyro": worker_numpyro,
+          "bayesglm-profile": worker_profile}[args.worker]
+    t = time.perf_counter()
+    draws, info = fn(args.data, args.seed)
+    info["process_s"] = time.perf_counter() - t
+    import numpy as np
+
+    arrays = {"info": json.dumps(info)}
+    if draws is not None:
+        arrays["draws"] = draws
+    np.savez(args.result, **arrays)
+
+
+# -- orchestration ---------------------------------------------------------------------------
+def snapshot_bayesglm(tmp: Path) -> dict:
+    """Copy bayesglm/ aside so every run of this benchmark uses the same sources (the checkout
+    may change while it runs); return the commit, local-change flag and a hash of the sources."""
+    import hashlib
+
+    src = ROOT / "bayesglm"
+    dst = tmp / "snapshot"
+    shutil.copytree(src, dst / "bayesglm", ignore=shutil.ignore_patterns("__pycache__"))
+    h = hashlib.sha1()
+    for f in sorted((dst / "bayesglm").rglob("*.py")):
+        h.update(f.relative_to(dst).as_posix().encode())
+        h.update(f.read_bytes())
+
+    def git(*a):
+        try:
+            return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=30).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return "?"
+
+    return {"path": str(dst), "commit": git("rev-parse", "--short", "HEAD") or "?",
+            "local_changes": bool(git("status", "--porcelain", "--", "bayesglm")),
+            "sources_sha1": h.hexdigest()[:12]}
+
+
+def load1() -> float:
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except OSError:
+        return float(os.getloadavg()[0])
+
+
+def pymc_env_ok(python: Path) -> tuple[bool, str]:
+    if not python.exists():
+        return False, f"{python} not found"
+    try:
+        r = subprocess.run([str(python), "-c", "import bambi, nutpie, pymc"],
+                           capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return False, "importing bambi/nutpie timed out"
+    if r.returncode != 0:
+        return False, "import bambi, nutpie, pymc failed: " + r.stderr.strip().splitlines()[-1]
+    return True, ""
+
+
+def run_one(tool, problem, data, seed, tmp: Path, pymc_python: Path, cold: bool,
+            snapshot: str | None = None):
+    result = tmp / f"{tool}-{problem}-{seed}.npz"
+    if tool in PYMC_TOOLS:
+        cmd = [str(pymc_python), str(COMPETITOR_SCRIPT), "--tool", tool]
+    else:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", tool]
+    cmd += ["--data", str(data), "--seed", str(seed), "--result", str(result)]
+    env = dict(os.environ)
+    if tool in JAX_TOOLS or tool == "bayesglm-profile":
+        env.pop("XLA_FLAGS", None)  # the worker / bayesglm set 4 host devices themselves
+        if snapshot:
+            env["PYTHONPATH"] = os.pathsep.join(
+                [snapshot] + [p for p in [env.get("PYTHONPATH")] if p])
+    cache_dir = None
+    if cold and tool in PYMC_TOOLS:
+        cache_dir = Path(tempfile.mkdtemp(prefix="cold-", dir=tmp))
+        env["PYTENSOR_FLAGS"] = f"compiledir={cache_dir / 'pytensor'}"
+        env["NUMBA_CACHE_DIR"] = str(cache_dir / "numba")
+    before = load1()
+    t = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT_S)
+        err = None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["?"])[-1]
+    except subprocess.TimeoutExpired:
+        err = f"timed out after {RUN_TIMEOUT_S} s"
+    process_wall = time.perf_counter() - t
+    after = load1()
+    if cache_dir is not None:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+    rec = {"tool": tool, "problem": problem, "seed": seed, "load_before": before,
+           "load_after": after, "process_wall_s": process_wall, "error": err}
+    if err is None:
+        import numpy as np
+
+        d = np.load(result, allow_pickle=False)
+        rec.update(json.loads(str(d["info"])))
+        if "draws" in d.files:
+            rec["draws"] = np.asarray(d["draws"])
+    return rec
+
+
+def diagnostics(rec, names):
+    import arviz as az
+    import numpy as np
+
+    draws = rec["draws"]
+    ds = az.convert_to_dataset({nm: draws[..., j] for j, nm in enumerate(names)})
+    bulk = az.ess(ds, method="bulk")
+    tail = az.ess(ds, method="tail")
+    rhat = az.rhat(ds)
+    b = np.array([float(bulk[nm]) for nm in names])
+    tl = np.array([float(tail[nm]) for nm in names])
+    r = np.array([float(rhat[nm]) for nm in names])
+    steps = rec["warmup_steps"] + rec["sampling_steps"]
+    rec.update(min_bulk=float(b.min()), min_bulk_param=names[int(b.argmin())],
+               min_tail=float(tl.min()), max_rhat=float(r.max()),
+               ess_per_s=float(b.min()) / rec["wall_s"], grad_per_ess=steps / float(b.min()),
+               total_steps=steps,
+               post_mean=draws.reshape(-1, draws.shape[-1]).mean(0).tolist(),
+               post_sd=draws.reshape(-1, draws.shape[-1]).std(0).tolist())
+
+
+def mean_agreement(records):
+    """max |mean - pooled mean| / pooled sd for each run, per problem."""
+    import numpy as np
+
+    by_problem = {}
+    for r in records:
+        if "post_mean" in r:
+            by_problem.setdefault(r["problem"], []).append(r)
+    for rs in by_problem.values():
+        m = np.mean([r["post_mean"] for r in rs], axis=0)
+        sd = np.mean([r["post_sd"] for r in rs], axis=0)
+        for r in rs:
+            r["max_dmean_sd"] = float(np.max(np.abs(np.asarray(r["post_mean"]) - m) / sd))
+
+
+def _fmt(x, nd=0):
+    if x is None or (isinstance(x, float) and x != x):
+        return "-"
+    return f"{x:,.{nd}f}"
+
+
+def summarize(records, tools, problems):
+    rows = {}
+    for prob in problems:
+        for tool in tools:
+            rs = [r for r in records if r["problem"] == prob and r["tool"] == tool and
+                  r.get("error") is None and "min_bulk" in r]
+            if not rs:
+                continue
+            med = lambda k: statistics.median(r[k] for r in rs)  # noqa: E731
+            rows[(prob, tool)] = {
+                "n": len(rs), "wall_s": med("wall_s"), "min_bulk": med("min_bulk"),
+                "min_tail": med("min_tail"), "ess_per_s": med("ess_per_s"),
+                "grad_per_ess": med("grad_per_ess"), "max_rhat": max(r["max_rhat"] for r in rs),
+                "divergences": sum(r["divergences"] for r in rs),
+                "warmup_iters": rs[0].get("warmup_iters"),
+                "max_dmean_sd": max(r.get("max_dmean_sd", float("nan")) for r in rs),
+                "load": statistics.median(r["load_before"] for r in rs),
+            }
+    return rows
+
+
+def report(records, rows, profiles, tools, problems, args, env_note, versions):
+    L = []
+    L.append("# NUTS benchmark: bayesglm vs NumPyro (hand-written) vs bambi vs nutpie\n")
+    L.append(f"- machine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
+             f"{platform.python_version()}")
+    L.append("- versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())))
+    L.append(f"- {CHAINS} chains x {DRAWS} kept draws; repeats (seeds): {args.seeds}; "
+             "medians over repeats (R-hat: worst; divergences: total over repeats)")
+    L.append("- wall = model construction + compilation + sampling (bayesglm: all of fit(), MLE "
+             "start and InferenceData included), fresh process per run, imports excluded")
+    L.append("- load = 1-minute load average before the run (median over repeats; per-run "
+             "values below). Timings are only comparable on a quiet machine.")
+    if env_note:
+        L.append(f"- {env_note}")
+    L.append("")
+    L.append("| problem | tool | warmup | wall s | min bulk ESS | min tail ESS | ESS/s | "
+             "grad/ESS | max R-hat | divergences | max\\|dmean\\|/sd | load |")
+    L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for prob in problems:
+        for tool in tools:
+            r = rows.get((prob, tool))
+            if r is None:
+                continue
+            L.append(f"| {PROBLEMS[prob]} | {tool} | {r['warmup_iters']} | {_fmt(r['wall_s'], 1)} "
+                     f"| {_fmt(r['min_bulk'])} | {_fmt(r['min_tail'])} | {_fmt(r['ess_per_s'])} "
+                     f"| {_fmt(r['grad_per_ess'], 1)} | {r['max_rhat']:.4f} | {r['divergences']} "
+                     f"| {r['max_dmean_sd']:.3f} | {r['load']:.1f} |")
+    L.append("")
+    L.append("## bayesglm / competitor, median ESS/s (and grad/ESS: competitor / bayesglm)\n")
+    L.append("| problem | vs | ESS/s ratio | target | met | grad/ESS ratio |")
+    L.append("|---|---|---:|---:|---|---:|")
+    for prob in problems:
+        b = rows.get((prob, "bayesglm"))
+        if b is None:
+            continue
+        for tool in tools:
+            o = rows.get((prob, tool))
+            if tool == "bayesglm" or o is None:
+                continue
+            ratio = b["ess_per_s"] / o["ess_per_s"]
+            target = TARGETS[prob] if tool == "numpyro" else 1.0
+            ok = ratio >= target and b["max_rhat"] < 1.01 and b["divergences"] == 0
+            L.append(f"| {PROBLEMS[prob]} | {tool} | {ratio:.2f}x | >= {target:g}x | "
+                     f"{'yes' if ok else 'NO'} | {o['grad_per_ess'] / b['grad_per_ess']:.2f}x |")
+    L.append("")
+    L.append("## Every run\n")
+    L.append("| problem | tool | seed | wall s | import s | min bulk ESS (param) | min tail | "
+             "ESS/s | grad/ESS | R-hat | div | load before / after | error |")
+    L.append("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---|")
+    for r in records:
+        if r["tool"] == "bayesglm-profile":
+            continue
+        if r.get("error") is not None:
+            L.append(f"| {r['problem']} | {r['tool']} | {r['seed']} | - | - | - | - | - | - | - | - "
+                     f"| {r['load_before']:.1f} / {r['load_after']:.1f} | {r['error']} |")
+            continue
+        L.append(f"| {r['problem']} | {r['tool']} | {r['seed']} | {_fmt(r['wall_s'], 1)} | "
+                 f"{_fmt(r['import_s'], 1)} | {_fmt(r['min_bulk'])} ({r['min_bulk_param']}) | "
+                 f"{_fmt(r['min_tail'])} | {_fmt(r['ess_per_s'])} | {_fmt(r['grad_per_ess'], 1)} | "
+                 f"{r['max_rhat']:.4f} | {r['divergences']} | "
+                 f"{r['load_before']:.1f} / {r['load_after']:.1f} | |")
+    if profiles:
+        L.append("")
+        L.append("## Where bayesglm's wall time goes (one process: a first fit, then a second "
+                 "fit of the same shape)\n")
+        L.append("| problem | fit | wall s | MLE start | NUTS | of which: model setup | init "
+                 "| first chunk | other chunks | est. chunk compile | rest | log-lik "
+                 "| InferenceData | diagnostics | µs/step (4 chains) | load |")
+        L.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for p in profiles:
+            if p.get("error") is not None:
+                L.append(f"| {p['problem']} | error: {p['error']} |")
+                continue
+            for f in p["fits"]:
+                s = f["stages"]
+                L.append(
+                    f"| {p['problem']} | {f['fit']} | {f['wall_s']:.2f} | "
+                    f"{s.get('MLE start (IRLS)', 0):.2f} | {s.get('NUTS (init + chunks)', 0):.2f} "
+                    f"| {s.get('model setup', 0):.2f} "
+                    f"| {f['init_s']:.2f} | {f['first_chunk_s']:.2f} | {f['other_chunks_s']:.2f} "
+                    f"({f['n_chunks'] - 1}) | {f['chunk_compile_s']:.2f} | {f['nuts_other_s']:.2f} | "
+                    f"{s.get('pointwise log-lik', 0):.2f} | {s.get('InferenceData', 0):.2f} | "
+                    f"{s.get('diagnostics (az.summary)', 0):.2f} | "
+                    f"{f['us_per_step_all_chains']:.0f} | {p['load_before']:.1f} |")
+    return "\n".join(L) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="1 repeat (seed 0) instead of 3")
+    ap.add_argument("--repeats", type=int, default=None, help="repeats (seeds 0..R-1)")
+    ap.add_argument("--out", help="also write the markdown report here (and raw JSON beside)")
+    ap.add_argument("--tools", default=",".join(DEFAULT_TOOLS),
+                    help=f"comma-separated, from {JAX_TOOLS + PYMC_TOOLS}")
+    ap.add_argument("--problems", default="gaussian,logistic")
+    ap.add_argument("--pymc-python", default=str(PYMC_PYTHON),
+                    help="python of the bambi/nutpie venv (default: .venv-bench-pymc)")
+    ap.add_argument("--no-profile", action="store_true", help="skip the bayesglm breakdown")
+    ap.add_argument("--cold-caches", action="store_true",
+                    help="fresh PyTensor/numba cache folder for every PyMC/nutpie run")
+    # internal: worker mode
+    ap.add_argument("--worker", choices=["bayesglm", "numpyro", "bayesglm-profile"],
+                    help=argparse.SUPPRESS)
+    ap.add_argument("--data", help=argparse.SUPPRESS)
+    ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--result", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        run_worker(args)
+        return
+
+    repeats = args.repeats or (1 if args.quick else 3)
+    args.seeds = list(range(repeats))
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    problems = [p.strip() for p in args.problems.split(",") if p.strip()]
+    for t in tools:
+        if t not in JAX_TOOLS + PYMC_TOOLS:
+            ap.error(f"unknown tool {t!r}")
+    for p in problems:
+        if p not in PROBLEMS:
+            ap.error(f"unknown problem {p!r}")
+    pymc_python = Path(args.pymc_python)
+    env_note = ""
+    if any(t in PYMC_TOOLS for t in tools):
+        ok, why = pymc_env_ok(pymc_python)
+        if not ok:
+            skipped = [t for t in tools if t in PYMC_TOOLS]
+            env_note = (f"SKIPPED {', '.join(skipped)}: {why}. Create the env: python3 -m venv "
+                        ".venv-bench-pymc && .venv-bench-pymc/bin/pip install bambi==0.17.2 "
+                        "nutpie==0.16.8 pymc==5.28.5 'matplotlib<3.11'")
+            print(env_note, file=sys.stderr)
+            tools = [t for t in tools if t not in PYMC_TOOLS]
+        else:
+            env_note = f"bambi/PyMC/nutpie from {pymc_python}" + \
+                (" (cold caches)" if args.cold_caches else
+                 " (PyTensor/numba on-disk caches left on)")
+
+    records, profiles = [], []
+    snap = {}
+
+    def emit(final: bool):
+        """Write the report (and raw JSON) so far; print it at the end."""
+        if not (final or args.out):
+            return
+        recs = [dict(r) for r in records]
+        mean_agreement(recs)
+        versions = {}
+        for r in recs:
+            versions.update(r.get("versions", {}))
+        import arviz as az
+
+        versions["arviz (diagnostics)"] = az.__version__
+        rows = summarize(recs, tools, problems)
+        files = sorted({r["bayesglm_file"] for r in recs + profiles if r.get("bayesglm_file")})
+        note = env_note + ("; " if env_note else "") + (
+            f"bayesglm: commit {snap.get('commit')}"
+            + (" + local changes" if snap.get("local_changes") else "")
+            + f", sources sha1 {snap.get('sources_sha1')} (a copy taken at the start, used by "
+            f"every run; imported from: {', '.join(files) or '-'})")
+        text = report(recs, rows, profiles, tools, problems, args, note, versions)
+        if not final:
+            text = "**(partial: benchmark still running)**\n\n" + text
+        if args.out:
+            Path(args.out).write_text(text)
+            raw = [{k: v for k, v in r.items() if k != "draws"} for r in recs + profiles]
+            Path(args.out).with_suffix(".json").write_text(json.dumps(raw, indent=1, default=str))
+        if final:
+            print(text)
+            if args.out:
+                print(f"wrote {args.out} and {Path(args.out).with_suffix('.json')}",
+                      file=sys.stderr)
+
+    with tempfile.TemporaryDirectory(prefix="bench-nuts-") as td:
+        tmp = Path(td)
+        data = {p: save_data(p, tmp) for p in problems}
+        snap.update(snapshot_bayesglm(tmp))
+        names = {p: param_names(load_data(data[p])[2]) for p in problems}
+        for seed in args.seeds:
+            for prob in problems:
+                for tool in tools:
+                    print(f"[{time.strftime('%H:%M:%S')}] {prob} {tool} seed={seed} "
+                          f"(load {load1():.1f}) ...", file=sys.stderr, flush=True)
+                    rec = run_one(tool, prob, data[prob], seed, tmp, pymc_python,
+                                  args.cold_caches, snap["path"])
+                    if rec.get("error") is None:
+                        diagnostics(rec, names[prob])
+                        del rec["draws"]
+                        print(f"    wall {rec['wall_s']:.1f} s, min bulk ESS "
+                              f"{rec['min_bulk']:.0f}, ESS/s {rec['ess_per_s']:.0f}, grad/ESS "
+                              f"{rec['grad_per_ess']:.1f}, R-hat {rec['max_rhat']:.4f}, "
+                              f"div {rec['divergences']}", file=sys.stderr, flush=True)
+                    else:
+                        print(f"    FAILED: {rec['error']}", file=sys.stderr, flush=True)
+                    records.append(rec)
+                    emit(False)
+        if not args.no_profile:
+            for prob in problems:
+                print(f"[{time.strftime('%H:%M:%S')}] {prob} bayesglm breakdown ...",
+                      file=sys.stderr, flush=True)
+                profiles.append(run_one("bayesglm-profile", prob, data[prob], 0, tmp,
+                                        pymc_python, False, snap["path"]))
+                emit(False)
+    emit(True)
+
+if __name__ == "__main__":
+    main()
