@@ -38,7 +38,7 @@ with _warnings.catch_warnings():
     # NumPyro imports tqdm.auto, which warns in a Jupyter kernel without ipywidgets; the text
     # progress bar it falls back to works, so the warning only adds noise.
     _warnings.filterwarnings("ignore", message="IProgress not found")
-    from . import datasets, families, links  # noqa: E402
+    from . import datasets, families, links, priors  # noqa: E402
     from .bayes_results import BayesResults, compare, load  # noqa: E402
     from .glm import GLM, glm  # noqa: E402
     from .mle import RankDeficientError  # noqa: E402
@@ -70,6 +70,7 @@ __all__ = [
     "datasets",
     "families",
     "links",
+    "priors",
     "BayesGLMWarning",
     "ConvergenceWarning",
     "DomainWarning",

@@ -147,7 +147,8 @@ class BayesResults:
         name = self.dispersion_name
         if m is None or name is None:
             return None
-        n = m._design.sum_weights if hasattr(m, "_design") else m.nobs
+        # the (weighted) number of observations: df_resid + the number of coefficients
+        n = m.df_resid + len(m.params) if hasattr(m, "df_resid") else m.nobs
         if name == "sigma":
             v = np.sqrt(m.scale)
             return v, v / np.sqrt(2 * n)

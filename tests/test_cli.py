@@ -186,7 +186,7 @@ def test_datasets_command_lists_and_describes(capsys):
 @pytest.mark.parametrize("argv,message", [
     ([], "the following arguments are required"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
-    (["demo", "--chains", "0"], "argument --chains: expected a positive number, got 0"),
+    (["demo", "--chains", "0"], "argument --chains: expected a number >= 1, got 0"),
     (["fit", "data.csv", "--formula", "y ~ x", "--family", "poisson", "--priors", "vague"],
      "argument --priors: invalid choice: 'vague'"),
 ])

@@ -7,7 +7,6 @@ References: the same model through the array interface (identical numbers), and 
 
 from __future__ import annotations
 
-import ast
 import warnings
 from pathlib import Path
 
@@ -390,16 +389,3 @@ def test_spec_with_stateful_transform_is_not_rebuilt_after_load(small):
 
 
 # -- the import boundary --------------------------------------------------------------------
-def test_formulaic_is_imported_only_by_formula_py():
-    root = Path(bg.__file__).parent
-    importers = set()
-    for path in root.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            mods = []
-            if isinstance(node, ast.Import):
-                mods = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                mods = [node.module]
-            if any(m.split(".")[0] == "formulaic" for m in mods):
-                importers.add(path.relative_to(root).as_posix())
-    assert importers == {"formula.py"}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ast
 import copy
-import pathlib
 
 import matplotlib
 
@@ -306,21 +304,6 @@ def test_ppc_binomial_proportions_and_wide_counts():
 
 
 # -- boundaries -----------------------------------------------------------------------------------
-def test_only_plots_imports_matplotlib():
-    pkg = pathlib.Path(bg.__file__).parent
-    offenders = []
-    for path in pkg.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            mods = []
-            if isinstance(node, ast.Import):
-                mods = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                mods = [node.module]
-            if any(m.split(".")[0] == "matplotlib" for m in mods) and path.name != "plots.py":
-                offenders.append(str(path))
-    assert not offenders
-
-
 def test_no_show_and_backend_untouched(gaussian_fit, monkeypatch):
     monkeypatch.setattr(plt, "show", lambda *a, **k: pytest.fail("plt.show() called"))
     backend = matplotlib.get_backend()
