@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ._xla import jit
 from .families import Family
 
 __all__ = [
@@ -258,7 +259,7 @@ def _irls_from(family: Family, data: IRLSData, beta0, eta0, maxiter, tol) -> IRL
     )
 
 
-irls = jax.jit(_irls, static_argnames=("family",))
+irls = jit(_irls, static_argnames=("family",))
 irls.__doc__ = _irls.__doc__
 
 
@@ -309,7 +310,7 @@ def _alpha_newton(family, y, mu, fw, log_alpha0):
     return la
 
 
-@partial(jax.jit, static_argnames=("family",))
+@jit(static_argnames=("family",))
 def irls_nb(family: Family, data: IRLSData, fw, maxiter, tol, max_outer=50):
     """IRLS with NegativeBinomial's alpha estimated by maximum likelihood.
 
@@ -360,7 +361,7 @@ def irls_nb(family: Family, data: IRLSData, fw, maxiter, tol, max_outer=50):
     return res, alpha, -d2, k, converged
 
 
-@partial(jax.jit, static_argnames=("family",))
+@jit(static_argnames=("family",))
 def observation_stats(family: Family, data: IRLSData, eta, mu, dispersion, trials):
     """Per-observation quantities the results need, in one compiled call.
 
@@ -375,7 +376,7 @@ def observation_stats(family: Family, data: IRLSData, eta, mu, dispersion, trial
     }
 
 
-@partial(jax.jit, static_argnames=("family",))
+@jit(static_argnames=("family",))
 def loglike_sum(family: Family, data: IRLSData, mu, dispersion, trials, fw):
     """The full log-likelihood (frequency-weighted sum), without moving arrays to the host."""
     ll = family.loglike_obs(data.y, mu, dispersion, trials)

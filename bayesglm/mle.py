@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from functools import partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._xla import jit
 from ._warnings import ConvergenceWarning, SeparationWarning
 from .design import Design
 from .families import Family, NegativeBinomial
@@ -71,7 +71,7 @@ def irls_data(design: Design, alpha: float = 0.0, X=None) -> IRLSData:
         y=put(design.y),
         offset=None if off is None else put(off),
         prior_weights=None if pw is None else put(pw),
-        alpha=jnp.asarray(alpha, dtype=jnp.float64),
+        alpha=np.float64(alpha),  # host scalar: jnp.asarray would compile a conversion
     )
 
 
@@ -140,7 +140,7 @@ def _separation(design: Design, mu: np.ndarray, step: np.ndarray) -> list[str] |
 # covariance
 
 
-@partial(jax.jit, static_argnames=("family", "cov_type"))
+@jit(static_argnames=("family", "cov_type"))
 def _sandwich(family, data: IRLSData, eta, mu, trials, fw, bread, cov_type: str):
     """Sandwich covariance for a GLM (HC0-HC3), rows with frequency weights as replicates.
 
@@ -284,7 +284,7 @@ def fit_mle(
         dispersion = alpha
     else:
         dispersion = family.llf_dispersion(deviance, design.sum_weights, pearson, df_resid)
-    trials = jnp.ones_like(data.y) if design.trials is None else jnp.asarray(design.trials)
+    trials = jax.device_put(np.ones(design.nobs) if design.trials is None else design.trials)
     llf = float(loglike_sum(family, data, res.mu, dispersion, trials, fw))
 
     def obs(eta=res.eta, mu=res.mu, dispersion=dispersion):
