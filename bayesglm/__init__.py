@@ -6,7 +6,7 @@ import os as _os
 
 
 def _ask_for_host_devices(n: int = 4) -> None:
-    """Let JAX see ``n`` CPU devices so NUTS chains can run in parallel (pmap).
+    """Let JAX see ``n`` CPU devices so NUTS chains can run in parallel (a chain per device).
 
     Only when nothing has chosen otherwise: XLA_FLAGS without a device count, no JAX backend
     started yet, and BAYESGLM_HOST_DEVICES not set to 0 (set it to another number to choose).

@@ -282,16 +282,21 @@ class GLM:
         """
         from .bayes_results import BayesResults, check_draws
         from .convert import to_inference_data
-        from .posterior import MAPResults, choose_start, pointwise_loglik, sample, sampler_config
+        from .posterior import (MAPResults, choose_start, pointwise_loglik, sample,
+                                sample_ahead, sampler_config)
 
         args = dict(draws=draws, warmup=warmup, chains=chains, seed=seed, progress=progress,
                     target_accept=target_accept, max_tree_depth=max_tree_depth,
                     chain_method=chain_method)
-        sampler_config(None, **args)  # bad arguments fail before any fitting
+        guess = sampler_config(None, **args)  # bad arguments fail before any fitting
         resolved = self.resolved_priors
+        # The sampler's program does not depend on where it starts: compile it (for the usual
+        # start, the MLE) in a thread while the MLE is fitted. From the MAP (separation,
+        # non-convergence) the sampler's settings differ and that compilation goes unused.
+        ahead = sample_ahead(self.family, self.design, resolved, guess)
         start = choose_start(self.family, self.design, resolved, self.fit_mle)
         config = sampler_config(start, **args)
-        result, kwargs = sample(self.family, self.design, resolved, start, config)
+        result, kwargs = sample(self.family, self.design, resolved, start, config, ahead)
         posterior = dict(result.samples)
         disp = posterior.get(self.family.dispersion_name) if self.family.dispersion_name else None
         loglik = None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -23,13 +22,14 @@ import numpy as np
 import pandas as pd
 from jax.scipy.special import polygamma
 
+from ._xla import jit
 from ._warnings import ConvergenceWarning, SeparationWarning
 from .design import Design
 from .families import Family
 from .mle import RankDeficientError
 from .model import likelihood, prior_arrays, prior_structure
 from .priors import ResolvedPriors
-from .sampling import NUTSConfig, find_mode, run_nuts
+from .sampling import Ahead, NUTSConfig, Plan, compile_in_background, find_mode, make_plan, run_nuts
 
 __all__ = ["model_kwargs", "site_order", "Start", "mle_start", "map_start", "MAPResults",
            "pointwise_loglik", "DEFAULT_WARMUP"]
@@ -50,12 +50,13 @@ def model_kwargs(design: Design, resolved: ResolvedPriors, X=None) -> dict:
     y = design.y
     if design.trials is not None:
         y = np.round(y * design.trials)
+    # jax.device_put, not jnp.asarray: the latter compiles a small program per new shape
     return {
-        "X": jnp.asarray(design.X if X is None else X),
-        "offset": None if design.total_offset is None else jnp.asarray(design.total_offset),
-        "weights": None if design.weights is None else jnp.asarray(design.weights),
-        "trials": None if design.trials is None else jnp.asarray(design.trials),
-        "y": jnp.asarray(y),
+        "X": jax.device_put(design.X if X is None else X),
+        "offset": None if design.total_offset is None else jax.device_put(design.total_offset),
+        "weights": None if design.weights is None else jax.device_put(design.weights),
+        "trials": None if design.trials is None else jax.device_put(design.trials),
+        "y": jax.device_put(y),
         "priors": prior_arrays(resolved, prior_structure(resolved)),
     }
 
@@ -178,7 +179,7 @@ def choose_start(family, design, resolved, fit_mle) -> Start:
     return mle_start(family, design, resolved, mle)
 
 
-@partial(jax.jit, static_argnames=("family",))
+@jit(static_argnames=("family",))
 def _loglik_draws(family, beta, disp, X, offset, weights, trials, y):
     def one(b, d):
         eta = X @ b if offset is None else X @ b + offset
@@ -193,8 +194,8 @@ def _loglik_draws(family, beta, disp, X, offset, weights, trials, y):
 def pointwise_loglik(family: Family, kwargs: dict, beta: np.ndarray, disp: np.ndarray | None):
     """log p(y_i | draw) for every draw: (chains, draws, n), weighted by frequency weights."""
     c, s, p = beta.shape
-    b = jnp.asarray(beta.reshape(c * s, p))
-    d = None if disp is None else jnp.asarray(disp.reshape(c * s))
+    b = jax.device_put(beta.reshape(c * s, p))
+    d = None if disp is None else jax.device_put(disp.reshape(c * s))
     out = _loglik_draws(family, b, d, kwargs["X"], kwargs["offset"], kwargs["weights"],
                         kwargs["trials"], kwargs["y"])
     return np.asarray(out).reshape(c, s, -1)
@@ -259,8 +260,23 @@ def sampler_config(start: Start, *, draws, warmup, chains, seed, progress, targe
     )
 
 
-def sample(family, design, resolved, start: Start, config: NUTSConfig):
-    kwargs = model_kwargs(design, resolved)
-    draws = run_nuts(family, prior_structure(resolved), kwargs, start.values, start.cov, config,
-                     site_order(family, resolved))
-    return draws, kwargs
+def plan_sampling(family, design, resolved, config: NUTSConfig, kwargs=None) -> Plan:
+    """The sampler's plan (:class:`~bayesglm.sampling.Plan`) for this model and configuration."""
+    sizes = {"beta": len(design.names)}
+    if resolved.dispersion is not None:
+        sizes[family.dispersion_name] = 1
+    kwargs = model_kwargs(design, resolved) if kwargs is None else kwargs
+    return make_plan(family, prior_structure(resolved), kwargs, sizes, config)
+
+
+def sample_ahead(family, design, resolved, config: NUTSConfig) -> Ahead:
+    """Compile the sampler for a start at the MLE in the background (see ``fit``)."""
+    return compile_in_background(plan_sampling(family, design, resolved, config))
+
+
+def sample(family, design, resolved, start: Start, config: NUTSConfig, ahead: Ahead | None = None):
+    """NUTS draws from ``start``; ``ahead``: the sampler compiled ahead for a guessed config."""
+    kwargs = None if ahead is None else ahead.plan.model_kwargs  # the same data, on the device
+    plan = plan_sampling(family, design, resolved, config, kwargs)
+    draws = run_nuts(plan, start.values, start.cov, config, site_order(family, resolved), ahead)
+    return draws, plan.model_kwargs
