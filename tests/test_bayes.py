@@ -15,9 +15,11 @@ import math
 import subprocess
 import sys
 import textwrap
+import threading
 import warnings
 
 import arviz as az
+import jax
 import numpy as np
 import pandas as pd
 import pytest
@@ -511,6 +513,45 @@ def test_parallel_and_sequential_chains_agree(short_fits, gaussian_flat_fit):
     for var in ("beta", "sigma"):
         np.testing.assert_allclose(par.idata.posterior[var], seq.idata.posterior[var],
                                    rtol=0, atol=1e-12)
+
+
+# XLA compilations by function name and thread, from JAX's monitoring events (a listener cannot
+# be removed again, so it is registered once, at import, and only appends).
+_COMPILES: list[tuple[str, str]] = []
+
+
+def _on_duration_event(event, duration, **kwargs):
+    if event == "/jax/core/compile/backend_compile_duration":
+        _COMPILES.append((str(kwargs.get("fun_name")), threading.current_thread().name))
+
+
+jax.monitoring.register_event_duration_secs_listener(_on_duration_event)
+
+
+@pytest.mark.parametrize("method", ["parallel", "sequential"])
+def test_a_fit_compiles_its_sampler_once_ahead_and_a_refit_none(method):
+    """One compiled program initialises the chains and runs every chunk; it is compiled in the
+    background thread while the MLE is fitted (the first call then finds it: a mismatch of
+    argument types would show as a second compilation), and a refit of the same shape compiles
+    nothing. Deterministic. (A shape of its own, n = 17, so that this test compiles.)"""
+    rng = np.random.default_rng(3)
+    X = np.column_stack([np.ones(17), rng.standard_normal(17)])
+    model = bg.GLM(X @ [1.0, 0.5] + rng.standard_normal(17), X, priors="flat")
+    kw = dict(draws=100, warmup=100, chains=CHAINS, chain_method=method, progress=False)
+    name = "per_device" if method == "parallel" else "chunk"
+
+    def sampler_compiles(seed):
+        before = len(_COMPILES)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", bg.SamplingWarning)  # 100 draws: low ESS
+            fit = model.fit(seed=seed, **kw)
+        assert fit.idata.posterior.sizes["draw"] == 100  # two chunks of 100 iterations each
+        return [c for c in _COMPILES[before:] if name in c[0]]
+
+    first = sampler_compiles(0)
+    assert len(first) == 1, first
+    assert first[0][1].startswith("bayesglm"), first  # compiled ahead, in bayesglm's thread
+    assert sampler_compiles(1) == []
 
 
 # ==========================================================================================
