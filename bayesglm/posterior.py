@@ -6,7 +6,8 @@ Order of work in :func:`fit_bayes`:
    the posterior mode (MAP) with the model's priors instead;
 2. a normal approximation there: the coefficients' covariance (inverse Fisher information) and
    the log-dispersion's asymptotic variance, block-diagonal (they are orthogonal in a GLM);
-3. NUTS from that point with that covariance as the inverse mass matrix (:mod:`.sampling`);
+3. NUTS from that point with that covariance as the inverse mass matrix (:mod:`.sampling`),
+   whose program was compiled in a background thread during step 1 (:func:`sample_ahead`);
 4. pointwise log-likelihood and InferenceData (:mod:`.convert`).
 """
 
@@ -32,7 +33,7 @@ from .priors import ResolvedPriors
 from .sampling import Ahead, NUTSConfig, Plan, compile_in_background, find_mode, make_plan, run_nuts
 
 __all__ = ["model_kwargs", "site_order", "Start", "mle_start", "map_start", "MAPResults",
-           "pointwise_loglik", "DEFAULT_WARMUP"]
+           "pointwise_loglik", "plan_sampling", "sample_ahead", "sample", "DEFAULT_WARMUP"]
 
 #: default warmup when NUTS starts at a converged MLE with its Fisher mass matrix held fixed
 #: (PERFORMANCE-NOTES: 50 warmup iterations already gave R-hat < 1.01 on every seed; gradient

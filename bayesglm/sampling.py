@@ -15,6 +15,9 @@ The sampler is NumPyro's NUTS kernel (``numpyro.infer.hmc.hmc``) driven by a loo
 * chains run in parallel (``shard_map`` over a mesh of devices, a chain on each) when JAX has a
   device per chain (bayesglm asks for host devices at import), else one after another with the
   same compiled chunk;
+* what a run needs before its start is known (data, settings, the compiled program) is its
+  :class:`Plan`; ``fit()`` compiles the plan for a start at the MLE in a background thread
+  (:func:`compile_in_background`) while the MLE is being fitted;
 * the gradient of the log density is the bulk of the work: the model's canonical-link
   likelihoods have their derivative written out and the sampler passes X transposed for the
   ``X' g`` product (:func:`bayesglm.model.linear_predictor`), about halving the time per
@@ -43,7 +46,8 @@ from numpyro.infer.util import potential_energy
 from ._xla import jit
 from .model import build_model
 
-__all__ = ["NUTSConfig", "Draws", "run_nuts", "find_mode", "compiled_model", "DENSE_MAX"]
+__all__ = ["NUTSConfig", "Draws", "Plan", "Ahead", "make_plan", "compile_ahead",
+           "compile_in_background", "run_nuts", "find_mode", "compiled_model", "DENSE_MAX"]
 
 #: up to this many parameters the mass matrix is dense
 DENSE_MAX = 250
@@ -299,19 +303,31 @@ def _program(plan: Plan):
     return chunk_jit, None, init_fn
 
 
-def _first_args(plan: Plan, z_starts: list, keys: np.ndarray, inv_mass: np.ndarray, chain=None):
+def _first_args(plan: Plan, kw: dict, z_starts: list, keys: np.ndarray, inv_mass: np.ndarray,
+                chain=None):
     """(placeholder state, Start) of a first chunk: of all chains (parallel) or of ``chain``.
 
     Used for the real first call and for compiling ahead, so that both have the same types.
+    ``kw``: the sampler's data (:func:`_sampler_kwargs`).
     """
     _, sharding, init_fn = _program(plan)
-    kw = plan.model_kwargs
     if plan.method == "parallel":
         z = jax.tree_util.tree_map(lambda *xs: np.stack(xs), *z_starts)
         state = _placeholder(init_fn, z_starts[0], keys[0], inv_mass, kw, plan.chains)
         return jax.device_put(state, sharding), Start(np.bool_(True), z, keys, inv_mass)
     state = _placeholder(init_fn, z_starts[chain], keys[chain], inv_mass, kw)
     return state, Start(np.bool_(True), z_starts[chain], keys[chain], inv_mass)
+
+
+def _sampler_kwargs(plan: Plan, sharding) -> dict:
+    """The data as the compiled sampler takes them: X' without X (see
+    :func:`bayesglm.model.linear_predictor`), put on every device once (parallel chains)."""
+    kw = dict(plan.model_kwargs)
+    if kw.get("XT") is not None:
+        kw["X"] = None
+    if sharding is not None:
+        kw = jax.device_put(kw, NamedSharding(sharding.mesh, P()))
+    return kw
 
 
 def _inverse_mass_shape(plan: Plan):
@@ -321,13 +337,14 @@ def _inverse_mass_shape(plan: Plan):
 
 def compile_ahead(plan: Plan) -> None:
     """Compile ``plan``'s sampling program now, as its first call will need it (blocking)."""
-    fn, _, _ = _program(plan)
+    fn, sharding, _ = _program(plan)
     z = {name: np.zeros(() if name != "beta" else (size,)) for name, size in plan.sizes}
     z_starts = [z] * plan.chains
     keys = np.zeros((plan.chains, 2), np.uint32)
     with _TRACING:
-        state, start = _first_args(plan, z_starts, keys, np.zeros(_inverse_mass_shape(plan)), 0)
-        lowered = fn.lower(state, start, plan.model_kwargs)
+        kw = _sampler_kwargs(plan, sharding)
+        state, start = _first_args(plan, kw, z_starts, keys, np.zeros(_inverse_mass_shape(plan)), 0)
+        lowered = fn.lower(state, start, kw)
     lowered.compile()  # XLA releases the GIL: the caller's thread goes on meanwhile
 
 
@@ -381,8 +398,8 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     total = config.warmup + config.draws
     length = plan.settings[-1]
     n_chunks = -(-total // length)
-    fn, _, _ = _program(plan)
-    kw = plan.model_kwargs
+    fn, sharding, _ = _program(plan)
+    kw = _sampler_kwargs(plan, sharding)
     method = plan.method
 
     bar = _progress(config.progress, total * (1 if method == "parallel" else config.chains),
@@ -392,7 +409,7 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     def run_chain(chain=None):
         """All chunks of all chains (parallel: the state stays sharded) or of one chain."""
         with _TRACING:  # the first call may trace (a plan not compiled ahead)
-            state, start = _first_args(plan, z_starts, keys, inv_mass, chain)
+            state, start = _first_args(plan, kw, z_starts, keys, inv_mass, chain)
             state, out = fn(state, start, kw)
         outs = [jax.device_get(out)]
         bar.update(length)
