@@ -26,7 +26,8 @@ seed) so each pays its own compilation; 4 chains x 1000 kept draws for all:
 
 * ``bayesglm``: ``bg.GLM(y, [1, X], family=..., priors={name: Normal(0, 2.5), ...,
   "dispersion": HalfNormal(2.5)}).fit(draws=1000, chains=4, seed=seed, progress=False)``: MLE
-  start, fixed dense MLE-covariance mass matrix, 200 warmup, chains pmapped over 4 host devices.
+  start, fixed dense MLE-covariance mass matrix, 200 warmup, chains in parallel over 4 host
+  devices, the sampler compiled in a background thread while the MLE is fitted.
 * ``numpyro``: the model a user writes by hand (scalar intercept, vector ``beta``, ``sigma``),
   ``MCMC(NUTS(model), num_warmup=1000, num_samples=1000, num_chains=4,
   chain_method="parallel", progress_bar=False)``: NUTS defaults (diagonal mass matrix adapted in
