@@ -19,9 +19,9 @@ The sampler is NumPyro's NUTS kernel (``numpyro.infer.hmc.hmc``) driven by a loo
   :class:`Plan`; ``fit()`` compiles the plan for a start at the MLE in a background thread
   (:func:`compile_in_background`) while the MLE is being fitted;
 * the gradient of the log density is the bulk of the work: the model's canonical-link
-  likelihoods have their derivative written out and the sampler passes X transposed for the
-  ``X' g`` product (:func:`bayesglm.model.linear_predictor`), about halving the time per
-  leapfrog step of a logistic regression (benchmarks/nuts.py).
+  likelihoods have their derivative written out, and the sampler computes ``X beta`` and
+  ``X' g`` from a row-major copy of X' alone (:func:`bayesglm.model.linear_predictor`), about
+  halving the time per leapfrog step of a logistic regression (benchmarks/nuts.py).
 """
 
 from __future__ import annotations
@@ -209,13 +209,13 @@ def _kernels(potential_fn_gen, settings):
 
         def per_device(state, start, model_kwargs):
             one = partial(jax.tree_util.tree_map, lambda x: x[0])  # this device's chain
-            start = Start(start.first, one(start.z), one(start.rng_key), start.inv_mass)
+            start = ChainStart(start.first, one(start.z), one(start.rng_key), start.inv_mass)
             out = chunk(one(state), start, model_kwargs)
             return jax.tree_util.tree_map(lambda x: x[None], out)
 
         spec = P("chain")
         fn = jit(jax.shard_map(
-            per_device, mesh=mesh, in_specs=(spec, Start(P(), spec, spec, P()), P()),
+            per_device, mesh=mesh, in_specs=(spec, ChainStart(P(), spec, spec, P()), P()),
             out_specs=spec, check_vma=False,
         ))
         return fn, NamedSharding(mesh, spec)
@@ -224,7 +224,7 @@ def _kernels(potential_fn_gen, settings):
     return _KERNELS[key]
 
 
-class Start(NamedTuple):
+class ChainStart(NamedTuple):
     """What the first chunk initialises a chain from (later chunks carry ``first=False``)."""
 
     first: object
@@ -240,7 +240,8 @@ def _placeholder(init, z, rng_key, inv_mass, model_kwargs, chains=None):
     return jax.tree_util.tree_map(lambda a: np.zeros(lead + a.shape, a.dtype), shapes)
 
 
-#: X' is kept beside X for the gradient (model.linear_predictor) while X is at most this big
+#: the sampler works from a copy of X' (model.linear_predictor) while X is at most this big
+#: (beyond, it uses X itself rather than double the design's memory)
 TRANSPOSE_MAX_BYTES = 512 * 2**20
 
 # NumPyro's effect handlers keep a process-wide stack, so two threads must not trace NumPyro
@@ -305,7 +306,7 @@ def _program(plan: Plan):
 
 def _first_args(plan: Plan, kw: dict, z_starts: list, keys: np.ndarray, inv_mass: np.ndarray,
                 chain=None):
-    """(placeholder state, Start) of a first chunk: of all chains (parallel) or of ``chain``.
+    """(placeholder state, ChainStart) of a first chunk: of all chains (parallel) or of ``chain``.
 
     Used for the real first call and for compiling ahead, so that both have the same types.
     ``kw``: the sampler's data (:func:`_sampler_kwargs`).
@@ -314,9 +315,9 @@ def _first_args(plan: Plan, kw: dict, z_starts: list, keys: np.ndarray, inv_mass
     if plan.method == "parallel":
         z = jax.tree_util.tree_map(lambda *xs: np.stack(xs), *z_starts)
         state = _placeholder(init_fn, z_starts[0], keys[0], inv_mass, kw, plan.chains)
-        return jax.device_put(state, sharding), Start(np.bool_(True), z, keys, inv_mass)
+        return jax.device_put(state, sharding), ChainStart(np.bool_(True), z, keys, inv_mass)
     state = _placeholder(init_fn, z_starts[chain], keys[chain], inv_mass, kw)
-    return state, Start(np.bool_(True), z_starts[chain], keys[chain], inv_mass)
+    return state, ChainStart(np.bool_(True), z_starts[chain], keys[chain], inv_mass)
 
 
 def _sampler_kwargs(plan: Plan, sharding) -> dict:

@@ -515,6 +515,32 @@ def test_parallel_and_sequential_chains_agree(short_fits, gaussian_flat_fit):
                                    rtol=0, atol=1e-12)
 
 
+def test_sampler_without_the_transposed_copy_agrees(short_fits, gaussian_flat_model, monkeypatch):
+    """Beyond ``TRANSPOSE_MAX_BYTES`` the sampler uses X itself (plain autodiff of X @ beta):
+    the same chains as with the X' copy, to rounding (short run, as above). Deterministic."""
+    from bayesglm import sampling
+
+    monkeypatch.setattr(sampling, "TRANSPOSE_MAX_BYTES", 0)
+    plans = []
+    make_plan = sampling.make_plan
+
+    def recording(*args, **kwargs):
+        plans.append(make_plan(*args, **kwargs))
+        return plans[-1]
+
+    monkeypatch.setattr(posterior_module, "make_plan", recording)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bg.SamplingWarning)
+        plain = gaussian_flat_model.fit(warmup=0, draws=50, chains=CHAINS, seed=5,
+                                        chain_method="parallel", progress=False)
+    assert plans and all(p.model_kwargs.get("XT") is None for p in plans)
+    ref = short_fits["parallel"]
+    np.testing.assert_array_equal(plain.idata.sample_stats["n_steps"], ref.idata.sample_stats["n_steps"])
+    for var in ("beta", "sigma"):
+        np.testing.assert_allclose(plain.idata.posterior[var], ref.idata.posterior[var],
+                                   rtol=0, atol=1e-10)
+
+
 # XLA compilations by function name and thread, from JAX's monitoring events (a listener cannot
 # be removed again, so it is registered once, at import, and only appends).
 _COMPILES: list[tuple[str, str]] = []
