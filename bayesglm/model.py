@@ -237,6 +237,8 @@ class _BinomialLogit(dist.BinomialLogits):
 class _PoissonLog(dist.Poisson):
     """NumPyro's Poisson parametrised by the log-mean, with the hand-written derivative."""
 
+    pytree_data_fields = ("log_rate",)  # kept when NumPyro flattens the distribution
+
     def __init__(self, log_rate, *, validate_args=None):
         self.log_rate = log_rate
         super().__init__(jnp.exp(log_rate), validate_args=validate_args)

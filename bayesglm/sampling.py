@@ -76,7 +76,7 @@ class Draws(NamedTuple):
 _MODELS: dict = {}
 
 
-def compiled_model(family, structure, model_kwargs=None):
+def compiled_model(family, structure):
     """(model, potential_fn_gen) for a family and prior structure, built once per process.
 
     The potential (negative log joint on the unconstrained space: beta as is, the dispersion's
@@ -146,6 +146,17 @@ def _chunk_size(warmup: int, draws: int) -> int:
 _KERNELS: dict = {}
 
 
+class Settings(NamedTuple):
+    """The static sampler settings a compiled program is specialised to (hashable: a cache key)."""
+
+    warmup: int
+    dense: bool  # dense inverse mass matrix (else its diagonal)
+    target_accept: float
+    max_tree_depth: int
+    adapt_mass: bool
+    length: int  # iterations per compiled chunk
+
+
 def _kernels(potential_fn_gen, settings):
     """(chunk, chunk over devices, init) for one model and sampler settings, built once.
 
@@ -165,7 +176,7 @@ def _kernels(potential_fn_gen, settings):
     if key in _KERNELS:
         return _KERNELS[key]
     init_kernel, sample_kernel = hmc(potential_fn_gen=potential_fn_gen, algo="NUTS")
-    warmup, dense, target, depth, adapt_mass, length = settings
+    warmup, dense, target, depth, adapt_mass, length = settings  # a Settings
 
     def init(z, rng_key, inv_mass, model_kwargs):
         # With the posterior covariance as the mass matrix the optimal step size is about
@@ -253,7 +264,7 @@ class Plan(NamedTuple):
     """Everything about a NUTS run that is fixed before its starting point is known."""
 
     pot_gen: object
-    settings: tuple  # (warmup, dense, target_accept, max_tree_depth, adapt_mass, chunk length)
+    settings: Settings
     method: str  # "parallel" or "sequential"
     chains: int
     sizes: tuple  # ((site, size), ...), in site order
@@ -263,28 +274,24 @@ class Plan(NamedTuple):
     def dim(self) -> int:
         return sum(size for _, size in self.sizes)
 
-    def same_program(self, other) -> bool:
-        """Whether ``other`` runs the same compiled program (data of the same shapes)."""
-        def sig(kw):
-            return jax.tree_util.tree_map(lambda a: (a.shape, a.dtype), kw)
-
-        return other is not None and (
+    def same_run(self, other) -> bool:
+        """Whether ``other`` plans the same program on the same data (the same device arrays)."""
+        return other is not None and other.model_kwargs is self.model_kwargs and (
             (self.pot_gen, self.settings, self.method, self.chains, self.sizes)
             == (other.pot_gen, other.settings, other.method, other.chains, other.sizes)
-            and sig(self.model_kwargs) == sig(other.model_kwargs)
         )
 
 
 def make_plan(family, structure, model_kwargs: dict, sizes: dict, config: NUTSConfig) -> Plan:
     """The plan of a run of ``config`` for parameters of ``sizes`` (site -> size, in site order)."""
-    _, pot_gen = compiled_model(family, structure, model_kwargs)
+    _, pot_gen = compiled_model(family, structure)
     X = model_kwargs["X"]
     if model_kwargs.get("XT") is None and X.size * X.dtype.itemsize <= TRANSPOSE_MAX_BYTES:
         model_kwargs = {**model_kwargs, "XT": jax.device_put(np.ascontiguousarray(np.asarray(X).T))}
     d = sum(sizes.values())
-    settings = (config.warmup, d <= DENSE_MAX, float(config.target_accept),
-                int(config.max_tree_depth), bool(config.adapt_mass_matrix),
-                _chunk_size(config.warmup, config.draws))
+    settings = Settings(int(config.warmup), d <= DENSE_MAX, float(config.target_accept),
+                        int(config.max_tree_depth), bool(config.adapt_mass_matrix),
+                        _chunk_size(config.warmup, config.draws))
     method = config.chain_method
     if method == "auto":
         method = "parallel" if jax.local_device_count() >= config.chains > 1 else "sequential"
@@ -333,7 +340,7 @@ def _sampler_kwargs(plan: Plan, sharding) -> dict:
 
 def _inverse_mass_shape(plan: Plan):
     d = plan.dim
-    return (d, d) if plan.settings[1] else (d,)
+    return (d, d) if plan.settings.dense else (d,)
 
 
 def compile_ahead(plan: Plan) -> None:
@@ -377,7 +384,7 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     coefficients, then the log of the dispersion. ``ahead``: the same plan compiled ahead
     (waited for here); another plan's compilation is left to finish on its own.
     """
-    if ahead is not None and plan.same_program(ahead.plan):
+    if ahead is not None and plan.same_run(ahead.plan):
         plan = ahead.plan
         try:
             ahead.future.result()
@@ -387,7 +394,7 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     d = flat0.shape[0]
     perm = _permutation(_site_sizes(init, site_order), site_order)
     cov = np.asarray(cov)[np.ix_(perm, perm)]
-    inv_mass = cov if plan.settings[1] else np.diag(cov)
+    inv_mass = cov if plan.settings.dense else np.diag(cov)
 
     # Host-side randomness for the set-up (eager jax.random calls would each compile): the
     # jitter from numpy's generator, one raw threefry key per chain, all from the seed.
@@ -397,7 +404,7 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     starts = np.asarray(flat0)[None, :] + eps @ chol.T
     keys = rng.integers(0, 2**32, size=(config.chains, 2), dtype=np.uint32)
     total = config.warmup + config.draws
-    length = plan.settings[-1]
+    length = plan.settings.length
     n_chunks = -(-total // length)
     fn, sharding, _ = _program(plan)
     kw = _sampler_kwargs(plan, sharding)
@@ -479,7 +486,7 @@ def find_mode(family, structure, model_kwargs: dict, init: dict, site_order: lis
     inverse Hessian of the negative log posterior in ``site_order`` (unconstrained: log of the
     dispersion), and whether the gradient vanished.
     """
-    _, pot_gen = compiled_model(family, structure, model_kwargs)
+    _, pot_gen = compiled_model(family, structure)
     z0 = _to_unconstrained(init, site_order)
     with _TRACING:
         z, hess, converged = _newton(pot_gen, z0, model_kwargs, maxiter)

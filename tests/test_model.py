@@ -81,6 +81,21 @@ def test_canonical_likelihood_samples_like_numpyro():
     assert np.allclose(np.asarray(b).mean(axis=0), 1 / (1 + np.exp(-eta)), atol=0.05)
 
 
+def test_canonical_likelihoods_survive_jax_transformations():
+    """NumPyro flattens distributions into pytrees (vmap, jit boundaries): the hand-written
+    forms must come back whole, with the same log-probabilities."""
+    eta, y = jnp.asarray([-1.0, 0.5, 2.0]), jnp.asarray([0.0, 1.0, 3.0])
+    for like in (M.likelihood(F.Poisson(), eta, None, None),
+                 M.likelihood(F.Binomial(), eta, None, jnp.asarray([3.0, 3.0, 3.0])),
+                 M.likelihood(F.Binomial(), eta, None, None)):
+        leaves, tree = jax.tree_util.tree_flatten(like)
+        back = jax.tree_util.tree_unflatten(tree, leaves)
+        value = y if type(like).__name__ != "_BernoulliLogit" else jnp.minimum(y, 1.0)
+        np.testing.assert_allclose(back.log_prob(value), like.log_prob(value), rtol=1e-14)
+        via_jit = jax.jit(lambda d: d.log_prob(value))(like)
+        np.testing.assert_allclose(via_jit, like.log_prob(value), rtol=1e-14)
+
+
 def test_linear_predictor_gradient_reads_the_transpose():
     rng = np.random.default_rng(1)
     X = rng.standard_normal((50, 4))
