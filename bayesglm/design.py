@@ -2,24 +2,29 @@
 
 Plain NumPy/pandas, run before any JAX tracing, so that bad input is reported in the user's terms:
 every error names the argument (``endog``, ``exog``, ``offset``, ``exposure``, ``weights``,
-``trials``), the column where there is one, and the first offending row (the pandas index label
-when the data came from pandas, else the 0-based position) and value. Inputs are copied; the
-outputs are float64 and C-contiguous.
+``trials``), the column where there is one, and the first offending row and value. A row is named
+by its pandas index label and its 1-based place in the data (``row label 6 (the 7th row)``), or,
+for NumPy input, by its 0-based position and place (``row 6 (the 7th row)``). The formula front end
+renames the response and design matrix in messages (``response 'y'``) with :func:`naming`.
+Inputs are copied; the outputs are float64 and C-contiguous.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import numbers
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from ._warnings import DomainWarning, MissingDataWarning
 
-__all__ = ["Design", "make_design", "make_exog", "check_vector"]
+__all__ = ["Design", "make_design", "make_exog", "check_vector", "naming"]
 
 _MISSING = ("raise", "drop")
 _INT_TOL = 1e-8  # how far proportion * trials may lie from a whole number
@@ -101,6 +106,45 @@ def _const_col(X) -> int | None:
 
 
 # -- messages ------------------------------------------------------------------------------
+class Naming(NamedTuple):
+    """How :func:`make_design` names its inputs in messages (see :func:`naming`)."""
+
+    response: str = "endog"
+    exog: str = "exog"
+    two_columns: str = "a 2-column endog [successes, failures]"
+    positions: np.ndarray | None = None
+    nan_hint: str | None = None
+
+
+_NAMING: contextvars.ContextVar[Naming] = contextvars.ContextVar("bayesglm_naming",
+                                                                 default=Naming())
+
+
+@contextlib.contextmanager
+def naming(**names):
+    """Within the block, :func:`make_design` words its messages for another interface.
+
+    Parameters
+    ----------
+    response, exog : str
+        What the response and the design matrix are called (default ``"endog"``, ``"exog"``;
+        the formula interface says ``"response 'y'"`` and ``"the design matrix"``).
+    two_columns : str
+        How a two-column binomial response is written (for hints).
+    positions : array of int, optional
+        The 0-based places of the given rows in the user's data (the formula interface drops
+        rows with missing values before the arrays get here), so that "the 7th row" counts the
+        user's rows.
+    nan_hint : str, optional
+        Replaces the ``missing="drop"`` hint of a missing value.
+    """
+    token = _NAMING.set(_NAMING.get()._replace(**names))
+    try:
+        yield
+    finally:
+        _NAMING.reset(token)
+
+
 def _fmt(value) -> str:
     return f"{float(value):.10g}"
 
@@ -113,11 +157,52 @@ def _fmt_row(label) -> str:
     return repr(str(label)) if isinstance(label, str) else str(label)
 
 
-def _msg(what, col, label, text) -> str:
-    """``"exog: column 'x2' has TEXT at row 17"`` or ``"endog: row 17 has TEXT"``."""
+def ordinal(k: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ..., ``11th``, ``21st``."""
+    k = int(k)
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+class Rows:
+    """How messages name the rows of the data: ``row label 6 (the 7th row)``.
+
+    ``index`` is the pandas index of the data (None for NumPy input, whose rows are named by
+    their 0-based position: ``row 6 (the 7th row)``); ``positions`` the rows' 0-based places in
+    the user's data (they differ from 0..n-1 once rows were dropped).
+    """
+
+    __slots__ = ("index", "positions")
+
+    def __init__(self, n: int, index=None, positions=None):
+        self.index = index
+        self.positions = np.arange(n) if positions is None else np.asarray(positions)
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def name(self, i: int) -> str:
+        """The words for row ``i`` (0-based among the rows held)."""
+        pos = int(self.positions[i])
+        place = f"the {ordinal(pos + 1)} row"
+        if self.index is None:
+            return f"row {pos} ({place})"
+        return f"row label {_fmt_row(self.index[i])} ({place})"
+
+    def subset(self, keep) -> Rows:
+        """The rows where the boolean mask ``keep`` holds."""
+        out = Rows(0)
+        out.index = None if self.index is None else self.index[keep]
+        out.positions = self.positions[keep]
+        return out
+
+
+def _msg(what, col, rows: Rows, i: int, text) -> str:
+    """``"exog: column 'x2' has TEXT at row 17 (the 18th row)"`` or ``"endog: row 17 (...) has
+    TEXT"``."""
     if col is None:
-        return f"{what}: row {_fmt_row(label)} has {text}"
-    return f"{what}: column {col!r} has {text} at row {_fmt_row(label)}"
+        return f"{what}: {rows.name(i)} has {text}"
+    return f"{what}: column {col!r} has {text} at {rows.name(i)}"
 
 
 def _first(mask) -> int | None:
@@ -159,7 +244,7 @@ def _vector(value, what):
     return cols[0][1], index, n
 
 
-def _numeric(values, what, col, labels) -> np.ndarray:
+def _numeric(values, what, col, rows: Rows) -> np.ndarray:
     """A fresh float64 copy of one column; missing values (None, NaN, pd.NA) become NaN."""
     where = f"{what}: column {col!r}" if col is not None else f"{what}:"
     dtype = values.dtype
@@ -185,8 +270,8 @@ def _numeric(values, what, col, labels) -> np.ndarray:
         else:
             kind = "complex" if isinstance(v, numbers.Complex) else "non-numeric"
             raise TypeError(
-                f"{where} has dtype object with a {kind} value ({v!r}) at row "
-                f"{_fmt_row(labels[i])}{_DUMMY_HINT}"
+                f"{where} has dtype object with a {kind} value ({v!r}) at "
+                f"{rows.name(i)}{_DUMMY_HINT}"
             )
     return out
 
@@ -227,16 +312,16 @@ def aligned(a, align: int = 64) -> np.ndarray:
     return out
 
 
-def _check_finite(arr, what, col, labels, *, allow_nan=False, nan_hint=""):
+def _check_finite(arr, what, col, rows: Rows, *, allow_nan=False, nan_hint=""):
     bad = ~np.isfinite(arr)
     if allow_nan:
         bad &= ~np.isnan(arr)
     if (i := _first(bad)) is not None:
         hint = nan_hint if np.isnan(arr[i]) else ""
-        raise ValueError(_msg(what, col, labels[i], f"a non-finite value ({_fmt(arr[i])})") + hint)
+        raise ValueError(_msg(what, col, rows, i, f"a non-finite value ({_fmt(arr[i])})") + hint)
 
 
-def _check_values(arr, what, labels, *, col=None, positive=False, nonnegative=False,
+def _check_values(arr, what, rows: Rows, *, col=None, positive=False, nonnegative=False,
                   integer=False, subject=None):
     """Raise at the first row breaking positivity / non-negativity / integrality."""
     checks = []
@@ -251,7 +336,7 @@ def _check_values(arr, what, labels, *, col=None, positive=False, nonnegative=Fa
         text = next(t for mask, t in checks if mask[i])
         adjective = "positive " if positive else "non-negative " if nonnegative else ""
         rule = f"{subject or what} must be {adjective}{'integers' if integer else 'numbers'}"
-        raise ValueError(_msg(what, col, labels[i], f"{text} ({_fmt(arr[i])})") + f"; {rule}")
+        raise ValueError(_msg(what, col, rows, i, f"{text} ({_fmt(arr[i])})") + f"; {rule}")
 
 
 def check_vector(value, n, what, *, positive=False, nonnegative=False, integer=False,
@@ -286,10 +371,10 @@ def check_vector(value, n, what, *, positive=False, nonnegative=False, integer=F
     raw, index, m = _vector(value, what)
     if m != n:
         raise ValueError(f"{what} has {m} rows but {against} has {n}")
-    labels = np.arange(n) if index is None else index
-    arr = _numeric(raw, what, None, labels)
-    _check_finite(arr, what, None, labels)
-    _check_values(arr, what, labels, positive=positive, nonnegative=nonnegative, integer=integer)
+    rows = Rows(n, index)
+    arr = _numeric(raw, what, None, rows)
+    _check_finite(arr, what, None, rows)
+    _check_values(arr, what, rows, positive=positive, nonnegative=nonnegative, integer=integer)
     return arr
 
 
@@ -334,10 +419,10 @@ def make_exog(exog, names, *, what="exog") -> np.ndarray:
         if len(cols) != p:
             raise ValueError(f"{what}: has {len(cols)} columns but the model has {p} {names}")
         cols = [(nm, v) for nm, (_, v) in zip(names, cols)]
-    labels = np.arange(m) if index is None else index
-    arrays = [_numeric(v, what, nm, labels) for nm, v in cols]
+    rows = Rows(m, index)
+    arrays = [_numeric(v, what, nm, rows) for nm, v in cols]
     for nm, arr in zip(names, arrays):
-        _check_finite(arr, what, nm, labels, nan_hint="; remove rows with missing values first")
+        _check_finite(arr, what, nm, rows, nan_hint="; remove rows with missing values first")
     return np.ascontiguousarray(np.column_stack(arrays)) if p else np.empty((m, 0))
 
 
@@ -388,47 +473,49 @@ def _common_index(parts):
     return ref
 
 
-def _check_domain(y, family, labels, note=""):
+def _check_domain(y, family, rows: Rows, note="", what="endog"):
     if (i := _first(~family.domain.contains(y))) is not None:
         text = f"value {_fmt(y[i])} outside the {family.name} family's domain "
-        raise ValueError(_msg("endog", None, labels[i], text + _describe(family.domain)) + note)
+        raise ValueError(_msg(what, None, rows, i, text + _describe(family.domain)) + note)
 
 
-def _binomial(ycols, trials, labels, family):
+def _binomial(ycols, trials, rows: Rows, family, nm: Naming):
     """``(proportion, trials or None)`` from the three binomial forms of the response."""
+    what = nm.response
     if len(ycols) == 2:  # [successes, failures]
         for col, arr in ycols:
-            _check_values(arr, "endog", labels, col=col, nonnegative=True, integer=True,
+            _check_values(arr, what, rows, col=col, nonnegative=True, integer=True,
                           subject="successes and failures")
         (_, s), (_, f) = ycols
         t = s + f
         if (i := _first(t == 0)) is not None:
-            raise ValueError(_msg("endog", None, labels[i], "0 trials (successes + failures = 0)"))
+            raise ValueError(_msg(what, None, rows, i, "0 trials (successes + failures = 0)"))
         return s / t, t
     y = ycols[0][1]
     if trials is None:
-        _check_domain(y, family, labels, "; for counts of successes pass trials= or a "
-                      "2-column endog [successes, failures]")
+        _check_domain(y, family, rows, f"; for counts of successes pass trials= or "
+                      f"{nm.two_columns}", what)
         if (i := _first((y != 0) & (y != 1))) is not None:
             raise ValueError(
-                _msg("endog", None, labels[i], f"value {_fmt(y[i])}, neither 0 nor 1")
+                _msg(what, None, rows, i, f"value {_fmt(y[i])}, neither 0 nor 1")
                 + "; for proportions of successes pass trials= (the number of trials of each "
-                "row), or pass a 2-column endog [successes, failures]"
+                f"row), or pass {nm.two_columns}"
             )
         return y, None
-    _check_values(trials, "trials", labels, positive=True, integer=True)
+    _check_values(trials, "trials", rows, positive=True, integer=True)
     if np.all(y == np.round(y)):  # counts of successes
-        _check_values(y, "endog", labels, nonnegative=True, subject="successes")
+        _check_values(y, what, rows, nonnegative=True, subject="successes")
         if (i := _first(y > trials)) is not None:
             text = f"successes > trials ({_fmt(y[i])} > {_fmt(trials[i])})"
-            raise ValueError(_msg("endog", None, labels[i], text))
+            raise ValueError(_msg(what, None, rows, i, text))
         return y / trials, trials
-    _check_domain(y, family, labels, "; with trials=, non-integer endog values are proportions")
+    _check_domain(y, family, rows, "; with trials=, non-integer values of the response are "
+                  "proportions", what)
     k = y * trials
     if (i := _first(np.abs(k - np.round(k)) > _INT_TOL)) is not None:
         text = (f"proportion {_fmt(y[i])} with trials {_fmt(trials[i])}, whose product "
                 f"{_fmt(k[i])} is not a whole number of successes")
-        raise ValueError(_msg("endog", None, labels[i], text))
+        raise ValueError(_msg(what, None, rows, i, text))
     return np.round(k) / trials, trials
 
 
@@ -523,17 +610,21 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
             extras[what] = raw
             parts.append((what, index))
     index = _common_index(parts)
-    labels = np.arange(n) if index is None else index
+    nm = _NAMING.get()
+    positions = nm.positions if nm.positions is not None and len(nm.positions) == n else None
+    rows = Rows(n, index, positions)
+    ywhat, xwhat = nm.response, nm.exog
+    nan_hint = _DROP_HINT if nm.nan_hint is None else nm.nan_hint
 
-    sources = [("endog", c, _numeric(v, "endog", c, labels)) for c, v in ycols]
+    sources = [(ywhat, c, _numeric(v, ywhat, c, rows)) for c, v in ycols]
     X = _fast_matrix(exog)
     if X is None:  # column by column: exact messages, mixed dtypes, missing values
         sources += [
-            ("exog", nm, _numeric(v, "exog", nm, labels)) for nm, (_, v) in zip(xnames, xcols)
+            (xwhat, c, _numeric(v, xwhat, c, rows)) for c, (_, v) in zip(xnames, xcols)
         ]
-    sources += [(what, None, _numeric(raw, what, None, labels)) for what, raw in extras.items()]
+    sources += [(what, None, _numeric(raw, what, None, rows)) for what, raw in extras.items()]
     for what, col, arr in sources:
-        _check_finite(arr, what, col, labels, allow_nan=missing == "drop", nan_hint=_DROP_HINT)
+        _check_finite(arr, what, col, rows, allow_nan=missing == "drop", nan_hint=nan_hint)
 
     n_dropped = 0
     if missing == "drop":
@@ -553,7 +644,7 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
             keep = ~dropped
             sources = [(what, col, arr[keep]) for what, col, arr in sources]
             X = None if X is None else aligned(X[keep])
-            labels = labels[keep]
+            rows = rows.subset(keep)
             index = None if index is None else index[keep]
 
     ny = len(ycols)
@@ -564,21 +655,21 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
 
     trials_arr = ext.get("trials")
     if binomial:
-        y, trials_arr = _binomial(yarrs, trials_arr, labels, family)
+        y, trials_arr = _binomial(yarrs, trials_arr, rows, family, nm)
     else:
         y = yarrs[0][1]
-        _check_domain(y, family, labels)
+        _check_domain(y, family, rows, what=ywhat)
         i = _first(y != np.round(y)) if family.domain.integer else None
         if i is not None:
             warnings.warn(
-                _msg("endog", None, labels[i], f"a non-integer value ({_fmt(y[i])})")
+                _msg(ywhat, None, rows, i, f"a non-integer value ({_fmt(y[i])})")
                 + f"; the {family.name} family models counts (the fit goes on, but the "
                 "likelihood is then only a quasi-likelihood)", DomainWarning, stacklevel=2)
     if "exposure" in ext:
-        _check_values(ext["exposure"], "exposure", labels, positive=True)
+        _check_values(ext["exposure"], "exposure", rows, positive=True)
     w = ext.get("weights")
     if w is not None:
-        _check_values(w, "weights", labels, nonnegative=True)
+        _check_values(w, "weights", rows, nonnegative=True)
         if not (w > 0).any():
             raise ValueError("weights: all weights are zero")
 

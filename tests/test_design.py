@@ -10,7 +10,7 @@ import pytest
 
 from bayesglm import families as F
 from bayesglm._warnings import DomainWarning, MissingDataWarning
-from bayesglm.design import Design, check_vector, make_design, make_exog
+from bayesglm.design import Design, check_vector, make_design, make_exog, naming, ordinal
 
 GAUSS = F.Gaussian()
 POIS = F.Poisson()
@@ -156,7 +156,8 @@ def test_no_warning_when_nothing_dropped():
 
 def test_poisson_non_integer_warns():
     with pytest.warns(
-        DomainWarning, match=r"endog: row 1 has a non-integer value \(1.5\).*poisson",
+        DomainWarning, match=r"endog: row 1 \(the 2nd row\) has a non-integer value"
+                             r" \(1.5\).*poisson",
     ):
         make_design([1.0, 1.5, 2.0], np.ones(3), POIS)
 
@@ -174,7 +175,8 @@ def test_make_exog_by_name():
         make_exog(np.ones((2, 3)), ("a", "b"))
     bad = pd.DataFrame({"a": [1.0, np.inf]}, index=[10, 20])
     with pytest.raises(
-        ValueError, match=r"exog: column 'a' has a non-finite value \(inf\) at row 20",
+        ValueError,
+        match=r"exog: column 'a' has a non-finite value \(inf\) at row label 20 \(the 2nd row\)",
     ):
         make_exog(bad, ("a",))
     with pytest.raises(TypeError, match=r"exog: column 'extra' has non-numeric dtype"):
@@ -186,9 +188,11 @@ def test_check_vector():
     assert check_vector(None, 3, "offset") is None
     with pytest.raises(ValueError, match=r"offset has 2 rows but exog has 3"):
         check_vector([1, 2], 3, "offset")
-    with pytest.raises(ValueError, match=r"exposure: row 1 has a non-positive value \(0\)"):
+    with pytest.raises(ValueError,
+                       match=r"exposure: row 1 \(the 2nd row\) has a non-positive value \(0\)"):
         check_vector([1, 0], 2, "exposure", positive=True)
-    with pytest.raises(ValueError, match=r"offset: row 'q' has a non-finite value \(nan\)"):
+    with pytest.raises(ValueError,
+                       match=r"offset: row label 'q' \(the 2nd row\) has a non-finite value"):
         check_vector(pd.Series([1.0, np.nan], index=["p", "q"]), 2, "offset")
 
 
@@ -237,7 +241,8 @@ def test_non_numeric_columns():
     with pytest.raises(TypeError, match=r"exog: column 'x0' has non-numeric dtype <U1.*formula"):
         make_design(y, np.array(["a", "b", "c"]), GAUSS)
     mixed = pd.DataFrame({"m": pd.Series([1.0, "two", 3.0], dtype=object, index=[7, 8, 9])})
-    with pytest.raises(TypeError, match=r"exog: column 'm' has dtype object.*'two'.* at row 8"):
+    with pytest.raises(TypeError, match=r"exog: column 'm' has dtype object.*'two'.* at row "
+                                        r"label 8 \(the 2nd row\)"):
         make_design(y, mixed, GAUSS)
 
 
@@ -279,7 +284,7 @@ def test_nan_in_exog_raises_with_column_row_and_hint():
     X[17, 2] = np.nan
     with pytest.raises(
         ValueError,
-        match=r"exog: column 'x2' has a non-finite value \(nan\) at row 17"
+        match=r"exog: column 'x2' has a non-finite value \(nan\) at row 17 \(the 18th row\)"
         r".*missing=\"drop\"",
     ):
         make_design(np.ones(20), X, GAUSS)
@@ -289,25 +294,61 @@ def test_pandas_labels_in_messages():
     idx = pd.Index(["a", "b", "c"])
     X = pd.DataFrame({"age": [1.0, np.nan, 3.0]}, index=idx)
     with pytest.raises(
-        ValueError, match=r"exog: column 'age' has a non-finite value \(nan\) at row 'b'",
+        ValueError,
+        match=r"exog: column 'age' has a non-finite value \(nan\) at row label 'b' \(the 2nd row\)",
     ):
         make_design(pd.Series([1.0, 2, 3], index=idx), X, GAUSS)
     mi = pd.MultiIndex.from_tuples([("a", 1), ("a", 2), ("b", 1)])
-    with pytest.raises(ValueError, match=r"exog: column 'age' has .* at row \('a', 2\)"):
+    with pytest.raises(ValueError,
+                       match=r"exog: column 'age' has .* at row label \('a', 2\) \(the 2nd row\)"):
         make_design(pd.Series([1.0, 2, 3], index=mi), X.set_axis(mi), GAUSS)
     # labels also come from exog when endog is plain NumPy
-    with pytest.raises(ValueError, match=r"endog: row 'c' has value -1 outside the poisson"):
+    with pytest.raises(ValueError,
+                       match=r"endog: row label 'c' \(the 3rd row\) has value -1 outside the pois"):
         make_design(np.array([1.0, 2, -1]), X.fillna(0), POIS)
+
+
+def test_rows_named_by_label_and_by_place_in_the_data():
+    # issue 9, item 23: a pandas label is not the row's place; say both ("row label 6 (the 7th
+    # row)"), and for NumPy input the 0-based position with the 1-based place
+    assert [ordinal(k) for k in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111, 112)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th",
+        "112th"]
+    y = pd.Series([1.0, 2.0, -1.0], index=[5, 6, 7])
+    with pytest.raises(ValueError, match=r"^endog: row label 7 \(the 3rd row\) has value -1"):
+        make_design(y, np.ones(3), POIS)
+    with pytest.raises(ValueError, match=r"^endog: row 2 \(the 3rd row\) has value -1"):
+        make_design(y.to_numpy(), np.ones(3), POIS)
+    # after missing="drop" the place still counts the user's rows, not the kept ones
+    X = np.array([np.nan, 1.0, 1.0, 1.0])
+    with pytest.warns(MissingDataWarning):
+        with pytest.raises(ValueError, match=r"^endog: row 3 \(the 4th row\) has value -1"):
+            make_design([1.0, 2.0, 3.0, -1.0], X, POIS, missing="drop")
+
+
+def test_naming_renames_the_inputs_in_messages():
+    # the formula front end words messages for its users: "response 'y'", not "endog"
+    y = pd.Series([1.0, 2.0, -1.0], index=[5, 6, 7])
+    with naming(response="response 'y'", positions=np.array([0, 2, 9])):
+        with pytest.raises(ValueError, match=r"^response 'y': row label 7 \(the 10th row\) has"):
+            make_design(y, np.ones(3), POIS)
+        with pytest.raises(ValueError, match=r"pass trials= or a 2-column endog"):
+            make_design([0, 2, 1], np.ones(3), BINOM)
+    with pytest.raises(ValueError, match=r"^endog: row label 7 \(the 3rd row\)"):  # reset
+        make_design(y, np.ones(3), POIS)
 
 
 def test_nan_in_endog_and_extras():
     with pytest.raises(
-        ValueError, match=r"endog: row 1 has a non-finite value \(nan\).*missing=\"drop\"",
+        ValueError, match=r"endog: row 1 \(the 2nd row\) has a non-finite value"
+                          r" \(nan\).*missing=\"drop\"",
     ):
         make_design([1.0, np.nan], np.ones(2), GAUSS)
-    with pytest.raises(ValueError, match=r"offset: row 0 has a non-finite value \(nan\)"):
+    with pytest.raises(ValueError, match=r"offset: row 0 \(the 1st row\) has a non-finite"
+                                         r" value \(nan\)"):
         make_design([1.0, 2.0], np.ones(2), GAUSS, offset=[np.nan, 0.0])
-    with pytest.raises(ValueError, match=r"weights: row 1 has a non-finite value \(nan\)"):
+    with pytest.raises(ValueError, match=r"weights: row 1 \(the 2nd row\) has a non-finite"
+                                         r" value \(nan\)"):
         make_design([1.0, 2.0], np.ones(2), GAUSS, weights=[1.0, None])
 
 
@@ -315,10 +356,12 @@ def test_inf_is_never_missing():
     X = np.ones((3, 1))
     X[1, 0] = np.inf
     with pytest.raises(
-        ValueError, match=r"exog: column 'x0' has a non-finite value \(inf\) at row 1",
+        ValueError, match=r"exog: column 'x0' has a non-finite value \(inf\) at row 1 \(the"
+                          r" 2nd row\)",
     ):
         make_design(np.ones(3), X, GAUSS, missing="drop")
-    with pytest.raises(ValueError, match=r"offset: row 2 has a non-finite value \(-inf\)"):
+    with pytest.raises(ValueError, match=r"offset: row 2 \(the 3rd row\) has a non-finite"
+                                         r" value \(-inf\)"):
         make_design(np.ones(3), np.ones(3), GAUSS, offset=[0, 0, -np.inf], missing="drop")
 
 
@@ -330,45 +373,54 @@ def test_all_rows_dropped():
 def test_family_domain():
     with pytest.raises(
         ValueError,
-        match=r"^endog: row 4 has value -1 outside the poisson family's domain \[0, inf\)$",
+        match=r"^endog: row 4 \(the 5th row\) has value -1 outside the poisson family's domain"
+              r" \[0, inf\)$",
     ):
         make_design([0, 1, 2, 3, -1], np.ones(5), POIS)
     with pytest.raises(
-        ValueError, match=r"endog: row 0 has value 0 outside the gamma family's domain \(0, inf\)",
+        ValueError, match=r"endog: row 0 \(the 1st row\) has value 0 outside the gamma"
+                          r" family's domain \(0, inf\)",
     ):
         make_design([0.0, 1.0], np.ones(2), F.Gamma())
     with pytest.raises(
         ValueError,
-        match=r"endog: row 1 has value 2 outside the binomial family's domain \[0, 1\]"
+        match=r"endog: row 1 \(the 2nd row\) has value 2 outside the binomial family's domain"
+              r" \[0, 1\]"
         r".*trials=",
     ):
         make_design([0, 2], np.ones(2), BINOM)
 
 
 def test_binomial_proportions_need_trials():
-    with pytest.raises(ValueError, match=r"endog: row 1 has value 0.5, neither 0 nor 1.*trials="):
+    with pytest.raises(ValueError, match=r"endog: row 1 \(the 2nd row\) has value 0.5, neither"
+                                         r" 0 nor 1.*trials="):
         make_design([0, 0.5, 1], np.ones(3), BINOM)
 
 
 def test_binomial_bad_trials():
     with pytest.raises(
-        ValueError, match=r"trials: row 1 has a non-integer value \(2.5\).*positive integers",
+        ValueError, match=r"trials: row 1 \(the 2nd row\) has a non-integer value"
+                          r" \(2.5\).*positive integers",
     ):
         make_design([0, 1], np.ones(2), BINOM, trials=[2, 2.5])
-    with pytest.raises(ValueError, match=r"trials: row 0 has a non-positive value \(0\)"):
+    with pytest.raises(ValueError, match=r"trials: row 0 \(the 1st row\) has a non-positive"
+                                         r" value \(0\)"):
         make_design([0, 1], np.ones(2), BINOM, trials=[0, 2])
 
 
 def test_binomial_successes_exceed_trials():
-    with pytest.raises(ValueError, match=r"endog: row 1 has successes > trials \(5 > 3\)"):
+    with pytest.raises(ValueError, match=r"endog: row 1 \(the 2nd row\) has successes > trials"
+                                         r" \(5 > 3\)"):
         make_design([1, 5], np.ones(2), BINOM, trials=[2, 3])
-    with pytest.raises(ValueError, match=r"endog: row 0 has a negative value \(-1\)"):
+    with pytest.raises(ValueError, match=r"endog: row 0 \(the 1st row\) has a negative value"
+                                         r" \(-1\)"):
         make_design([-1, 1], np.ones(2), BINOM, trials=[2, 3])
 
 
 def test_binomial_proportion_times_trials_not_integer():
     with pytest.raises(
-        ValueError, match=r"endog: row 1 has proportion 0.3 with trials 4.*not a whole number",
+        ValueError, match=r"endog: row 1 \(the 2nd row\) has proportion 0.3 with trials 4.*not"
+                          r" a whole number",
     ):
         make_design([0.5, 0.3], np.ones(2), BINOM, trials=[4, 4])
 
@@ -378,19 +430,22 @@ def test_binomial_two_columns_errors():
     with pytest.raises(ValueError, match=r"trials: cannot be given with a 2-column endog"):
         make_design(np.array([[1, 1], [0, 2]]), X, BINOM, trials=[2, 2])
     with pytest.raises(
-        ValueError, match=r"endog: column 'failures' has a negative value \(-1\) at row 1",
+        ValueError, match=r"endog: column 'failures' has a negative value \(-1\) at row 1"
+                          r" \(the 2nd row\)",
     ):
         make_design(np.array([[1, 1], [0, -1]]), X, BINOM)
     df = pd.DataFrame({"dead": [1, -2], "alive": [1, 1]}, index=["u", "v"])
     with pytest.raises(
-        ValueError, match=r"endog: column 'dead' has a negative value \(-2\) at row 'v'",
+        ValueError,
+        match=r"endog: column 'dead' has a negative value \(-2\) at row label 'v' \(the 2nd row\)",
     ):
         make_design(df, X, BINOM)
     with pytest.raises(
-        ValueError, match=r"endog: column 'successes' has a non-integer value \(0.5\) at row 0",
+        ValueError, match=r"endog: column 'successes' has a non-integer value \(0.5\) at row 0"
+                          r" \(the 1st row\)",
     ):
         make_design(np.array([[0.5, 1], [0, 2]]), X, BINOM)
-    with pytest.raises(ValueError, match=r"endog: row 1 has 0 trials"):
+    with pytest.raises(ValueError, match=r"endog: row 1 \(the 2nd row\) has 0 trials"):
         make_design(np.array([[1, 1], [0, 0]]), X, BINOM)
 
 
@@ -416,14 +471,16 @@ def test_exposure_requires_log_link():
 
 def test_exposure_must_be_positive():
     with pytest.raises(
-        ValueError, match=r"exposure: row 1 has a non-positive value \(-2\).*positive",
+        ValueError, match=r"exposure: row 1 \(the 2nd row\) has a non-positive value"
+                          r" \(-2\).*positive",
     ):
         make_design([1, 2], np.ones(2), POIS, exposure=[1.0, -2.0])
 
 
 def test_negative_weights():
     with pytest.raises(
-        ValueError, match=r"weights: row 2 has a negative value \(-0.5\).*non-negative",
+        ValueError, match=r"weights: row 2 \(the 3rd row\) has a negative value"
+                          r" \(-0.5\).*non-negative",
     ):
         make_design([1.0, 2, 3], np.ones(3), GAUSS, weights=[1, 1, -0.5])
     with pytest.raises(ValueError, match=r"weights: all weights are zero"):
