@@ -23,7 +23,8 @@ from formulaic.errors import DataMismatchWarning, FormulaicError
 from formulaic.formula import SimpleFormula, StructuredFormula
 
 from ._warnings import MissingDataWarning
-from .design import make_exog
+from .design import Rows, make_exog, naming
+from .formula_checks import FormulaError, check_columns, r_idiom
 
 __all__ = ["FormulaSpec", "FormulaData", "FormulaError", "build", "from_formula", "caller_context"]
 
@@ -34,10 +35,6 @@ _MAX_VALUES = 100
 _ANSI = re.compile(r"\x1b\[[0-9;]*m|[\u29DA\u29DB]")
 
 
-class FormulaError(ValueError):
-    """A formula that cannot be parsed or evaluated on the data."""
-
-
 def _first_line(exc: BaseException) -> str:
     text = _ANSI.sub("", str(exc)).strip()
     return text.splitlines()[0].strip() if text else type(exc).__name__
@@ -45,6 +42,11 @@ def _first_line(exc: BaseException) -> str:
 
 def _plural(k: int, word: str) -> str:
     return f"{k} {word}{'' if k == 1 else 's'}"
+
+
+def _rows_have(k: int, n: int) -> str:
+    """``"1 row of 189 has"``, ``"2 rows of 189 have"``."""
+    return f"{_plural(k, 'row')} of {n} {'has' if k == 1 else 'have'}"
 
 
 def caller_context(depth: int = 1) -> dict[str, Any]:
@@ -177,7 +179,7 @@ class FormulaSpec:
         if nan:
             rows = int(df[list(nan)].isna().any(axis=1).sum())
             cols = ", ".join(f"{v!r} ({k})" for v, k in nan.items())
-            raise ValueError(f"{what}: {_plural(rows, 'row')} of {len(df)} have missing values "
+            raise ValueError(f"{what}: {_rows_have(rows, len(df))} missing values "
                              f"(in {cols}); remove them first")
         for v in present:
             meta = self.variables[v]
@@ -313,6 +315,8 @@ class FormulaData(NamedTuple):
     extras: dict
     spec: FormulaSpec
     n_dropped: int
+    #: 0-based places of the kept rows in the user's data (None: every row was kept)
+    positions: np.ndarray | None = None
 
 
 # -- building ------------------------------------------------------------------------------
@@ -332,6 +336,9 @@ def _parse(formula, data: pd.DataFrame, context: dict):
         raise FormulaError(f"formula {formula!r} has no response: write it as 'y ~ x1 + x2'")
     if not isinstance(f.rhs, SimpleFormula) or not isinstance(f.lhs, SimpleFormula):
         raise FormulaError(f"formula {formula!r}: multi-part formulas ('|') are not supported")
+    idiom = r_idiom(formula, [str(fa.expr) for t in f.rhs for fa in t.factors], data.columns)
+    if idiom is not None:
+        raise idiom
     for part in (f.lhs, f.rhs):
         for v in part.required_variables:
             roles = {getattr(r, "value", r) for r in getattr(v, "roles", ())}
@@ -340,6 +347,17 @@ def _parse(formula, data: pd.DataFrame, context: dict):
                     f"formula {formula!r}: column {str(v)!r} is not in the data (its columns: "
                     f"{', '.join(map(str, data.columns))})")
     return f
+
+
+def _plain_terms(part, data) -> list[str]:
+    """Columns used as they are (``x``, ``x:z``), not through a function (``C(x)``)."""
+    out = []
+    for term in part:
+        for fa in term.factors:
+            method = getattr(fa.eval_method, "value", fa.eval_method)
+            if method == "lookup" and str(fa.expr) in data.columns:
+                out.append(str(fa.expr))
+    return list(dict.fromkeys(out))
 
 
 def _value_vars(part, data) -> list[str]:
@@ -391,8 +409,9 @@ def _missing(data: pd.DataFrame, cols: list[str], extras: dict, missing: str, st
     where = ", ".join(f"{w}: {int(m.sum())}" for w, m in masks.items() if m.any())
     n = len(data)
     if missing == "raise":
-        raise ValueError(f"{_plural(k, 'row')} of {n} have missing values (in {where}); "
-                         'pass missing="drop" to drop them')
+        first = Rows(n, data.index).name(int(np.argmax(bad)))
+        raise ValueError(f"{_rows_have(k, n)} missing values (in {where}), the first at "
+                         f'{first}; pass missing="drop" to drop them')
     if k == n:
         raise ValueError(f'missing="drop" leaves no data: all {n} rows have missing values '
                          f"(in {where})")
@@ -496,10 +515,14 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
     arrays, columns = _extras(data, {"offset": offset, "exposure": exposure, "weights": weights,
                                      "trials": trials})
     lhs_vars, rhs_vars = _value_vars(f.lhs, data), _value_vars(f.rhs, data)
+    lhs = str(f.lhs).strip()
+    check_columns(data, _plain_terms(f.rhs, data), lhs if lhs in data.columns else None)
     used = list(dict.fromkeys(lhs_vars + rhs_vars + [c for c in columns.values()]))
     keep, n_dropped = _missing(data, used, {r: s for r, s in arrays.items() if r not in columns},
                                missing, stacklevel + 1)
+    positions = None
     if keep is not None:
+        positions = np.flatnonzero(keep)
         data = data.loc[keep]
         arrays = {r: s.loc[keep] for r, s in arrays.items()}
     endog, levels = _response(f, data, family, context, arrays.get("trials"))
@@ -507,7 +530,7 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataMismatchWarning)
             mm = model_matrix(f.rhs, data, context=context, na_action="ignore")
-    except FormulaicError as exc:
+    except Exception as exc:  # noqa: BLE001 - user expressions raise anything (NumPy's too)
         raise FormulaError(f"cannot evaluate the formula {formula!r}: {_first_line(exc)}") from None
     names = tuple(str(c) for c in mm.columns)
     try:
@@ -524,7 +547,8 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
         stateful=bool(getattr(model_spec, "transform_state", None)),
     )
     extras = {r: s.to_numpy() for r, s in arrays.items()}
-    return FormulaData(endog=endog, exog=exog, extras=extras, spec=spec, n_dropped=n_dropped)
+    return FormulaData(endog=endog, exog=exog, extras=extras, spec=spec, n_dropped=n_dropped,
+                       positions=positions)
 
 
 def from_formula(cls, formula, data, family=None, *, link=None, offset=None, exposure=None,
@@ -539,8 +563,13 @@ def from_formula(cls, formula, data, family=None, *, link=None, offset=None, exp
     fd = build(formula, data, fam, offset=offset, exposure=exposure, weights=weights,
                trials=trials, missing=missing, context=_trim_context(context, formula),
                stacklevel=stacklevel)
-    model = cls(fd.endog, fd.exog, fam, priors=priors, names=fd.spec.names, missing="raise",
-                **fd.extras)
+    # the array interface's checks, worded for the formula: "response 'y'", not "endog"
+    words = dict(response=f"response {fd.spec.response!r}", exog="the design matrix",
+                 two_columns="a two-column response 'successes + failures ~ ...'",
+                 positions=fd.positions, nan_hint="")
+    with naming(**words):
+        model = cls(fd.endog, fd.exog, fam, priors=priors, names=fd.spec.names,
+                    missing="raise", **fd.extras)
     if fd.n_dropped:
         model.design = replace(model.design, n_dropped=fd.n_dropped)
     model.formula_spec = fd.spec

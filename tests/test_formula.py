@@ -8,6 +8,7 @@ References: the same model through the array interface (identical numbers), and 
 from __future__ import annotations
 
 import warnings
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -180,7 +181,7 @@ def test_missing_values_raise_with_count_and_columns(small):
     df.loc[[4, 9], "site"] = None
     df.loc[12, "t"] = np.nan
     msg = (r"4 rows of 40 have missing values \(in column 'x': 2, column 'site': 2, "
-           r"column 't': 1\); pass missing=\"drop\"")
+           r"column 't': 1\), the first at row label 1 \(the 2nd row\); pass missing=\"drop\"")
     with pytest.raises(ValueError, match=msg):
         bg.glm("y ~ np.log(x) + site", df, family="poisson", exposure="t")
     # a column the model does not use does not matter
@@ -218,6 +219,126 @@ def test_bad_formulas(small, formula, err, match):
     with pytest.raises(err, match=match):
         bg.glm(formula, small, family="poisson")
     assert issubclass(FormulaError, ValueError)
+
+
+# -- traps: columns and R idioms that would silently give another model (issue 9) --------------
+def _from_csv(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` written to CSV text and read back, as a user's file would be."""
+    return pd.read_csv(StringIO(df.to_csv(index=False)))
+
+
+def test_numeric_column_with_a_stray_string_is_an_error(small):
+    # item 13: one "unknown" among numbers made a factor with a level per number (77 columns)
+    df = small[["y", "x", "z"]].copy()
+    df["age"] = np.round(df["x"] * 20).astype(int).astype(str)
+    df.loc[6, "age"] = "unknown"
+    df = _from_csv(df)
+    assert not pd.api.types.is_numeric_dtype(df["age"])  # strings (object, or pandas 3's str)
+    msg = (r"column 'age' holds numbers except for 'unknown' at row label 6 \(the 7th row\); "
+           r"as it is, it would become a factor with \d+ levels.*write C\(age\) to make the "
+           r"column a factor on purpose")
+    with pytest.raises(FormulaError, match=msg):
+        bg.glm("y ~ age + z", df, family="poisson")
+    with pytest.raises(FormulaError, match=r"column 'age' holds numbers except for 'unknown'"):
+        bg.glm("y ~ age:z", df, family="poisson")  # in an interaction too
+    # a factor on purpose: one coefficient per level besides the reference
+    model = bg.glm("y ~ C(age)", df, family="poisson")
+    assert len(model.names) == df["age"].nunique()
+    # a decimal comma, and another index: the label and the place both
+    df2 = small[["y", "x"]].copy().set_axis([f"r{i}" for i in range(40)])
+    df2["w"] = df2["x"].map(lambda v: f"{v:.2f}").astype(object)
+    df2.loc["r2", "w"] = "1,30"
+    with pytest.raises(FormulaError, match=r"column 'w' holds numbers except for '1,30' \(a "
+                                           r"decimal comma.*\) at row label 'r2' \(the 3rd row\)"):
+        bg.glm("y ~ w", df2, family="poisson")
+    # the response too
+    df3 = _from_csv(small[["y", "x"]].astype({"y": object}).assign(
+        y=lambda d: d["y"].where(d.index != 4, "unknown")))
+    with pytest.raises(FormulaError, match=r"response 'y' holds numbers except for 'unknown' at "
+                                           r"row label 4 \(the 5th row\)"):
+        bg.glm("y ~ x", df3, family="poisson")
+    # string factors (most values not numbers) are still factors
+    assert bg.glm("y ~ site", small, family="poisson").names == (
+        "Intercept", "site[T.b]", "site[T.c]")
+    codes = small[["y"]].assign(g=np.where(small["x"] > 1.5, "1", "other"))
+    assert len(bg.glm("y ~ g", codes, family="poisson").names) == 2  # half numbers: a factor
+
+
+def test_ratio_response_points_to_trials(small):
+    # item 14: formulaic reads k/n as k + k:n, two columns taken as [successes, failures]
+    with pytest.raises(FormulaError, match=r"the response 'k/n' is not a ratio.*write 'k ~ z' "
+                                           r"with trials='n'; to divide, write I\(k/n\)") as exc:
+        bg.glm("k/n ~ z", small, family="binomial")
+    assert exc.value.idiom.kind == "ratio" and exc.value.idiom.args == {"trials": "n"}
+    with pytest.raises(FormulaError, match=r"is not a ratio"):
+        bg.glm("(k + 1)/n ~ z", small, family="poisson")
+    # a real division is still possible
+    model = bg.glm("I(k/n) ~ z", small, family="gaussian")
+    np.testing.assert_allclose(model.design.y, small["k"] / small["n"])
+
+
+def test_date_columns_are_named(small):
+    # item 15: a datetime column failed with NumPy's UFuncTypeError
+    df = small[["y", "x"]].assign(day=pd.date_range("2020-01-01", periods=40),
+                                  wait=pd.to_timedelta(np.arange(40), unit="h"))
+    with pytest.raises(FormulaError, match=r"column 'day' holds dates \(datetime64\[\w+\]\).*"
+                                           r"\.dt\.days.*\.dt\.year"):
+        bg.glm("y ~ x + day", df, family="poisson")
+    with pytest.raises(FormulaError, match=r"column 'wait' holds durations.*\.dt\.total_seconds"):
+        bg.glm("y ~ wait", df, family="poisson")
+    days = (df["day"] - df["day"].min()).dt.days
+    assert bg.glm("y ~ days", df.assign(days=days), family="poisson").names == ("Intercept",
+                                                                                 "days")
+    # other evaluation errors are FormulaErrors that name the formula, not NumPy's
+    with pytest.raises(FormulaError, match=r"cannot evaluate the formula 'y ~ np.log\(day\)'"):
+        bg.glm("y ~ np.log(day)", df, family="poisson")
+
+
+@pytest.mark.parametrize("formula,match,idiom", [
+    ("cbind(k, n) ~ z", r"cbind\(\) is R's; write the binomial response \[successes, failures\] "
+                        r"as 'k \+ n ~ z'", ("cbind", "k + n ~ z", {})),
+    ("k ~ z + offset(np.log(t))", r"offset\(\) is R's; write 'k ~ z' with exposure='t'",
+     ("offset", "k ~ z", {"exposure": "t"})),
+    ("k ~ offset(log(t)) + z", r"write 'k ~ z' with exposure='t'",
+     ("offset", "k ~ z", {"exposure": "t"})),
+    ("k ~ z + offset(t)", r"write 'k ~ z' with offset='t'", ("offset", "k ~ z", {"offset": "t"})),
+    ("k ~ offset(t / 2)", r"write 'k ~ 1' with offset= an array \(or a column\) holding t / 2",
+     ("offset", "k ~ 1", {})),
+])
+def test_r_idioms_say_what_to_write(small, formula, match, idiom):
+    with pytest.raises(FormulaError, match=match) as exc:
+        bg.glm(formula, small, family="poisson")
+    assert exc.value.idiom[:3] == idiom
+
+
+def test_formula_messages_name_the_response_and_rows(small):
+    # item 23: "response 'y'", not "endog"; rows by label and by place; "1 row ... has"
+    df = small[["y", "x"]].astype({"y": float}).set_axis(range(10, 50))
+    df.loc[16, "y"] = -1.0
+    with pytest.raises(ValueError, match=r"^response 'y': row label 16 \(the 7th row\) has value "
+                                         r"-1 outside the poisson family's domain"):
+        bg.glm("y ~ x", df, family="poisson")
+    # rows dropped before: the place still counts the user's rows
+    df.loc[10, "x"] = np.nan
+    with pytest.raises(ValueError, match=r"^1 row of 40 has missing values \(in column 'x': 1\), "
+                                         r"the first at row label 10 \(the 1st row\)"):
+        bg.glm("y ~ x", df, family="poisson")
+    with pytest.warns(bg.MissingDataWarning):
+        with pytest.raises(ValueError, match=r"^response 'y': row label 16 \(the 7th row\)"):
+            bg.glm("y ~ x", df, family="poisson", missing="drop")
+    df.loc[[10, 16], ["x", "y"]] = [[1.0, 0.0], [1.0, 2.5]]
+    with pytest.warns(bg.DomainWarning, match=r"^response 'y': row label 16 \(the 7th row\) has "
+                                              r"a non-integer value \(2.5\)"):
+        bg.glm("y ~ x", df, family="poisson")
+    df["y"] = np.where(df.index == 16, 0.5, df["y"] > 2)
+    with pytest.raises(ValueError, match=r"^response 'y': row label 16 \(the 7th row\) has value "
+                                         r"0.5, neither 0 nor 1; .*or pass a two-column response "
+                                         r"'successes \+ failures ~ \.\.\.'"):
+        bg.glm("y ~ x", df, family="binomial")
+    with np.errstate(invalid="ignore"), pytest.raises(  # log of a negative number: NaN
+            ValueError, match=r"^the design matrix: column 'np.log\(x - 1\)' has a non-finite "
+                              r"value \(nan\) at row label \d+ \(the \d+(st|nd|rd|th) row\)$"):
+        bg.glm("y ~ np.log(x - 1)", small, family="poisson")
 
 
 def test_bad_per_row_arguments(small):
@@ -284,7 +405,7 @@ def test_predict_errors_on_new_data(small):
         mle.predict(new.assign(site="a", grp=["lo", "mid"]))
     with pytest.raises(ValueError, match=r"column 'x' is missing; the formula"):
         mle.predict(new.drop(columns="x").assign(site="a"))
-    with pytest.raises(ValueError, match=r"1 row of 2 have missing values \(in 'x' \(1\)\)"):
+    with pytest.raises(ValueError, match=r"1 row of 2 has missing values \(in 'x' \(1\)\)"):
         mle.predict(new.assign(site="a", x=[1.0, np.nan]))
     with pytest.raises(ValueError, match=r"exposure: the model was fitted with "
                                          r"exposure='t', but the new data have no column 't'"):
