@@ -48,7 +48,9 @@ from ._warnings import (  # noqa: E402
     BayesGLMWarning,
     ConvergenceWarning,
     DomainWarning,
+    EstimabilityWarning,
     MissingDataWarning,
+    PriorConflictWarning,
     SamplingWarning,
     SeparationWarning,
 )
@@ -74,7 +76,9 @@ __all__ = [
     "BayesGLMWarning",
     "ConvergenceWarning",
     "DomainWarning",
+    "EstimabilityWarning",
     "MissingDataWarning",
+    "PriorConflictWarning",
     "SamplingWarning",
     "SeparationWarning",
 ]

@@ -6,6 +6,8 @@ __all__ = [
     "BayesGLMWarning",
     "ConvergenceWarning",
     "SeparationWarning",
+    "EstimabilityWarning",
+    "PriorConflictWarning",
     "SamplingWarning",
     "DomainWarning",
     "MissingDataWarning",
@@ -21,7 +23,19 @@ class ConvergenceWarning(BayesGLMWarning):
 
 
 class SeparationWarning(BayesGLMWarning):
-    """Binomial data are (quasi-)completely separated: the MLE does not exist."""
+    """The MLE does not exist: binomial data are (quasi-)completely separated, or count data
+    (Poisson, negative binomial with the log link) are all zero along a direction of the
+    coefficients (a factor level with only zero counts, an all-zero response)."""
+
+
+class EstimabilityWarning(BayesGLMWarning):
+    """A quantity cannot be estimated from these data (e.g. the dispersion with no residual
+    degrees of freedom); it is reported as NaN."""
+
+
+class PriorConflictWarning(BayesGLMWarning):
+    """The posterior sits far from the likelihood in a way the prior explains (prior-data
+    conflict): the prior, not the data, is deciding the answer."""
 
 
 class SamplingWarning(BayesGLMWarning):

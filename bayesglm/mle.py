@@ -19,7 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._xla import jit
-from ._warnings import ConvergenceWarning, SeparationWarning
+from ._warnings import ConvergenceWarning, EstimabilityWarning, SeparationWarning
+from . import existence
 from .design import Design
 from .families import Family, NegativeBinomial
 from .irls import IRLSData, irls, irls_nb, loglike_sum, observation_stats
@@ -79,61 +80,75 @@ def irls_data(design: Design, alpha: float = 0.0, X=None) -> IRLSData:
 # diagnostics
 
 
+#: a column is aliased when its part orthogonal to the columns before it has less than this
+#: fraction of its norm: R's ``qr()`` tolerance (LINPACK dqrdc2), used by ``lm`` and ``glm``'s
+#: ``alias``
+QR_TOL = 1e-7
+
+
 def _collinear_message(X: np.ndarray, names) -> str | None:
-    """Describe an exact linear dependence among the columns of X, or None if X has full rank."""
-    xtx = X.T @ X
-    d = np.sqrt(np.diag(xtx))
-    zero = np.flatnonzero(d == 0)
+    """Describe an exact linear dependence among the columns of X, or None if X has full rank.
+
+    The rank is decided from X itself, as R's ``glm`` does (Householder QR with dqrdc2's limited
+    pivoting: a column whose residual, after projecting out the columns kept before it, is
+    below ``QR_TOL`` times its own norm is aliased). Deciding it from the eigenvalues of X'X
+    would square the condition number and call designs with cond(X) ~ 1e6 rank deficient.
+    """
+    norms = np.linalg.norm(X, axis=0)
+    zero = np.flatnonzero(norms == 0)
     if zero.size:
         return f"column {names[zero[0]]!r} is all zeros"
-    corr = xtx / np.outer(d, d)
-    vals, vecs = np.linalg.eigh(corr)
-    tol = X.shape[1] * np.finfo(float).eps * 1e3 * vals[-1]
-    if vals[0] > tol:
+    Xs = X / norms
+    kept: list[int] = []
+    aliased: list[int] = []
+    q = np.zeros((X.shape[0], 0))
+    for j in range(X.shape[1]):
+        r = Xs[:, j] - q @ (q.T @ Xs[:, j])
+        r = r - q @ (q.T @ r)  # twice is enough (Kahan-Parlett)
+        nr = np.linalg.norm(r)
+        if nr < QR_TOL:
+            aliased.append(j)
+        else:
+            kept.append(j)
+            q = np.column_stack([q, r / nr])
+    if not aliased:
         return None
-    v = vecs[:, 0] / d  # null vector on the original scale: X v = 0
-    k = int(np.argmax(np.abs(v * d)))
-    involved = [j for j in range(len(v)) if abs(v[j] * d[j]) > 1e-6 * abs(v[k] * d[k]) and j != k]
-    terms = " + ".join(f"{-v[j] / v[k]:.6g}*{names[j]}" for j in involved) or "0"
-    rank = int(np.sum(vals > tol))
+    k = aliased[0]
+    coef, *_ = np.linalg.lstsq(X[:, kept], X[:, k], rcond=None)
+    load = np.abs(coef) * norms[kept]
+    involved = [(kept[i], coef[i]) for i in range(len(kept)) if load[i] > 1e-6 * max(load.max(), 1e-300)]
+    terms = " + ".join(f"{c:.6g}*{names[j]}" for j, c in involved) or "0"
+    rank = len(kept)
     return (
         f"the design matrix is rank deficient (rank {rank} < {X.shape[1]} columns): column "
         f"{names[k]!r} is a linear combination of the others ({names[k]} = {terms}). Drop one "
-        f"of {', '.join(repr(names[j]) for j in [k, *involved])}."
+        f"of {', '.join(repr(names[j]) for j in [k, *(j for j, _ in involved)])}."
     )
 
 
-def _separation(design: Design, mu: np.ndarray, step: np.ndarray) -> list[str] | None:
-    """Names of the variables that separate a binomial response, or None.
+def _divergence(design: Design, family: Family, res, tol: float) -> list[str] | None:
+    """Names of the coefficients along which the MLE runs off to infinity, or None.
 
-    Under (quasi-)complete separation the MLE is at infinity: IRLS keeps moving beta along a
-    direction d with x_i'd >= 0 where y_i = 1 and <= 0 where y_i = 0, while the fitted
-    probabilities of the separated rows go to 0 or 1. We test the last IRLS step for exactly that.
+    Binomial separation, and for the log-link count families the zero-count direction (see
+    :mod:`bayesglm.existence`). Checked only when fitted means sit at the boundary.
     """
-    thresh = math.sqrt(np.finfo(float).eps)
-    extreme = (mu < thresh) | (mu > 1 - thresh)
-    if not extreme.any():
+    binomial = family.name == "binomial"
+    counts = family.name in ("poisson", "negative_binomial") and family.link.name == "log"
+    if not (binomial or counts):
         return None
-    s = design.X @ step
-    scale = np.max(np.abs(s))
-    if not np.isfinite(scale) or scale < 1e-3:
+    mu = np.asarray(res.mu)
+    pw = design.weights
+    if design.trials is not None:
+        pw = design.trials if pw is None else pw * design.trials
+    if not existence.boundary_hint(mu, float(res.deviance), tol, binomial=binomial, weights=pw):
         return None
-    tol = 1e-3 * scale
-    y = design.y
-    pos, neg = y >= 1.0, y <= 0.0
-    mid = ~(pos | neg)
-    consistent = (
-        np.all(s[pos] >= -tol) and np.all(s[neg] <= tol) and np.all(np.abs(s[mid]) <= tol)
-    )
-    if not consistent:
-        return None
-    sd = design.X.std(axis=0)
-    const = sd == 0
-    load = np.abs(step) * np.where(const, 1.0, sd)
-    idx = [j for j in range(len(step)) if not const[j] and load[j] > 0.05 * load.max()]
-    if not idx:  # only the intercept moves: every response is 0, or every one is 1
-        idx = [j for j in range(len(step)) if const[j]] or [int(np.argmax(load))]
-    return [design.names[j] for j in idx]
+    X, y = design.X, design.y
+    if X.size <= existence.LP_MAX_CELLS:
+        b = existence.divergent_direction(X, y, binomial=binomial, weights=design.weights)
+    else:
+        step = np.asarray(res.step)
+        b = step if existence.step_is_divergent(X, y, step, binomial=binomial) else None
+    return None if b is None else existence.direction_names(X, b, design.names)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,11 +247,8 @@ def fit_mle(
     XtWX = np.asarray(res.XtWX)
     mu = np.asarray(res.mu)
     finite = np.all(np.isfinite(beta)) and np.all(np.isfinite(XtWX))
-    sep = None
-    if family.name == "binomial" and finite:
-        # first: separation makes the weights vanish, X'WX look singular and IRLS fail
-        step = np.asarray(res.step)
-        sep = _separation(design, mu, step) or _separation(design, mu, beta)
+    # first: a divergent direction (separation) makes weights vanish and X'WX look singular
+    sep = _divergence(design, family, res, tol) if finite else None
     if sep is None:
         msg = _collinear_message(design.X, design.names) if not finite else None
         if msg is None and finite:
@@ -244,6 +256,7 @@ def fit_mle(
             if np.any(d == 0) or (
                 np.linalg.eigvalsh(XtWX / np.outer(d, d))[0] < p * 1e3 * np.finfo(float).eps
             ):
+                # X'WX looks singular: decide from X itself (cond(X'X) = cond(X)^2)
                 msg = _collinear_message(design.X, design.names)
         if msg is not None:
             raise RankDeficientError(msg)
@@ -258,12 +271,19 @@ def fit_mle(
     n_iter = int(res.n_iter)
     if sep is not None:
         converged = False
+        named = ", ".join(repr(s) for s in sep)
+        if family.name == "binomial":
+            what = (f"perfect or quasi-complete separation: the binomial response is predicted "
+                    f"exactly by {named}")
+        else:
+            what = (f"fitted rates numerically 0: the counts are all zero wherever {named} "
+                    "pushes the rate down (e.g. a factor level whose counts are all zero, or an "
+                    "all-zero response)")
         warnings.warn(
-            "perfect or quasi-complete separation: the binomial response is predicted "
-            f"exactly by {', '.join(repr(s) for s in sep)}, so the maximum-likelihood "
-            "estimate does not exist (those coefficients diverge; their estimates and "
-            "standard errors are meaningless). Use model.fit() or model.fit_map(), whose "
-            "proper priors give finite estimates, or remove/merge the separating variable.",
+            f"{what}, so the maximum-likelihood estimate does not exist (those coefficients "
+            "diverge; their estimates and standard errors are meaningless). Use model.fit() or "
+            "model.fit_map(), whose proper priors give finite estimates, or remove/merge the "
+            "variable or level.",
             SeparationWarning,
             stacklevel=stacklevel,
         )
@@ -280,6 +300,15 @@ def fit_mle(
     pearson = float(res.pearson_chi2)
     df_resid = design.sum_weights - p
     scale = family.scale(pearson, df_resid)
+    if family.has_dispersion and df_resid <= 0:
+        warnings.warn(
+            f"the {family.name} model has as many coefficients ({p}) as observations "
+            f"({design.sum_weights:g}): no residual degrees of freedom are left to estimate the "
+            "dispersion, so it and every standard error, z and p-value are NaN. Use fewer "
+            "predictors, or model.fit() whose priors identify the model.",
+            EstimabilityWarning,
+            stacklevel=stacklevel,
+        )
     if nb:
         dispersion = alpha
     else:

@@ -178,7 +178,8 @@ def _kernels(potential_fn_gen, settings):
     init_kernel, sample_kernel = hmc(potential_fn_gen=potential_fn_gen, algo="NUTS")
     warmup, dense, target, depth, adapt_mass, length = settings  # a Settings
 
-    def init(z, rng_key, inv_mass, model_kwargs):
+    def init(z, center, rng_key, inv_mass, model_kwargs):
+        z = _finite_start(potential_fn_gen(**model_kwargs), z, center)
         # With the posterior covariance as the mass matrix the optimal step size is about
         # d^(-1/4) (Beskos et al. 2013), a start dual averaging refines in a few iterations. (The
         # heuristic search would keep this trace's data in the kernel's closure: a tracer leak.)
@@ -201,8 +202,9 @@ def _kernels(potential_fn_gen, settings):
     init = jax.jit(init)
 
     def chunk(state, start, model_kwargs):
-        first, z, rng_key, inv_mass = start
-        state = lax.cond(first, lambda: init(z, rng_key, inv_mass, model_kwargs), lambda: state)
+        first, z, center, rng_key, inv_mass = start
+        state = lax.cond(first, lambda: init(z, center, rng_key, inv_mass, model_kwargs),
+                         lambda: state)
 
         def body(s, _):
             s = sample_kernel(s, model_kwargs=model_kwargs)
@@ -220,13 +222,14 @@ def _kernels(potential_fn_gen, settings):
 
         def per_device(state, start, model_kwargs):
             one = partial(jax.tree_util.tree_map, lambda x: x[0])  # this device's chain
-            start = ChainStart(start.first, one(start.z), one(start.rng_key), start.inv_mass)
+            start = ChainStart(start.first, one(start.z), start.center, one(start.rng_key),
+                               start.inv_mass)
             out = chunk(one(state), start, model_kwargs)
             return jax.tree_util.tree_map(lambda x: x[None], out)
 
         spec = P("chain")
         fn = jit(jax.shard_map(
-            per_device, mesh=mesh, in_specs=(spec, ChainStart(P(), spec, spec, P()), P()),
+            per_device, mesh=mesh, in_specs=(spec, ChainStart(P(), spec, P(), spec, P()), P()),
             out_specs=spec, check_vma=False,
         ))
         return fn, NamedSharding(mesh, spec)
@@ -239,14 +242,32 @@ class ChainStart(NamedTuple):
     """What the first chunk initialises a chain from (later chunks carry ``first=False``)."""
 
     first: object
-    z: object
+    z: object  # the jittered start (unconstrained)
+    center: object  # the point it was jittered from (MLE or MAP): shrunk towards if not finite
     rng_key: object
     inv_mass: object
 
 
+def _finite_start(potential, z, center, max_halvings: int = 60):
+    """``z`` moved halfway back to ``center`` until the log density there is finite.
+
+    A jittered start can leave the support of the likelihood (an inverse link's domain, say
+    eta <= 0 for the inverse Gaussian's canonical link): NUTS would never move from there.
+    """
+    def bad(c):
+        zz, k = c
+        return (~jnp.isfinite(potential(zz))) & (k < max_halvings)
+
+    def halve(c):
+        zz, k = c
+        return jax.tree_util.tree_map(lambda a, b: b + (a - b) / 2, zz, center), k + 1
+
+    return lax.while_loop(bad, halve, (z, 0))[0]
+
+
 def _placeholder(init, z, rng_key, inv_mass, model_kwargs, chains=None):
     """Zeros shaped like the sampler state (host arrays: nothing compiles), for the first chunk."""
-    shapes = jax.eval_shape(init, z, rng_key, inv_mass, model_kwargs)
+    shapes = jax.eval_shape(init, z, z, rng_key, inv_mass, model_kwargs)
     lead = () if chains is None else (chains,)
     return jax.tree_util.tree_map(lambda a: np.zeros(lead + a.shape, a.dtype), shapes)
 
@@ -311,8 +332,8 @@ def _program(plan: Plan):
     return chunk_jit, None, init_fn
 
 
-def _first_args(plan: Plan, kw: dict, z_starts: list, keys: np.ndarray, inv_mass: np.ndarray,
-                chain=None):
+def _first_args(plan: Plan, kw: dict, z_starts: list, center: dict, keys: np.ndarray,
+                inv_mass: np.ndarray, chain=None):
     """(placeholder state, ChainStart) of a first chunk: of all chains (parallel) or of ``chain``.
 
     Used for the real first call and for compiling ahead, so that both have the same types.
@@ -322,9 +343,9 @@ def _first_args(plan: Plan, kw: dict, z_starts: list, keys: np.ndarray, inv_mass
     if plan.method == "parallel":
         z = jax.tree_util.tree_map(lambda *xs: np.stack(xs), *z_starts)
         state = _placeholder(init_fn, z_starts[0], keys[0], inv_mass, kw, plan.chains)
-        return jax.device_put(state, sharding), ChainStart(np.bool_(True), z, keys, inv_mass)
+        return jax.device_put(state, sharding), ChainStart(np.bool_(True), z, center, keys, inv_mass)
     state = _placeholder(init_fn, z_starts[chain], keys[chain], inv_mass, kw)
-    return state, ChainStart(np.bool_(True), z_starts[chain], keys[chain], inv_mass)
+    return state, ChainStart(np.bool_(True), z_starts[chain], center, keys[chain], inv_mass)
 
 
 def _sampler_kwargs(plan: Plan, sharding) -> dict:
@@ -351,7 +372,7 @@ def compile_ahead(plan: Plan) -> None:
     keys = np.zeros((plan.chains, 2), np.uint32)
     with _TRACING:
         kw = _sampler_kwargs(plan, sharding)
-        state, start = _first_args(plan, kw, z_starts, keys, np.zeros(_inverse_mass_shape(plan)), 0)
+        state, start = _first_args(plan, kw, z_starts, z, keys, np.zeros(_inverse_mass_shape(plan)), 0)
         lowered = fn.lower(state, start, kw)
     lowered.compile()  # XLA releases the GIL: the caller's thread goes on meanwhile
 
@@ -399,9 +420,8 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     # Host-side randomness for the set-up (eager jax.random calls would each compile): the
     # jitter from numpy's generator, one raw threefry key per chain, all from the seed.
     rng = np.random.default_rng(config.seed)
-    chol = np.linalg.cholesky(cov + 1e-12 * np.eye(d) * np.max(np.diag(cov)))
     eps = rng.standard_normal((config.chains, d))
-    starts = np.asarray(flat0)[None, :] + eps @ chol.T
+    starts = np.asarray(flat0)[None, :] + eps @ jitter_factor(cov).T
     keys = rng.integers(0, 2**32, size=(config.chains, 2), dtype=np.uint32)
     total = config.warmup + config.draws
     length = plan.settings.length
@@ -417,7 +437,7 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     def run_chain(chain=None):
         """All chunks of all chains (parallel: the state stays sharded) or of one chain."""
         with _TRACING:  # the first call may trace (a plan not compiled ahead)
-            state, start = _first_args(plan, kw, z_starts, keys, inv_mass, chain)
+            state, start = _first_args(plan, kw, z_starts, unravel(flat0), keys, inv_mass, chain)
             state, out = fn(state, start, kw)
         outs = [jax.device_get(out)]
         bar.update(length)
@@ -453,6 +473,31 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
         "acceptance_rate": accept,
     }
     return Draws(samples, stats, method)
+
+
+def jitter_factor(cov: np.ndarray) -> np.ndarray:
+    """A lower-triangular L with L L' = ``cov`` (regularised in each parameter's own scale).
+
+    The chains' starts are the centre plus L times a standard normal draw. The covariance is
+    scaled to a correlation matrix first, so the regularisation (a relative 1e-10 on the
+    diagonal, for a near-singular covariance) never mixes the scales of parameters that are
+    orders of magnitude apart, e.g. a coefficient of sd 1e10 and a log-dispersion of sd 0.01.
+    """
+    cov = np.asarray(cov, dtype=float)
+    sd = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    sd = np.where(sd > 0, sd, 1.0)
+    corr = cov / np.outer(sd, sd)
+    corr = (corr + corr.T) / 2
+    ridge = 10 * np.finfo(float).eps * len(sd)
+    for _ in range(20):
+        try:
+            chol = np.linalg.cholesky(corr + ridge * np.eye(len(sd)))
+            break
+        except np.linalg.LinAlgError:
+            ridge *= 10
+    else:  # not even a covariance: jitter each parameter on its own
+        chol = np.eye(len(sd))
+    return sd[:, None] * chol
 
 
 def _concat(parts, axis):
