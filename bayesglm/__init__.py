@@ -11,7 +11,16 @@ def _ask_for_host_devices(n: int = 4) -> None:
     Only when nothing has chosen otherwise: XLA_FLAGS without a device count, no JAX backend
     started yet, and BAYESGLM_HOST_DEVICES not set to 0 (set it to another number to choose).
     """
-    want = int(_os.environ.get("BAYESGLM_HOST_DEVICES", n))
+    text = _os.environ.get("BAYESGLM_HOST_DEVICES", "").strip()
+    if text.lower() in ("", "auto"):
+        want = n
+    elif text.isdigit():
+        want = int(text)
+    else:
+        raise ValueError(
+            f"the environment variable BAYESGLM_HOST_DEVICES must be a number of host devices "
+            f"(0 or 1: leave JAX's devices alone), 'auto' or empty, got {text!r}"
+        )
     flags = _os.environ.get("XLA_FLAGS", "")
     if want <= 1 or "xla_force_host_platform_device_count" in flags:
         return

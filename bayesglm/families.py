@@ -25,6 +25,7 @@ import jax.numpy as jnp
 from jax.scipy.special import gammaln, xlogy
 
 from . import links as L
+from ._args import real
 
 __all__ = [
     "Family",
@@ -309,9 +310,7 @@ class NegativeBinomial(Family):
     def __init__(self, link: L.Link | str | None = None, alpha: float | None = None):
         super().__init__(link)
         if alpha is not None:
-            alpha = float(alpha)
-            if not (math.isfinite(alpha) and alpha > 0):
-                raise ValueError(f"NegativeBinomial: alpha must be a positive number, got {alpha!r}")
+            alpha = real(alpha, "NegativeBinomial: alpha", low=0.0, low_open=True)
         self.alpha = alpha
 
     def __repr__(self):

@@ -92,8 +92,9 @@ class GLM:
             names=names,
             missing=missing,
         )
+        # priors are checked (unknown coefficient names, misspelt strings) and scaled here, when
+        # the model is built, not at the first fit
         self.priors = priors
-        self._resolved = None
 
     #: the formula of a model made by :meth:`from_formula` (a ``bayesglm.formula.FormulaSpec``:
     #: it re-applies the formula to new data in ``predict``); None for the array interface
@@ -203,12 +204,20 @@ class GLM:
 
     # -- the Bayesian side ------------------------------------------------------------------
     @property
-    def resolved_priors(self):
-        """The priors actually used (after autoscaling), resolved once per model."""
-        if self._resolved is None:
-            from .priors import resolve_priors
+    def priors(self):
+        """The priors as given (``"auto"``, a Prior, a dict, ...); setting them re-checks them."""
+        return self._priors
 
-            self._resolved = resolve_priors(self.priors, self.design, self.family)
+    @priors.setter
+    def priors(self, value):
+        from .priors import resolve_priors
+
+        self._resolved = resolve_priors(value, self.design, self.family)
+        self._priors = value
+
+    @property
+    def resolved_priors(self):
+        """The priors actually used (after autoscaling), resolved when the model is built."""
         return self._resolved
 
     def prior_summary(self) -> pd.DataFrame:

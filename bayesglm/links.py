@@ -15,6 +15,8 @@ import jax.numpy as jnp
 from jax import nn
 from jax.scipy import special
 
+from ._args import real
+
 __all__ = [
     "Link",
     "Identity",
@@ -232,9 +234,7 @@ class Power(Link):
     name = "power"
 
     def __init__(self, power: float = 1.0):
-        power = float(power)
-        if not math.isfinite(power):
-            raise ValueError(f"Power link: power must be a finite number, got {power!r}")
+        power = real(power, "Power link: power")
         if power == 0.0:
             raise ValueError("Power link: power 0 is the log link; use bg.links.Log()")
         self.power = power

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from jax.scipy.special import polygamma
 
+from ._args import integer, real
 from ._xla import jit
 from ._warnings import ConvergenceWarning, SeparationWarning
 from .design import Design
@@ -242,16 +243,19 @@ class MAPResults:
 
 def sampler_config(start: Start, *, draws, warmup, chains, seed, progress, target_accept,
                    max_tree_depth, chain_method) -> NUTSConfig:
-    for name, value, low in (("draws", draws, 1), ("chains", chains, 1), ("max_tree_depth", max_tree_depth, 1)):
-        if not (isinstance(value, (int, np.integer)) and value >= low):
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    """The sampler's settings, every argument checked (before any fitting or compilation)."""
+    draws = integer(draws, "draws", low=1)
+    chains = integer(chains, "chains", low=1)
+    max_tree_depth = integer(max_tree_depth, "max_tree_depth", low=1)
+    seed = integer(seed, "seed", low=0)
+    if seed >= 2**63:
+        raise ValueError(f"seed must be a non-negative integer below 2**63, got {seed!r}")
     kind = "mle" if start is None else start.kind
-    if warmup is None:
-        warmup = DEFAULT_WARMUP[kind]
-    if not (isinstance(warmup, (int, np.integer)) and warmup >= 0):
-        raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
-    if not (0 < float(target_accept) < 1):
-        raise ValueError(f"target_accept must lie in (0, 1), got {target_accept!r}")
+    warmup = DEFAULT_WARMUP[kind] if warmup is None else integer(warmup, "warmup", low=0)
+    target_accept = real(target_accept, "target_accept", low=0.0, high=1.0, low_open=True,
+                         high_open=True)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
     if chain_method not in ("auto", "parallel", "sequential"):
         raise ValueError(f"chain_method must be 'auto', 'parallel' or 'sequential', got {chain_method!r}")
     return NUTSConfig(
