@@ -288,8 +288,15 @@ class GLM:
         -----
         SamplingWarning
             Divergences, R-hat > 1.01, low ESS, maximum tree depth hits (with advice).
+        PriorConflictWarning
+            A posterior that the prior pulled far from the likelihood (see
+            ``bayesglm.conflict``), with the prior to change; ``priors="auto"`` keeps
+            rstanarm's defaults even where they disagree with the data.
+        SeparationWarning, ConvergenceWarning
+            From the MLE; NUTS then starts at the posterior mode.
         """
         from .bayes_results import BayesResults, check_draws
+        from .conflict import check_prior_conflict
         from .convert import to_inference_data
         from .posterior import (MAPResults, choose_start, pointwise_loglik, sample,
                                 sample_ahead, sampler_config)
@@ -332,6 +339,8 @@ class GLM:
                            config=config)
         res.formula_spec = self.formula_spec
         check_draws(idata, config.max_tree_depth)
+        check_prior_conflict(start, result.samples, resolved, self.names,
+                             self.family.dispersion_name)
         return res
 
     def sample_prior(self, draws: int = 500, seed: int = 0):
