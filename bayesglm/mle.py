@@ -140,10 +140,12 @@ def _divergence(design: Design, family: Family, res, tol: float) -> list[str] | 
     pw = design.weights
     if design.trials is not None:
         pw = design.trials if pw is None else pw * design.trials
-    if not existence.boundary_hint(mu, float(res.deviance), tol, binomial=binomial, weights=pw):
-        return None
     X, y = design.X, design.y
-    if X.size <= existence.LP_MAX_CELLS:
+    small = X.size <= existence.LP_MAX_CELLS
+    if not existence.boundary_hint(mu, float(res.deviance), tol, binomial=binomial, weights=pw,
+                                   cap=1e-3 if small else np.inf):
+        return None
+    if small:
         b = existence.divergent_direction(X, y, binomial=binomial, weights=design.weights)
     else:
         step = np.asarray(res.step)

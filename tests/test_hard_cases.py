@@ -259,3 +259,16 @@ def test_no_conflict_warning_where_the_data_dominate(request, name):
 
     fitted = fit_recording(request.getfixturevalue(name), draws=1000, chains=4, seed=1)
     assert bg.PriorConflictWarning not in _categories(fitted.warnings)
+
+
+@pytest.mark.parametrize("seed", [1, 4, 25, 40])
+def test_quasi_separation_in_a_large_design_is_seen_by_the_step_test(monkeypatch, seed):
+    # beyond existence.LP_MAX_CELLS the linear program would take too long (30 s at 1e6 x 20):
+    # IRLS's last step decides, with the boundary hint uncapped
+    from bayesglm import existence
+
+    monkeypatch.setattr(existence, "LP_MAX_CELLS", 10)
+    y, X = _quasi_separated(seed)
+    _, caught = _caught(lambda: bg.GLM(y, X, family="binomial", names=["const", "x", "d"]).fit_mle())
+    seps = [str(w.message) for w in caught if w.category is bg.SeparationWarning]
+    assert len(seps) == 1 and "'d'" in seps[0]
