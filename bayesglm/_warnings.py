@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 __all__ = [
+    "warn",
     "BayesGLMWarning",
     "ConvergenceWarning",
     "SeparationWarning",
@@ -48,3 +53,21 @@ class DomainWarning(BayesGLMWarning):
 
 class MissingDataWarning(BayesGLMWarning):
     """Rows with missing values were dropped (``missing="drop"``)."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn(message, category: type[Warning]) -> None:
+    """``warnings.warn`` pointing at the first line outside bayesglm: the user's call.
+
+    Every warning of the package goes through here, so that it names the user's line whatever
+    the depth of the call inside bayesglm (a formula, the CLI, a fit that falls back to the
+    MAP), and Python's once-per-location filter does not merge warnings from different calls.
+    """
+    frame = sys._getframe(1)
+    level = 2  # 1 would be this function's own line
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

@@ -21,11 +21,9 @@ coefficients widened by a conflicting dispersion prior are reported with it.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from ._warnings import PriorConflictWarning
+from ._warnings import PriorConflictWarning, warn
 
 __all__ = ["check_prior_conflict", "SHIFT", "WIDTH", "DROP"]
 
@@ -62,8 +60,7 @@ def _conflicts(values, ses, draws, priors, log_scale):
     return out
 
 
-def check_prior_conflict(start, posterior: dict, resolved, names, dispersion_name,
-                         stacklevel: int = 3) -> list[str]:
+def check_prior_conflict(start, posterior: dict, resolved, names, dispersion_name) -> list[str]:
     """Warn about parameters whose posterior the prior pulled away from the likelihood.
 
     ``start``: the sampler's start (:class:`~bayesglm.posterior.Start`), used only when it is the
@@ -118,11 +115,10 @@ def check_prior_conflict(start, posterior: dict, resolved, names, dispersion_nam
     if coefs:
         advice.append("a wider prior for " + ", ".join(repr(s) for s in coefs)
                       + ' (e.g. priors={"' + coefs[0] + '": bg.priors.Normal(0, 10 * scale)})')
-    warnings.warn(
+    warn(
         "prior-data conflict: the prior, not the data, decides these posteriors: "
         + "; ".join(parts) + ". If that prior is not what you believe, give "
         + " or ".join(advice) + "; model.prior_summary() shows the priors used.",
         PriorConflictWarning,
-        stacklevel=stacklevel,
     )
     return sorted(flagged)

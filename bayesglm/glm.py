@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ._x64 import float64
 from .design import Design, make_design
 from .families import Family, get_family
 from .links import Link
@@ -176,6 +177,7 @@ class GLM:
     def nobs(self) -> int:
         return self.design.nobs
 
+    @float64
     def fit_mle(self, *, maxiter: int = 100, tol: float = 1e-8, cov_type: str = "nonrobust") -> MLEResults:
         """Maximum likelihood by IRLS (jit-compiled JAX), as R's ``glm``.
 
@@ -224,6 +226,7 @@ class GLM:
         """The priors actually used, after autoscaling (as rstanarm's ``prior_summary``)."""
         return self.resolved_priors.table()
 
+    @float64
     def fit_map(self):
         """Posterior mode with the model's priors and its Laplace covariance (``MAPResults``).
 
@@ -241,6 +244,7 @@ class GLM:
         start = map_start(self.family, self.design, self.resolved_priors, mle)
         return MAPResults(self.names, start, self.family)
 
+    @float64
     def fit(
         self,
         *,
@@ -343,6 +347,7 @@ class GLM:
                              self.family.dispersion_name)
         return res
 
+    @float64
     def sample_prior(self, draws: int = 500, seed: int = 0):
         """Prior predictive draws (InferenceData with prior, prior_predictive, observed_data)."""
         import jax

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._xla import jit
-from ._warnings import ConvergenceWarning, EstimabilityWarning, SeparationWarning
+from ._warnings import ConvergenceWarning, EstimabilityWarning, SeparationWarning, warn
 from . import existence
 from .design import Design
 from .families import Family, NegativeBinomial
@@ -210,7 +210,23 @@ def fit_mle(
     alpha = alpha_se = None
     fw = None if design.weights is None else jnp.asarray(design.weights)
     if nb and alpha_fixed is None:
-        res, alpha, info, n_outer, outer_ok = irls_nb(family, data, fw, maxiter, tol)
+        # MASS::glm.nb's d1 = sqrt(2 * max(1, fit$df.residual)), R's df.residual counting the
+        # rows of non-zero weight
+        n_ok = design.nobs if design.weights is None else int(np.sum(design.weights != 0))
+        d1 = math.sqrt(2.0 * max(1, n_ok - p))
+        # where the Poisson-like first fit from R's mustart fails (identity link, means near 0),
+        # irls_nb restarts it from the intercept-only coefficients
+        beta_restart = np.zeros(p)
+        if design.const_index is not None:
+            pw = np.ones(design.nobs) if data.prior_weights is None else np.asarray(data.prior_weights)
+            ybar = float(np.sum(pw * design.y) / np.sum(pw))
+            beta_restart[design.const_index] = (
+                float(family.link.link(ybar)) / design.X[0, design.const_index]
+            )
+        res, alpha, info, n_outer, outer_ok = irls_nb(
+            family, data, fw, maxiter, tol, d1, jax.device_put(beta_restart),
+            np.bool_(design.const_index is not None and ybar > 0),
+        )
         alpha, info = float(alpha), float(info)
         alpha_se = math.sqrt(1.0 / info) if info > 0 else math.nan
         data = data._replace(alpha=jnp.asarray(alpha))
@@ -281,21 +297,19 @@ def fit_mle(
             what = (f"fitted rates numerically 0: the counts are all zero wherever {named} "
                     "pushes the rate down (e.g. a factor level whose counts are all zero, or an "
                     "all-zero response)")
-        warnings.warn(
+        warn(
             f"{what}, so the maximum-likelihood estimate does not exist (those coefficients "
             "diverge; their estimates and standard errors are meaningless). Use model.fit() or "
             "model.fit_map(), whose proper priors give finite estimates, or remove/merge the "
             "variable or level.",
             SeparationWarning,
-            stacklevel=stacklevel,
         )
     if not converged and sep is None:
-        warnings.warn(
+        warn(
             f"IRLS did not converge in {n_iter} iterations (maxiter={maxiter}, tol={tol:g}). "
             "Increase maxiter, check the data for separation or extreme values, or try the "
             "family's canonical link.",
             ConvergenceWarning,
-            stacklevel=stacklevel,
         )
 
     deviance = float(res.deviance)
@@ -303,13 +317,12 @@ def fit_mle(
     df_resid = design.sum_weights - p
     scale = family.scale(pearson, df_resid)
     if family.has_dispersion and df_resid <= 0:
-        warnings.warn(
+        warn(
             f"the {family.name} model has as many coefficients ({p}) as observations "
             f"({design.sum_weights:g}): no residual degrees of freedom are left to estimate the "
             "dispersion, so it and every standard error, z and p-value are NaN. Use fewer "
             "predictors, or model.fit() whose priors identify the model.",
             EstimabilityWarning,
-            stacklevel=stacklevel,
         )
     if nb:
         dispersion = alpha

@@ -25,7 +25,7 @@ from jax.scipy.special import polygamma
 
 from ._args import integer, real
 from ._xla import jit
-from ._warnings import ConvergenceWarning, SeparationWarning
+from ._warnings import ConvergenceWarning, SeparationWarning, warn
 from .design import Design
 from .families import Family
 from .mle import RankDeficientError
@@ -164,7 +164,7 @@ def choose_start(family, design, resolved, fit_mle) -> Start:
         return map_start(family, design, resolved, None)
     bad = [w for w in caught if issubclass(w.category, (SeparationWarning, ConvergenceWarning))]
     for w in caught:  # hand the warnings on, pointing at the user's call of fit()
-        warnings.warn(w.message, w.category, stacklevel=3)
+        warn(w.message, w.category)
     if any(issubclass(w.category, SeparationWarning) for w in caught) and all(
         not pr.proper for pr in resolved.coef
     ):

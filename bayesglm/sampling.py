@@ -43,6 +43,7 @@ from jax.flatten_util import ravel_pytree
 from numpyro.infer.hmc import hmc
 from numpyro.infer.util import potential_energy
 
+from ._x64 import float64
 from ._xla import jit
 from .model import build_model
 
@@ -364,6 +365,7 @@ def _inverse_mass_shape(plan: Plan):
     return (d, d) if plan.settings.dense else (d,)
 
 
+@float64  # runs in a thread of its own: JAX's x64 setting is per thread
 def compile_ahead(plan: Plan) -> None:
     """Compile ``plan``'s sampling program now, as its first call will need it (blocking)."""
     fn, sharding, _ = _program(plan)
