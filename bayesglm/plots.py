@@ -13,17 +13,24 @@ from statistics import NormalDist
 import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import patheffects
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
-from matplotlib.transforms import ScaledTranslation
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox, ScaledTranslation
 
-__all__ = ["plot_trace", "plot_forest", "plot_ppc", "plot_mle_vs_posterior"]
+__all__ = ["plot_trace", "plot_forest", "plot_ppc", "plot_mle_vs_posterior",
+           "plot_binned_residuals"]
 
 _CONTINUOUS = ("gaussian", "gamma", "inverse_gaussian")
 _COUNTS = ("poisson", "negative_binomial")
-_PPC_KINDS = ("kde", "cumulative", "hist", "bars")
+_PPC_KINDS = ("kde", "cumulative", "hist", "bars", "binned")
 _POST_COLOR = "C0"
 _MLE_COLOR = "C3"
+#: the MLE as a reference line over the chains: black, dashed, with a white halo, on top
+_MLE_LINE = dict(color="k", ls="--", lw=1.4, zorder=10,
+                 path_effects=[patheffects.withStroke(linewidth=3.0, foreground="white")])
 #: central probability of the posterior predictive intervals drawn by plot_ppc's bars
 _PPC_INTERVAL = 0.94
 #: above this many bins a count axis is grouped into wider integer bins
@@ -136,6 +143,13 @@ def _new_axes(ax, figsize) -> Axes:
     return ax
 
 
+def _legend_below(ax, *args, ncols: int = 1):
+    """The legend under the axes' x label, where it hides nothing drawn."""
+    below = ax.transAxes + ScaledTranslation(0, -0.5, ax.figure.dpi_scale_trans)
+    ax.legend(*args, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
+              ncols=ncols, fontsize="small", frameon=False)
+
+
 def _check_prob(prob: float, what: str) -> float:
     if not 0 < prob < 1:
         raise ValueError(f"{what} must lie in (0, 1), got {prob!r}")
@@ -158,7 +172,8 @@ def plot_trace(fit, var_names=None, axes=None, *, compact: bool = False, show_ml
     compact : bool
         Put all the coefficients in one row (one line per coefficient), as ArviZ's compact mode.
     show_mle : bool
-        Mark the MLE (where it exists) as a reference line on each row.
+        Mark the MLE (where it exists) on each row: a black dashed line with a white halo, drawn
+        over the chains (gid ``mle_line``).
 
     Returns
     -------
@@ -168,11 +183,12 @@ def plot_trace(fit, var_names=None, axes=None, *, compact: bool = False, show_ml
     params = coefs + disp
     rows = ((1 if coefs else 0) + len(disp)) if compact else len(params)
     var = (["beta"] if coefs else []) + disp
-    lines = None
+    # the MLE of each row: compact puts every coefficient in the first row
+    row_params = ([coefs] if coefs else []) + [[d] for d in disp] if compact else [[p] for p in params]
+    mle_rows = None
     if show_mle and _no_mle_reason(fit) is None:
         table = _mle_table(fit, params)
-        lines = [("beta", {"coef": c}, table[c][0]) for c in coefs if c in table]
-        lines += [(d, {}, table[d][0]) for d in disp if d in table]
+        mle_rows = [[table[p][0] for p in ps if p in table] for ps in row_params]
     if axes is not None:
         axes = np.asarray(axes, dtype=object)
         if axes.shape != (rows, 2):
@@ -185,7 +201,6 @@ def plot_trace(fit, var_names=None, axes=None, *, compact: bool = False, show_ml
             var_names=var,
             coords={"coef": coefs} if coefs else None,
             compact=compact,
-            lines=lines,
             axes=axes,
             figsize=None if axes is not None else (10, max(2.5, 1.6 * rows + 0.8)),
             show=False,
@@ -204,23 +219,76 @@ def plot_trace(fit, var_names=None, axes=None, *, compact: bool = False, show_ml
         row[1].set_ylabel("value")
     out[-1, 0].set_xlabel("parameter value")
     out[-1, 1].set_xlabel("draw")
+    drawn = False
+    for row, values in zip(out, mle_rows or []):
+        for v in values:  # ArviZ's reference lines sit faint under the chains: draw our own
+            row[0].axvline(v, gid="mle_line", **_MLE_LINE)
+            row[1].axhline(v, gid="mle_line", **_MLE_LINE)
+            drawn = True
     if axes is None:  # a figure of the caller's keeps its own title
         out[0, 0].get_figure().suptitle(
             f"Posterior trace ({fit.idata.posterior.sizes['chain']} chains)"
-            + ("; lines: MLE" if lines else "")
+            + ("; dashed black lines: MLE" if drawn else "")
         )
     return out
 
 
 # -- forest ---------------------------------------------------------------------------------
-def plot_forest(fit, var_names=None, hdi_prob: float = 0.94, ax=None, *, mle_alpha: float = 0.05):
+def _mle_alpha(mle_alpha, hdi_prob: float) -> float:
+    """The MLE interval's alpha: by default the HDI's probability (one probability for both)."""
+    if mle_alpha is None:
+        return 1.0 - hdi_prob
+    if not 0 < mle_alpha < 1:
+        raise ValueError(f"mle_alpha must lie in (0, 1), got {mle_alpha!r}")
+    return float(mle_alpha)
+
+
+def _pct(prob: float) -> str:
+    return f"{100 * prob:.10g}%"
+
+
+def _ratio_name(fit) -> str | None:
+    """What exp(coefficient) is under the fit's link: an odds or a rate ratio, or None."""
+    link = fit.family.link.name
+    if link == "logit":
+        return "odds ratio"
+    if link == "log":
+        return "rate ratio" if fit.family.name in _COUNTS else "ratio of means"
+    return None
+
+
+def _transformer(transform, fit):
+    """(function applied to draws and MLE, axis label, reference value) for ``transform``."""
+    if transform is None:
+        return None, None, 0.0
+    if not callable(transform):
+        raise ValueError(f"transform must be a function of an array (such as np.exp), got "
+                         f"{transform!r}")
+
+    def apply(x):
+        x = np.asarray(x, dtype=float)
+        out = np.asarray(transform(x), dtype=float)
+        if out.shape != x.shape:
+            raise ValueError(f"transform must return an array of the shape it is given: "
+                             f"{x.shape} became {out.shape}")
+        return out
+
+    if transform in (np.exp, math.exp):
+        ratio = _ratio_name(fit)
+        label = "exp(coefficient)" + (f": {ratio}" if ratio else "")
+    else:
+        label = "transformed coefficient"
+    return apply, label, float(apply(np.zeros(1))[0])
+
+
+def plot_forest(fit, var_names=None, hdi_prob: float = 0.94, ax=None, *, mle_alpha=None,
+                transform=None):
     """Posterior HDI of each coefficient, with the MLE and its confidence interval beside it.
 
     For each row the posterior is drawn as its mean (circle), its 50% HDI (thick line) and its
-    ``hdi_prob`` HDI (thin line); just below it, the MLE (diamond) and its Wald 100(1 -
-    ``mle_alpha``)% interval, in another colour. Where the MLE does not exist (separation; the fit
-    then started at the posterior mode) the posterior is drawn alone and the legend and title say
-    so.
+    ``hdi_prob`` HDI (thin line); just below it, the MLE (diamond) and its Wald interval of the
+    same probability, in another colour. Where the MLE does not exist (separation; the fit then
+    started at the posterior mode) the posterior is drawn alone and the legend and title say so.
 
     Parameters
     ----------
@@ -229,21 +297,36 @@ def plot_forest(fit, var_names=None, hdi_prob: float = 0.94, ax=None, *, mle_alp
         Coefficient names and/or the dispersion; ``"beta"`` is every coefficient. Default: every
         coefficient (the dispersion lives on another scale; name it to add it).
     hdi_prob : float
-        Probability of the thin HDI.
+        Probability of the thin HDI, and of the MLE's confidence interval.
     ax : Axes, optional
         Default: a new figure whose height grows with the number of rows.
-    mle_alpha : float
-        The MLE's interval is 100(1 - mle_alpha)%.
+    mle_alpha : float, optional
+        Give the MLE's interval another probability, 100(1 - mle_alpha)%. Default
+        ``1 - hdi_prob``.
+    transform : callable, optional
+        A function applied to the coefficients before they are drawn, such as ``np.exp`` for
+        odds ratios (logit link) or rate ratios (log link). The posterior's mean and HDIs are
+        those of the transformed draws; the MLE and its interval are the transformed estimate and
+        Wald bounds (an increasing function keeps their order). The reference line moves to
+        ``transform(0)`` (1 for ``np.exp``) and the axis is labelled accordingly.
 
     Returns
     -------
     Axes
         Artists have gids: ``posterior_mean``, ``posterior_hdi``, ``posterior_hdi50``,
-        ``mle_point``, ``mle_ci``.
+        ``mle_point``, ``mle_ci``, ``reference``.
+
+    Examples
+    --------
+    >>> bg.plot_forest(fit, transform=np.exp)  # doctest: +SKIP
     """
     hdi_prob = _check_prob(hdi_prob, "hdi_prob")
-    _check_prob(mle_alpha, "mle_alpha")
+    mle_alpha = _mle_alpha(mle_alpha, hdi_prob)
     coefs, disp = _select(fit, var_names, default_dispersion=False)
+    apply, tlabel, ref = _transformer(transform, fit)
+    if apply is not None and disp:
+        raise ValueError(f"transform applies to coefficients; leave the dispersion {disp} out of "
+                         "var_names (or plot it without transform)")
     params = coefs + disp
     k = len(params)
     ax = _new_axes(ax, (7.5, 1.9 + 0.38 * k))
@@ -255,6 +338,8 @@ def plot_forest(fit, var_names=None, hdi_prob: float = 0.94, ax=None, *, mle_alp
     means, wide, narrow = [], [], []
     for p in params:
         x = _draws(fit, p)
+        if apply is not None:
+            x = apply(x)
         means.append(float(x.mean()))
         wide.append(_hdi(x, hdi_prob))
         narrow.append(_hdi(x, 0.5))
@@ -264,15 +349,18 @@ def plot_forest(fit, var_names=None, hdi_prob: float = 0.94, ax=None, *, mle_alp
     ax.hlines(yp, narrow[:, 0], narrow[:, 1], color=_POST_COLOR, lw=4.0, gid="posterior_hdi50")
     ax.plot(means, yp, "o", color=_POST_COLOR, mfc="white", mew=1.5, ms=6, gid="posterior_mean",
             zorder=3)
-    pct = f"{100 * hdi_prob:g}%"
+    pct = _pct(hdi_prob)
     handles = [(Line2D([], [], color=_POST_COLOR, lw=4.0),
                 Line2D([], [], marker="o", color=_POST_COLOR, mfc="white", mew=1.5, ls="none"))]
     labels = [f"posterior (mean, 50% and {pct} HDI)"]
 
-    mle_pct = f"{100 * (1 - mle_alpha):g}%"
+    mle_pct = _pct(1 - mle_alpha)
     if table:
         rows = [i for i, p in enumerate(params) if p in table]
         est = np.array([table[params[i]] for i in rows]).reshape(-1, 3)
+        if apply is not None:
+            est = apply(est)
+            est[:, 1:] = np.sort(est[:, 1:], axis=1)  # a decreasing transform swaps the bounds
         ym = y[rows] + off
         ax.hlines(ym, est[:, 1], est[:, 2], color=_MLE_COLOR, lw=1.3, gid="mle_ci")
         ax.plot(est[:, 0], ym, "D", color=_MLE_COLOR, ms=5, gid="mle_point", zorder=3)
@@ -285,28 +373,92 @@ def plot_forest(fit, var_names=None, hdi_prob: float = 0.94, ax=None, *, mle_alp
         labels.append(f"no MLE: {reason}; posterior only")
         title = f"Posterior {pct} HDI (no MLE: posterior only)"
 
-    ax.axvline(0.0, color="0.5", lw=0.8, ls="--", zorder=0)
+    if np.isfinite(ref):
+        ax.axvline(ref, color="0.5", lw=0.8, ls="--", zorder=0, gid="reference")
     ax.set_yticks(y, labels=params)
     ax.set_ylim(k - 0.5, -0.5)
-    ax.set_xlabel("coefficient value" if not disp else "parameter value")
+    ax.set_xlabel(tlabel or ("coefficient value" if not disp else "parameter value"))
     ax.set_ylabel("parameter")
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
     # below the axes (under the x label), where it hides no interval whatever the number of rows
-    below = ax.transAxes + ScaledTranslation(0, -0.5, ax.figure.dpi_scale_trans)
-    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
-              ncols=2 if table else 1, fontsize="small", frameon=False)
+    _legend_below(ax, handles, labels, ncols=2 if table else 1)
     return ax
 
 
 # -- MLE against posterior --------------------------------------------------------------------
+#: where a label may go around its point: direction (right, up) and gap in points, nearest first
+_LABEL_SPOTS = [((ux, uy), gap) for gap in (3, 8, 14, 22, 32, 44, 58)
+                for ux, uy in ((1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1))]
+
+
+class _LabelPlacer(Artist):
+    """Places point labels when the figure is drawn, so that none overlaps another label, a point,
+    the legend or the axes' edge, whatever the figure's final size and layout.
+
+    Drawn just before the labels (a lower zorder), it moves each label to the nearest free spot
+    of ``_LABEL_SPOTS`` around its point (the least crowded one when none is free) and shows a
+    thin leader line from labels set apart from their point.
+    """
+
+    def __init__(self, ax: Axes, labels, xy: np.ndarray, marker_pt: float):
+        super().__init__()
+        self._ax, self._labels, self._xy = ax, list(labels), np.asarray(xy, dtype=float)
+        self._marker_pt = marker_pt
+        self.set_in_layout(False)  # draws nothing: no box for the layout engine to make room for
+        self.set_zorder(min(lab.get_zorder() for lab in self._labels) - 0.01)
+
+    def draw(self, renderer):
+        ax, px = self._ax, renderer.points_to_pixels(1.0)
+        pts = ax.transData.transform(self._xy)
+        half = 0.5 * self._marker_pt * px + 1.0
+        taken = [Bbox.from_extents(x - half, y - half, x + half, y + half) for x, y in pts]
+        legend = ax.get_legend()
+        if legend is not None:
+            taken.append(legend.get_window_extent(renderer))
+        frame = ax.get_window_extent(renderer)
+        for label, (x, y) in zip(self._labels, pts):
+            size = Text.get_window_extent(label, renderer)  # without its leader line
+            w, h = size.width, size.height
+            best = None
+            for (ux, uy), gap in _LABEL_SPOTS:
+                g = gap * px
+                x0 = x + ux * (half + g) - (w if ux < 0 else w / 2 if ux == 0 else 0)
+                y0 = y + uy * (half + g) - (h if uy < 0 else h / 2 if uy == 0 else 0)
+                box = Bbox.from_bounds(x0, y0, w, h)
+                out = max(frame.x0 - box.x0, 0) + max(box.x1 - frame.x1, 0) + \
+                    max(frame.y0 - box.y0, 0) + max(box.y1 - frame.y1, 0)
+                clash = sum(_overlap(box, t) for t in taken) + out * (w + h)
+                if best is None or clash < best[0]:
+                    best = (clash, box, ux, uy, gap)
+                if clash == 0:
+                    break
+            _, box, ux, uy, gap = best
+            taken.append(box)
+            label.set_horizontalalignment("left" if ux > 0 else "right" if ux < 0 else "center")
+            label.set_verticalalignment("bottom" if uy > 0 else "top" if uy < 0 else "center")
+            xy = (ux * (half / px + gap), uy * (half / px + gap))
+            if tuple(label.xyann) != xy:
+                label.xyann = xy
+            if label.arrow_patch is not None:
+                label.arrow_patch.set_visible(gap > 8)
+
+
+def _overlap(a: Bbox, b: Bbox) -> float:
+    """Area shared by two boxes (0 when they only touch)."""
+    w = min(a.x1, b.x1) - max(a.x0, b.x0)
+    h = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return w * h if w > 0 and h > 0 else 0.0
+
+
 def plot_mle_vs_posterior(fit, var_names=None, ax=None, *, hdi_prob: float = 0.94,
-                          mle_alpha: float = 0.05, label_max: int = 15):
+                          mle_alpha=None, label_max: int = 15):
     """Posterior mean (with HDI bars) against the MLE (with CI bars), and the identity line.
 
     Points on the identity line are coefficients where the data dominate the prior; points off it
     show shrinkage by the prior (or a skewed posterior). Each point is labelled with its name when
-    there are at most ``label_max`` of them.
+    there are at most ``label_max`` of them; the labels are placed when the figure is drawn, so
+    that they overlap neither each other nor the points.
 
     Parameters
     ----------
@@ -315,9 +467,10 @@ def plot_mle_vs_posterior(fit, var_names=None, ax=None, *, hdi_prob: float = 0.9
         Coefficients and/or the dispersion; default every coefficient.
     ax : Axes, optional
     hdi_prob : float
-        Probability of the posterior's HDI (vertical bars).
-    mle_alpha : float
-        The MLE's interval is 100(1 - mle_alpha)% (horizontal bars).
+        Probability of the posterior's HDI (vertical bars) and of the MLE's confidence interval.
+    mle_alpha : float, optional
+        Give the MLE's interval (horizontal bars) another probability, 100(1 - mle_alpha)%.
+        Default ``1 - hdi_prob``.
     label_max : int
         Label the points with their names up to this many points.
 
@@ -332,7 +485,7 @@ def plot_mle_vs_posterior(fit, var_names=None, ax=None, *, hdi_prob: float = 0.9
         When the fit has no MLE (separation), or a name in ``var_names`` is unknown.
     """
     hdi_prob = _check_prob(hdi_prob, "hdi_prob")
-    _check_prob(mle_alpha, "mle_alpha")
+    mle_alpha = _mle_alpha(mle_alpha, hdi_prob)
     reason = _no_mle_reason(fit)
     if reason:
         raise ValueError(
@@ -354,10 +507,11 @@ def plot_mle_vs_posterior(fit, var_names=None, ax=None, *, hdi_prob: float = 0.9
     ax = _new_axes(ax, (5.5, 5.5))
     xerr = np.vstack([est[:, 0] - est[:, 1], est[:, 2] - est[:, 0]])
     yerr = np.vstack([means - hdis[:, 0], hdis[:, 1] - means])
+    ms = 5.0
     cont = ax.errorbar(est[:, 0], means, xerr=np.nan_to_num(xerr), yerr=yerr, fmt="o",
-                       color=_POST_COLOR, ecolor="0.55", elinewidth=1.0, capsize=2, ms=5,
-                       label=f"coefficient: MLE ± {100 * (1 - mle_alpha):g}% CI, posterior mean "
-                       f"± {100 * hdi_prob:g}% HDI")
+                       color=_POST_COLOR, ecolor="0.55", elinewidth=1.0, capsize=2, ms=ms,
+                       label=f"coefficient: MLE ± {_pct(1 - mle_alpha)} CI, posterior mean "
+                       f"± {_pct(hdi_prob)} HDI")
     cont.lines[0].set_gid("points")
     finite = np.concatenate([est[np.isfinite(est)], hdis.ravel(), means])
     lo, hi = float(finite.min()), float(finite.max())
@@ -365,8 +519,13 @@ def plot_mle_vs_posterior(fit, var_names=None, ax=None, *, hdi_prob: float = 0.9
     ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.4", lw=0.9, ls="--",
             label="identity (posterior mean = MLE)", gid="identity", zorder=0)
     if len(params) <= label_max:
-        for p, x0, y0 in zip(params, est[:, 0], means):
-            ax.annotate(p, (x0, y0), xytext=(4, 4), textcoords="offset points", fontsize="small")
+        labels = [
+            ax.annotate(p, (x0, y0), xytext=(4, 4), textcoords="offset points", fontsize="small",
+                        arrowprops=dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=1,
+                                        shrinkB=ms / 2 + 1))
+            for p, x0, y0 in zip(params, est[:, 0], means)
+        ]
+        ax.add_artist(_LabelPlacer(ax, labels, np.column_stack([est[:, 0], means]), ms))
     ax.set_xlim(lo - pad, hi + pad)
     ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel("MLE")
@@ -376,9 +535,164 @@ def plot_mle_vs_posterior(fit, var_names=None, ax=None, *, hdi_prob: float = 0.9
     return ax
 
 
-# -- posterior predictive check ---------------------------------------------------------------
-def _default_kind(family_name: str) -> str:
-    return "kde" if family_name in _CONTINUOUS else "bars"
+# -- binned residuals ------------------------------------------------------------------------
+def _arm_nclass(n: int) -> int:
+    """``arm::binnedplot``'s default number of bins."""
+    if n >= 100:
+        return int(math.floor(math.sqrt(n)))
+    return 10 if n > 10 else max(1, n // 2)
+
+
+def binned_residuals(x, r, nclass: int, weights=None) -> dict[str, np.ndarray]:
+    """Residuals ``r`` averaged in bins of ``x``, as ``arm::binned.resids``.
+
+    The bins hold about equal numbers of rows, with breaks half-way between neighbouring sorted
+    values of ``x`` (tied values are kept in one bin, so there may be fewer than ``nclass``).
+    Returns per bin ``xbar`` and ``ybar`` (mean x and r), ``n`` (rows; with frequency weights,
+    their sum), ``xlo``/``xhi`` (range of x) and ``se2``, twice the standard error of ``ybar``
+    (sd(r) / sqrt(n), 0 for a bin of one row). Weights act as replicated rows in the means and
+    standard errors; the breaks are placed on the rows.
+    """
+    x, r = np.asarray(x, dtype=float), np.asarray(r, dtype=float)
+    n = len(x)
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    at = np.floor(n * np.arange(1, nclass) / nclass).astype(int)  # R's 1-based breaks.index
+    if np.any(at == 0):
+        nclass = 1
+    xs = np.sort(x)
+    breaks = [-math.inf]
+    if nclass > 1:
+        for i in at:
+            lo, hi = xs[i - 1], xs[i]
+            if lo == hi:  # a tie across the break: move it below the tied value
+                lo = -math.inf if lo == xs[0] else x[x < lo].max()
+            breaks.append((lo + hi) / 2)
+    else:
+        breaks.append((xs[0] + xs[-1]) / 2)
+    breaks = np.unique(np.array(breaks + [math.inf]))
+    which = np.searchsorted(breaks, x, side="left") - 1  # R's cut(): bins (b_i, b_i+1]
+    out = {k: [] for k in ("xbar", "ybar", "n", "xlo", "xhi", "se2")}
+    for b in range(len(breaks) - 1):
+        m = which == b
+        if not m.any():
+            continue
+        wb, xb, rb = w[m], x[m], r[m]
+        nb = wb.sum()
+        ybar = np.sum(wb * rb) / nb
+        sd = math.sqrt(np.sum(wb * (rb - ybar) ** 2) / (nb - 1)) if nb > 1 else 0.0
+        for k, v in (("xbar", np.sum(wb * xb) / nb), ("ybar", ybar), ("n", nb),
+                     ("xlo", xb.min()), ("xhi", xb.max()), ("se2", 2 * sd / math.sqrt(nb))):
+            out[k].append(float(v))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def _posterior_mean_mu(fit) -> np.ndarray:
+    """E[mu_i | data] for the fitted rows, in row chunks (never all draws x rows at once)."""
+    import jax.numpy as jnp
+
+    idata = fit.idata
+    const = idata.constant_data if "constant_data" in idata.groups() else {}
+    design = getattr(fit, "_design", None)
+    if "X" in const:
+        X = const["X"].to_numpy()
+        off = np.zeros(X.shape[0])
+        if "offset" in const:
+            off = off + const["offset"].to_numpy()
+        if "exposure" in const:
+            off = off + np.log(const["exposure"].to_numpy())
+    elif design is not None:
+        X = np.asarray(design.X)
+        off = np.zeros(X.shape[0]) if design.total_offset is None else design.total_offset
+    else:
+        raise ValueError("binned residuals need the fitted rows' predictors, and this fit holds "
+                         "none (a large fit loaded from disk?): refit, or pass fit.mle")
+    beta = idata.posterior["beta"].to_numpy()
+    beta = beta.reshape(-1, beta.shape[-1])
+    step = max(1, 2**22 // beta.shape[0])
+    out = np.empty(X.shape[0])
+    for s in range(0, X.shape[0], step):
+        eta = X[s:s + step] @ beta.T + off[s:s + step, None]
+        out[s:s + step] = np.asarray(fit.family.link.inverse(jnp.asarray(eta))).mean(axis=1)
+    return out
+
+
+def _fitted_and_residuals(fit):
+    """(y, fitted mean, frequency weights or None, what the mean is); y on mu's scale."""
+    if hasattr(fit, "idata") and hasattr(fit, "family"):  # BayesResults
+        idata = fit.idata
+        const = idata.constant_data if "constant_data" in idata.groups() else {}
+        y = idata.observed_data["y"].to_numpy().astype(float)
+        if "trials" in const:
+            y = y / const["trials"].to_numpy()
+        w = const["weights"].to_numpy() if "weights" in const else None
+        return y, _posterior_mean_mu(fit), w, "posterior mean of mu"
+    if hasattr(fit, "resid_response") and hasattr(fit, "mu"):  # MLEResults
+        design = getattr(fit, "_design", None)
+        w = None if design is None else design.weights
+        mu = fit.mu.to_numpy()
+        return mu + fit.resid_response.to_numpy(), mu, w, "MLE of mu"
+    raise TypeError(f"fit must be a BayesResults or an MLEResults, got {type(fit).__name__}")
+
+
+def plot_binned_residuals(fit, nclass: int | None = None, ax=None):
+    """Binned residual plot, as ``arm::binnedplot``: the check for a 0/1 (Bernoulli) response.
+
+    The rows are sorted by their fitted mean and cut into ``nclass`` bins of about equal size;
+    each bin is drawn at its average fitted mean against its average residual y - mu (points),
+    between the bands ± 2 standard errors of that average (grey lines). With a model that fits,
+    about 95% of the points fall inside the bands and they show no pattern; a curve says a
+    predictor is missing or needs a transformation. The raw residuals of 0/1 data (two bands of
+    points) and a bar chart of 0s and 1s (which any model with an intercept reproduces) show
+    neither.
+
+    Parameters
+    ----------
+    fit : BayesResults or MLEResults
+        A posterior uses each row's posterior mean of mu; a classical fit its MLE of mu. Binomial
+        rows with trials are on the proportion scale. Frequency weights count as replicated rows.
+    nclass : int, optional
+        Number of bins; default as arm: floor(sqrt(n)) from 100 rows, else 10 (n/2 up to 10
+        rows).
+    ax : Axes, optional
+
+    Returns
+    -------
+    Axes
+        The points are the line with gid ``binned_points``, the bands ``se_upper`` and
+        ``se_lower``.
+    """
+    y, mu, w, what = _fitted_and_residuals(fit)
+    if nclass is None:
+        nclass = _arm_nclass(len(mu))
+    elif isinstance(nclass, bool) or int(nclass) != nclass or nclass < 1:
+        raise ValueError(f"nclass must be a positive integer, got {nclass!r}")
+    b = binned_residuals(mu, y - mu, int(nclass), weights=w)
+    ax = _new_axes(ax, (7, 4.5))
+    ax.axhline(0.0, color="0.4", lw=0.9, ls="--", zorder=0)
+    ax.plot(b["xbar"], b["se2"], color="0.6", lw=1.2, gid="se_upper", label="± 2 standard errors")
+    ax.plot(b["xbar"], -b["se2"], color="0.6", lw=1.2, gid="se_lower")
+    outside = int(np.sum(np.abs(b["ybar"]) > b["se2"]))
+    ax.plot(b["xbar"], b["ybar"], "o", color="k", ms=4, gid="binned_points",
+            label=f"average residual y - mu of a bin ({outside} of {len(b['xbar'])} outside)")
+    binary = fit.family.name == "binomial" and np.all((y == 0) | (y == 1))
+    ax.set_xlabel(f"expected value ({what}" + (": the fitted probability)" if binary else ")"))
+    ax.set_ylabel("average residual")
+    ax.set_title(f"Binned residuals ({type(fit.family).__name__})")
+    _legend_below(ax, ncols=2)
+    return ax
+
+
+# -- posterior (and prior) predictive check ---------------------------------------------------
+def _response_type(family, y, y_rep, trials) -> str:
+    """"binary", "proportion", "count" or "continuous": from the family, or else the values."""
+    if family is not None:
+        if family.name == "binomial":
+            return "binary" if trials is None or np.all(trials == 1) else "proportion"
+        return "count" if family.name in _COUNTS else "continuous"
+    finite = y_rep[np.isfinite(y_rep)]
+    if np.all(y == np.round(y)) and np.all(finite == np.round(finite)) and y.min() >= 0:
+        return "binary" if y.max() <= 1 and finite.max(initial=0) <= 1 else "count"
+    return "continuous"
 
 
 def _frequencies(values: np.ndarray, edges: np.ndarray, weights=None) -> np.ndarray:
@@ -396,7 +710,7 @@ def _frequencies(values: np.ndarray, edges: np.ndarray, weights=None) -> np.ndar
     return counts.reshape(*lead, nb)
 
 
-def _ppc_bars(ax, y, y_rep, edges, weights, discrete: bool):
+def _ppc_bars(ax, y, y_rep, edges, weights, discrete: bool, source: str):
     obs = _frequencies(y, edges, weights)
     rep = _frequencies(y_rep, edges, weights)
     q = (1 - _PPC_INTERVAL) / 2
@@ -409,31 +723,77 @@ def _ppc_bars(ax, y, y_rep, edges, weights, discrete: bool):
            gid="observed")
     cont = ax.errorbar(centers, med, yerr=np.vstack([med - lo, hi - med]), fmt="o", color="k", ms=4,
                        capsize=3,
-                       label=f"posterior predictive (median, {100 * _PPC_INTERVAL:g}% interval)")
+                       label=f"{source} predictive (median, {_pct(_PPC_INTERVAL)} interval)")
     cont.lines[0].set_gid("predicted")
     return obs, lo, med, hi
 
 
+def _ppc_source(fit):
+    """(InferenceData, family or None, "posterior" or "prior") of what plot_ppc was given.
+
+    A fit is always "posterior" (its predictive draws may still have to be made)."""
+    if isinstance(fit, az.InferenceData):
+        idata, family = fit, None
+    elif hasattr(fit, "idata") and hasattr(fit, "family"):
+        return fit.idata, fit.family, "posterior"
+    else:
+        raise TypeError("plot_ppc takes a fit (BayesResults) or an InferenceData with a "
+                        "posterior_predictive or prior_predictive group (such as "
+                        f"model.sample_prior()); got {type(fit).__name__}")
+    for group in ("posterior", "prior"):
+        if f"{group}_predictive" in idata.groups():
+            return idata, family, group
+    raise ValueError("this InferenceData has no posterior_predictive or prior_predictive group: "
+                     "pass the fit itself, or model.sample_prior()")
+
+
+def _bins(y, y_rep, rtype, trials):
+    """(y, y_rep, bin edges, discrete, x label) of the bar chart of ``rtype`` data."""
+    finite = y_rep[np.isfinite(y_rep)]  # a prior predictive can overflow
+    if rtype == "binary":
+        return y, y_rep, np.array([0.0, 1.0, 2.0]), True, "outcome"
+    if rtype == "proportion":
+        return y / trials, y_rep / trials, np.linspace(0.0, 1.0, 11), False, \
+            "proportion of successes per row"
+    if rtype == "count":
+        low = int(min(y.min(), np.quantile(finite, 0.005)))
+        top = int(max(y.max(), np.quantile(finite, 0.995)))
+        width = max(1, math.ceil((top - low + 1) / _MAX_BINS))
+        edges = np.arange(low, top + width + 1, width, dtype=float)
+        return y, y_rep, edges, True, "count" if width == 1 else f"count (bins of {width})"
+    lo = float(min(y.min(), np.quantile(finite, 0.005)))
+    hi = float(max(y.max(), np.quantile(finite, 0.995)))
+    return y, y_rep, np.linspace(lo, hi if hi > lo else lo + 1.0, 21), False, "y"
+
+
 def plot_ppc(fit, kind: str | None = None, num_pp_samples: int = 50, ax=None, seed: int = 0):
-    """Posterior predictive check suited to the family: observed y against replicated y.
+    """Posterior (or prior) predictive check suited to the response: observed y against
+    replicated y.
 
     ``kind``:
 
     - ``"kde"`` (default for Gaussian, Gamma, InverseGaussian): the density of y over the
       densities of ``num_pp_samples`` replicated data sets (ArviZ ``plot_ppc``);
       ``"cumulative"`` the same with empirical CDFs.
-    - ``"bars"`` (default for Poisson, NegativeBinomial and Binomial): for each count (Binomial
-      0/1 data: failure/success; Binomial with trials: the proportion of successes per row, in ten
-      bins) the observed number of rows against the median and 94% interval of that number over
-      all posterior predictive draws; wide count ranges are grouped into integer bins.
-    - ``"hist"``: the same as bars for any family, on about 20 equal bins of y.
+    - ``"bars"`` (default for counts, Binomial with trials, and a prior's 0/1 data): for each
+      count (0/1 data: failure/success; Binomial with trials: the proportion of successes per
+      row, in ten bins) the observed number of rows against the median and 94% interval of that
+      number over all replicated data sets; wide count ranges are grouped into integer bins.
+    - ``"binned"`` (default for a fit to a 0/1 response): the binned residual plot of
+      :func:`plot_binned_residuals`. The bars of a 0/1 response only compare the number of 1s,
+      which any model with an intercept reproduces; binned residuals show where the fitted
+      probabilities are off.
+    - ``"hist"``: the same as bars for any response, on about 20 equal bins of y.
 
     Frequency weights, where the model has them, weight the counts. The posterior predictive draws
     are made (``fit.posterior_predictive(seed=seed)``) if the fit has none yet.
 
     Parameters
     ----------
-    fit : BayesResults
+    fit : BayesResults or arviz.InferenceData
+        A fit, or an InferenceData with a ``posterior_predictive`` or ``prior_predictive`` group
+        and ``observed_data``: ``bg.plot_ppc(model.sample_prior())`` is a prior predictive check
+        (the kind then follows the values: 0/1, counts or continuous).
     kind : str, optional
     num_pp_samples : int
         Replicated data sets drawn by the kde/cumulative kinds.
@@ -445,63 +805,58 @@ def plot_ppc(fit, kind: str | None = None, num_pp_samples: int = 50, ax=None, se
     -------
     Axes
     """
-    fam = fit.family.name
-    kind = _default_kind(fam) if kind is None else kind
-    if kind not in _PPC_KINDS:
+    if kind is not None and kind not in _PPC_KINDS:
         raise ValueError(f"kind must be one of {', '.join(_PPC_KINDS)}; got {kind!r}")
     if int(num_pp_samples) < 1:
         raise ValueError(f"num_pp_samples must be a positive integer, got {num_pp_samples!r}")
-    idata = fit.idata
-    if "posterior_predictive" not in idata.groups():
-        fit.posterior_predictive(seed=seed)
+    idata, family, group = _ppc_source(fit)
     y = idata.observed_data["y"].to_numpy().astype(float)
-    y_rep = idata.posterior_predictive["y"].to_numpy().astype(float)
-    y_rep = y_rep.reshape(-1, y_rep.shape[-1])
     const = idata.constant_data if "constant_data" in idata.groups() else {}
     weights = const["weights"].to_numpy() if "weights" in const else None
-    family_title = type(fit.family).__name__
+    trials = const["trials"].to_numpy().astype(float) if "trials" in const else None
+    y_rep = None
+    if family is None:  # an InferenceData: its predictive draws tell what the response is
+        y_rep = idata[f"{group}_predictive"]["y"].to_numpy().astype(float)
+    rtype = _response_type(family, y, y_rep, trials)
+    if kind is None:
+        kind = {"continuous": "kde", "binary": "binned" if group == "posterior" else "bars"}.get(
+            rtype, "bars")
+    if kind == "binned":
+        if group != "posterior" or family is None:
+            raise ValueError("kind='binned' (binned residuals) needs a posterior fit: pass the "
+                             "fit; a prior predictive check of 0/1 data uses kind='bars'")
+        ax = plot_binned_residuals(fit, ax=ax)
+        ax.set_title(f"Posterior check ({type(family).__name__}, 0/1 response): binned residuals")
+        return ax
+    if y_rep is None:
+        if "posterior_predictive" not in idata.groups():
+            fit.posterior_predictive(seed=seed)
+        y_rep = idata.posterior_predictive["y"].to_numpy().astype(float)
+    y_rep = y_rep.reshape(-1, y_rep.shape[-1])
+    source = group.capitalize()
+    where = f" ({type(family).__name__})" if family is not None else ""
     ax = _new_axes(ax, (7, 4.5))
 
     if kind in ("kde", "cumulative"):
         total = y_rep.shape[0]
-        az.plot_ppc(idata, kind=kind, var_names=["y"],
+        az.plot_ppc(idata, kind=kind, var_names=["y"], group=group,
                     num_pp_samples=min(int(num_pp_samples), total),
                     random_seed=seed, textsize=10, ax=ax, show=False)
         ax.set_xlabel("y")
         ax.set_ylabel("density" if kind == "kde" else "cumulative probability")
-        ax.set_title(f"Posterior predictive check ({family_title}): "
+        ax.set_title(f"{source} predictive check{where}: "
                      f"{'densities' if kind == 'kde' else 'ECDFs'} of y and replicated y")
         return ax
 
-    what = "y"
-    discrete = True
-    if kind == "bars" and fam == "binomial":
-        trials = const["trials"].to_numpy().astype(float) if "trials" in const else np.ones_like(y)
-        if np.all(trials == 1):
-            edges = np.array([0.0, 1.0, 2.0])
-            what = "outcome"
-        else:
-            y, y_rep = y / trials, y_rep / trials[None, :]
-            edges = np.linspace(0.0, 1.0, 11)
-            discrete = False
-            what = "proportion of successes per row"
-    elif kind == "bars" and fam in _COUNTS:
-        low = int(min(y.min(), np.quantile(y_rep, 0.005)))
-        top = int(max(y.max(), np.quantile(y_rep, 0.995)))
-        width = max(1, math.ceil((top - low + 1) / _MAX_BINS))
-        edges = np.arange(low, top + width + 1, width, dtype=float)
-        what = "count" if width == 1 else f"count (bins of {width})"
-    else:  # hist, or bars for a continuous family
-        lo = float(min(y.min(), np.quantile(y_rep, 0.005)))
-        hi = float(max(y.max(), np.quantile(y_rep, 0.995)))
-        edges = np.linspace(lo, hi if hi > lo else lo + 1.0, 21)
-        discrete = False
-    _ppc_bars(ax, y, y_rep, edges, weights, discrete)
+    if kind == "hist":
+        rtype = "continuous"
+    y, y_rep, edges, discrete, what = _bins(y, y_rep, rtype, trials)
+    _ppc_bars(ax, y, y_rep, edges, weights, discrete, group)
     if what == "outcome":
         ax.set_xticks([0, 1], labels=["0 (failure)", "1 (success)"])
     ax.set_xlabel(what)
     ax.set_ylabel("number of observations" if weights is None
                   else "weighted number of observations")
-    ax.set_title(f"Posterior predictive check ({family_title}): observed vs replicated frequencies")
+    ax.set_title(f"{source} predictive check{where}: observed vs replicated frequencies")
     ax.legend(fontsize="small")
     return ax

@@ -12,6 +12,7 @@ import arviz as az  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 import bayesglm as bg  # noqa: E402
 from bayesglm import plots  # noqa: E402
@@ -91,9 +92,13 @@ def test_trace_one_row_per_parameter(poisson_fit, gaussian_fit):
 def test_trace_marks_the_mle(poisson_fit):
     axes = bg.plot_trace(poisson_fit, var_names=["x1"])
     assert axes.shape == (1, 2)
-    vline = axes[0, 0].collections[-1]  # ArviZ draws reference lines last
-    x = vline.get_segments()[0][:, 0]
-    np.testing.assert_allclose(x, poisson_fit.mle.params["x1"])
+    (vline,) = [a for a in axes[0, 0].lines if a.get_gid() == "mle_line"]
+    np.testing.assert_allclose(vline.get_xdata(), poisson_fit.mle.params["x1"])
+    assert "MLE" in axes[0, 0].figure._suptitle.get_text()
+    axes = bg.plot_trace(poisson_fit, compact=True)  # one row, a line per coefficient
+    lines = [a for a in axes[0, 1].lines if a.get_gid() == "mle_line"]
+    np.testing.assert_allclose(sorted(a.get_ydata()[0] for a in lines),
+                               sorted(poisson_fit.mle.params))
 
 
 def test_trace_var_names_axes_and_compact(gaussian_fit):
@@ -134,7 +139,7 @@ def test_forest_mle_beside_posterior(poisson_fit):
     ax = bg.plot_forest(fit)
     assert [t.get_text() for t in ax.get_yticklabels()] == fit.names
     mle = fit.mle.params.to_numpy()
-    ci = fit.mle.conf_int().to_numpy()
+    ci = fit.mle.conf_int(alpha=0.06).to_numpy()  # the HDI's probability, 94%
 
     point = _gid(ax, "mle_point")
     np.testing.assert_allclose(point.get_xdata(), mle)
@@ -153,8 +158,8 @@ def test_forest_mle_beside_posterior(poisson_fit):
     np.testing.assert_allclose(segs[:, 0, 1], point.get_ydata())
 
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["posterior (mean, 50% and 94% HDI)", "MLE (95% CI)"]
-    assert any(line.get_xdata()[0] == 0 for line in ax.lines if line.get_gid() is None)  # x = 0
+    assert legend == ["posterior (mean, 50% and 94% HDI)", "MLE (94% CI)"]
+    assert _gid(ax, "reference").get_xdata()[0] == 0
     assert ax.get_title() and ax.get_xlabel()
 
 
@@ -263,7 +268,7 @@ def test_ppc_counts_bars(poisson_fit):
 
 
 def test_ppc_binary_and_hist(separation_fit, gaussian_fit):
-    ax = bg.plot_ppc(_own(separation_fit))
+    ax = bg.plot_ppc(_own(separation_fit), kind="bars")
     assert [p.get_height() for p in ax.patches] == [30, 30]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0 (failure)", "1 (success)"]
     ax = bg.plot_ppc(_own(gaussian_fit), kind="hist")
@@ -310,4 +315,268 @@ def test_no_show_and_backend_untouched(gaussian_fit, monkeypatch):
     bg.plot_forest(gaussian_fit)
     bg.plot_mle_vs_posterior(gaussian_fit)
     assert matplotlib.get_backend() == backend
-    assert plots.__all__ == ["plot_trace", "plot_forest", "plot_ppc", "plot_mle_vs_posterior"]
+    assert plots.__all__ == ["plot_trace", "plot_forest", "plot_ppc", "plot_mle_vs_posterior",
+                             "plot_binned_residuals"]
+
+
+# -- fits with R's estimates (labels, transforms) -------------------------------------------------
+class _StubMLE:
+    """The classical fit as a loaded fit keeps it: estimates and standard errors."""
+
+    converged = True
+
+    def __init__(self, params: dict, bse: dict):
+        import pandas as pd
+
+        self.params = pd.Series(params)
+        self.bse = pd.Series(bse)
+
+
+# R 4.x: coef(m) and sqrt(diag(vcov(m))) of
+#   glm(breaks ~ wool + tension, poisson, warpbreaks)
+#   MASS::glm.nb(Days ~ Eth + Sex + Age + Lrn, quine)
+# with the coefficient names bayesglm's formulas give.
+R_FITS = {
+    "warpbreaks": (bg.families.Poisson(), {
+        "Intercept": (3.6919631, 0.04541069), "wool[T.B]": (-0.2059884, 0.05157117),
+        "tension[T.M]": (-0.3213204, 0.06026580), "tension[T.H]": (-0.5184885, 0.06395944)}),
+    "quine": (bg.families.NegativeBinomial(), {
+        "Intercept": (2.89458002, 0.2284246), "Eth[T.N]": (-0.56937170, 0.1533334),
+        "Sex[T.M]": (0.08232026, 0.1599150), "Age[T.F1]": (-0.44842815, 0.2397466),
+        "Age[T.F2]": (0.08808014, 0.2361930), "Age[T.F3]": (0.35690095, 0.2483244),
+        "Lrn[T.SL]": (0.29210914, 0.1864747)}),
+}
+
+
+def _r_like_fit(name, seed=0):
+    """A fit whose MLE is R's and whose posterior is its normal approximation, slightly shrunk
+    (as a weak prior would): what the plots read, without NUTS."""
+    family, table = R_FITS[name]
+    names = list(table)
+    est = np.array([v[0] for v in table.values()])
+    se = np.array([v[1] for v in table.values()])
+    rng = np.random.default_rng(seed)
+    beta = 0.97 * est + se * rng.normal(size=(2, 500, len(names)))
+    idata = to_inference_data(posterior={"beta": beta}, sample_stats=None, names=names,
+                              obs_index=np.arange(3), y=np.zeros(3), constant_data={})
+    mle = _StubMLE(dict(zip(names, est)), dict(zip(names, se)))
+    return BayesResults(idata, family=family, names=names, mle=mle)
+
+
+def _text_boxes(ax):
+    ax.figure.canvas.draw()  # Agg: the labels are placed when the figure is drawn
+    renderer = ax.figure.canvas.get_renderer()
+    # the text's own box (an Annotation's extent also holds its leader line)
+    return [(t.get_text(), Text.get_window_extent(t, renderer)) for t in ax.texts]
+
+
+@pytest.mark.parametrize("name", list(R_FITS))
+def test_mle_vs_posterior_labels_do_not_overlap(name):
+    fit = _r_like_fit(name)
+    ax = bg.plot_mle_vs_posterior(fit)
+    boxes = _text_boxes(ax)
+    assert sorted(t for t, _ in boxes) == sorted(fit.names)
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            assert not ba.overlaps(bb), f"labels {a!r} and {b!r} overlap"
+    # each label stays inside the axes, and off every point's marker
+    inside = ax.get_window_extent()
+    pts = ax.transData.transform(np.column_stack(
+        [_gid(ax, "points").get_xdata(), _gid(ax, "points").get_ydata()]))
+    for text, box in boxes:
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1, text
+        assert inside.y0 <= box.y0 and box.y1 <= inside.y1, text
+        assert not any(box.contains(x, y) for x, y in pts), f"{text!r} covers a point"
+    # and the layout survives a redraw at another size (placement is done at draw time)
+    ax.figure.set_size_inches(4, 4)
+    boxes = _text_boxes(ax)
+    for i, (a, ba) in enumerate(boxes):
+        assert not any(ba.overlaps(bb) for _, bb in boxes[i + 1:]), a
+
+
+def test_trace_mle_line_over_the_chains(poisson_fit):
+    axes = bg.plot_trace(poisson_fit, var_names=["x1", "x2"])
+    for row, name in zip(axes, ["x1", "x2"]):
+        for ax, get in ((row[0], "get_xdata"), (row[1], "get_ydata")):
+            mle_lines = [a for a in ax.get_children() if a.get_gid() == "mle_line"]
+            assert len(mle_lines) == 1
+            line = mle_lines[0]
+            np.testing.assert_allclose(getattr(line, get)(), poisson_fit.mle.params[name])
+            chains = [a for a in ax.lines + list(ax.collections) if a.get_gid() != "mle_line"]
+            assert chains
+            assert line.get_zorder() > max(a.get_zorder() for a in chains)
+            colours = {matplotlib.colors.to_hex(a.get_color()) for a in ax.lines
+                       if a.get_gid() != "mle_line"}
+            assert matplotlib.colors.to_hex(line.get_color()) not in colours
+            assert line.get_alpha() in (None, 1.0) and line.get_linestyle() == "--"
+
+
+def test_forest_one_probability_by_default(poisson_fit):
+    fit = poisson_fit
+    ax = bg.plot_forest(fit)
+    segs = np.array(_gid(ax, "mle_ci").get_segments())
+    ci = fit.mle.conf_int(alpha=0.06).to_numpy()  # 94%, as the HDI
+    np.testing.assert_allclose(segs[:, 0, 0], ci[:, 0])
+    np.testing.assert_allclose(segs[:, 1, 0], ci[:, 1])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["posterior (mean, 50% and 94% HDI)", "MLE (94% CI)"]
+    ax = bg.plot_forest(fit, hdi_prob=0.9)
+    assert "MLE (90% CI)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    ax = bg.plot_forest(fit, mle_alpha=0.05)  # still settable apart
+    assert "MLE (95% CI)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_forest_transform_exp(poisson_fit):
+    fit = poisson_fit
+    ax = bg.plot_forest(fit, transform=np.exp)
+    beta = np.exp(fit.idata.posterior["beta"].to_numpy().reshape(-1, 3))
+    np.testing.assert_allclose(_gid(ax, "posterior_mean").get_xdata(), beta.mean(0))
+    hdi = np.array(_gid(ax, "posterior_hdi").get_segments())
+    np.testing.assert_allclose(hdi[:, :, 0], az.hdi(beta[None], hdi_prob=0.94), rtol=1e-12)
+    np.testing.assert_allclose(_gid(ax, "mle_point").get_xdata(), np.exp(fit.mle.params))
+    segs = np.array(_gid(ax, "mle_ci").get_segments())
+    np.testing.assert_allclose(segs[:, :, 0], np.exp(fit.mle.conf_int(alpha=0.06).to_numpy()))
+    ref = _gid(ax, "reference")
+    assert ref.get_xdata()[0] == 1.0  # exp(0): no effect
+    assert ax.get_xlabel() == "exp(coefficient): rate ratio"
+    ax = bg.plot_forest(_r_like_fit("quine"), transform=np.exp)
+    assert ax.get_xlabel() == "exp(coefficient): rate ratio"
+    ax = bg.plot_forest(fit, transform=lambda b: 100 * (np.exp(b) - 1))
+    assert ax.get_xlabel() == "transformed coefficient"
+    with pytest.raises(ValueError, match="transform"):
+        bg.plot_forest(fit, transform="exp")
+
+
+def test_forest_transform_odds_ratio_and_dispersion(separation_fit, gaussian_fit):
+    ax = bg.plot_forest(separation_fit, transform=np.exp)
+    assert ax.get_xlabel() == "exp(coefficient): odds ratio"
+    with pytest.raises(ValueError, match="transform.*sigma"):
+        bg.plot_forest(gaussian_fit, var_names=["x1", "sigma"], transform=np.exp)
+
+
+# -- binned residuals -----------------------------------------------------------------------------
+# R 4.x, arm 1.13-1:
+#   i <- 1:150; x <- round(((i * 37) %% 101) / 101, 1)      # many ties
+#   y <- as.numeric((i * 13) %% 7 < 3) - x
+#   binned.resids(x, y, nclass = floor(sqrt(150)))$binned   # 12 classes asked, 10 left
+#   i <- 1:60; x <- ((i * 17) %% 61) / 61; y <- as.numeric((i * 5) %% 3 == 0) - x
+#   binned.resids(x, y, nclass = 10)$binned
+# columns xbar, ybar, n, 2se
+ARM_TIES = np.array([
+    [0, 0.375, 8, 0.3659625273557], [0.1, 0.3, 15, 0.261861468283191],
+    [0.2, 0.2, 15, 0.261861468283191], [0.3, 0.2, 14, 0.277350098112615],
+    [0.4, -0.0666666666666667, 15, 0.251976315339485], [0.5, -0.0333333333333333, 15, 0.266666666666667],
+    [0.6, -0.2, 15, 0.261861468283191], [0.7, -0.3, 15, 0.261861468283191],
+    [0.8, -0.333333333333333, 15, 0.266666666666667], [0.934782608695652, -0.5, 23, 0.210401460792356]])
+ARM_DISTINCT = np.array([
+    [0.0573770491803279, 0.442622950819672, 6, 0.469360418786333],
+    [0.155737704918033, 0.177595628415301, 6, 0.401146495130775],
+    [0.254098360655738, -0.087431693989071, 6, 0.350238696370756],
+    [0.352459016393443, 0.147540983606557, 6, 0.440533420442265],
+    [0.450819672131148, -0.450819672131148, 6, 0.0250413972401958],
+    [0.549180327868853, -0.0491803278688525, 6, 0.469360418786333],
+    [0.647540983606557, -0.314207650273224, 6, 0.401146495130775],
+    [0.745901639344262, -0.412568306010929, 6, 0.442595964906294],
+    [0.844262295081967, -0.177595628415301, 6, 0.401146495130775],
+    [0.942622950819672, -0.942622950819672, 6, 0.0250413972401958]])
+
+
+def test_binned_residuals_match_arm():
+    i = np.arange(1, 151)
+    x = np.round(((i * 37) % 101) / 101, 1)
+    r = ((i * 13) % 7 < 3).astype(float) - x
+    b = plots.binned_residuals(x, r, 12)
+    got = np.column_stack([b["xbar"], b["ybar"], b["n"], b["se2"]])
+    np.testing.assert_allclose(got, ARM_TIES, rtol=1e-12, atol=1e-14)
+    i = np.arange(1, 61)
+    x = ((i * 17) % 61) / 61
+    r = ((i * 5) % 3 == 0).astype(float) - x
+    b = plots.binned_residuals(x, r, 10)
+    got = np.column_stack([b["xbar"], b["ybar"], b["n"], b["se2"]])
+    np.testing.assert_allclose(got, ARM_DISTINCT, rtol=1e-12, atol=1e-14)
+    # frequency weights act as replicated rows
+    w = np.ones(60)
+    w[::3] = 2
+    rep = np.repeat(np.arange(60), w.astype(int))
+    bw = plots.binned_residuals(x, r, 10, weights=w)
+    br = plots.binned_residuals(x[rep], r[rep], 10)
+    for key in ("ybar", "n", "se2"):
+        assert np.all(np.isfinite(bw[key]))
+    np.testing.assert_allclose(bw["n"].sum(), 80)
+    np.testing.assert_allclose(np.sum(bw["n"] * bw["ybar"]), np.sum(br["n"] * br["ybar"]))
+
+
+def _bernoulli_fit(n=400, seed=5):
+    """A 0/1 response with a posterior (draws around the truth, no NUTS) and X in the data."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(n), rng.normal(size=n)])
+    truth = np.array([-0.3, 1.2])
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-X @ truth))).astype(float)
+    beta = truth + 0.1 * rng.normal(size=(2, 200, 2))
+    idata = to_inference_data(posterior={"beta": beta}, sample_stats=None, names=["const", "x"],
+                              obs_index=np.arange(n), y=y, constant_data={"X": X})
+    return BayesResults(idata, family=bg.families.Binomial(), names=["const", "x"]), X, y, beta
+
+
+def test_plot_binned_residuals_of_a_posterior():
+    fit, X, y, beta = _bernoulli_fit()
+    ax = bg.plot_binned_residuals(fit)
+    mu = (1 / (1 + np.exp(-np.einsum("cdp,np->cdn", beta, X)))).mean(axis=(0, 1))
+    b = plots.binned_residuals(mu, y - mu, int(np.sqrt(len(y))))  # arm's default: sqrt(n) bins
+    pts = _gid(ax, "binned_points")
+    np.testing.assert_allclose(pts.get_xdata(), b["xbar"], rtol=1e-10)
+    np.testing.assert_allclose(pts.get_ydata(), b["ybar"], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(_gid(ax, "se_upper").get_ydata(), b["se2"], rtol=1e-10)
+    np.testing.assert_allclose(_gid(ax, "se_lower").get_ydata(), -b["se2"], rtol=1e-10)
+    assert len(pts.get_xdata()) == 20
+    assert "probability" in ax.get_xlabel() and ax.get_ylabel() == "average residual"
+    ax = bg.plot_binned_residuals(fit, nclass=5)
+    assert len(_gid(ax, "binned_points").get_xdata()) == 5
+    with pytest.raises(ValueError, match="nclass"):
+        bg.plot_binned_residuals(fit, nclass=0)
+    assert "plot_binned_residuals" in bg.__all__
+
+
+def test_plot_binned_residuals_of_an_mle(logistic_model):
+    mle = logistic_model.fit_mle()
+    ax = bg.plot_binned_residuals(mle)
+    b = plots.binned_residuals(mle.mu.to_numpy(), mle.resid_response.to_numpy(), 70)
+    np.testing.assert_allclose(_gid(ax, "binned_points").get_ydata(), b["ybar"])
+    with pytest.raises(TypeError, match="BayesResults or an MLEResults"):
+        bg.plot_binned_residuals(np.zeros(3))
+
+
+def test_ppc_of_a_bernoulli_response_is_binned_residuals(separation_fit):
+    fit, _, _, _ = _bernoulli_fit()
+    ax = bg.plot_ppc(fit)
+    assert _has_gid(ax, "binned_points") and not ax.patches  # no two bars
+    assert "binned residuals" in ax.get_title()
+    ax = bg.plot_ppc(_own(separation_fit), kind="bars")  # the bars on request
+    assert [p.get_height() for p in ax.patches] == [30, 30]
+
+
+# -- prior predictive -----------------------------------------------------------------------------
+def test_ppc_of_the_prior(poisson_model, separation_data):
+    prior = poisson_model.sample_prior(draws=50, seed=1)
+    ax = bg.plot_ppc(prior)
+    y = prior.observed_data["y"].to_numpy()
+    heights = np.array([p.get_height() for p in ax.patches])
+    assert heights.sum() == len(y)  # the observed counts, binned
+    assert ax.get_title().startswith("Prior predictive check")
+    assert "prior predictive" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    X, y = separation_data
+    prior = bg.GLM(y, X, family="binomial").sample_prior(draws=50, seed=2)
+    ax = bg.plot_ppc(prior)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0 (failure)", "1 (success)"]
+    with pytest.raises(ValueError, match="binned.*posterior"):
+        bg.plot_ppc(prior, kind="binned")
+    with pytest.raises(TypeError, match="InferenceData"):
+        bg.plot_ppc(np.zeros(3))
+
+
+def test_ppc_of_a_continuous_prior(gaussian_data):
+    X, y = gaussian_data
+    prior = bg.GLM(y, X, family="gaussian").sample_prior(draws=40, seed=3)
+    ax = bg.plot_ppc(prior, num_pp_samples=10)
+    assert len(ax.lines) >= 10 + 1
+    assert ax.get_title().startswith("Prior predictive check")
