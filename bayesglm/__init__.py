@@ -51,7 +51,8 @@ with _warnings.catch_warnings():
     from .bayes_results import BayesResults, compare, load  # noqa: E402
     from .glm import GLM, glm  # noqa: E402
     from .mle import RankDeficientError  # noqa: E402
-    from .plots import plot_forest, plot_mle_vs_posterior, plot_ppc, plot_trace  # noqa: E402
+    from .plots import (  # noqa: E402
+        plot_binned_residuals, plot_forest, plot_mle_vs_posterior, plot_ppc, plot_trace)
     from .results import MLEResults  # noqa: E402
 from ._warnings import (  # noqa: E402
     BayesGLMWarning,
@@ -77,6 +78,7 @@ __all__ = [
     "plot_forest",
     "plot_ppc",
     "plot_mle_vs_posterior",
+    "plot_binned_residuals",
     "RankDeficientError",
     "datasets",
     "families",
