@@ -328,15 +328,16 @@ def _parse(formula, data: pd.DataFrame, context: dict):
         raise FormulaError(f"formula {formula!r} has no '~': write it as 'y ~ x1 + x2'")
     try:
         f = Formula(formula, _context={"__formulaic_variables_available__": list(data.columns)})
-    except FormulaicError as exc:
-        raise FormulaError(f"cannot parse the formula {formula!r}: {_first_line(exc)}") from None
     except Exception as exc:  # noqa: BLE001 - the parser raises plain errors on some input
+        idiom = r_idiom(formula, data.columns)  # R's as.factor() does not even parse
+        if idiom is not None:
+            raise idiom from None
         raise FormulaError(f"cannot parse the formula {formula!r}: {_first_line(exc)}") from None
     if not isinstance(f, StructuredFormula) or "lhs" not in f._structure or f.lhs is None:
         raise FormulaError(f"formula {formula!r} has no response: write it as 'y ~ x1 + x2'")
     if not isinstance(f.rhs, SimpleFormula) or not isinstance(f.lhs, SimpleFormula):
         raise FormulaError(f"formula {formula!r}: multi-part formulas ('|') are not supported")
-    idiom = r_idiom(formula, [str(fa.expr) for t in f.rhs for fa in t.factors], data.columns)
+    idiom = r_idiom(formula, data.columns)
     if idiom is not None:
         raise idiom
     for part in (f.lhs, f.rhs):

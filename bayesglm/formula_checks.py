@@ -4,8 +4,8 @@ Two kinds of trap that formulaic would otherwise turn silently into another mode
 NumPy error:
 
 * R idioms with another meaning (or none) in formulaic: a response ``a/b`` (formulaic reads it
-  as ``a + a:b``, two columns taken as [successes, failures]), ``cbind(a, b)`` and
-  ``offset(...)``. :func:`r_idiom` recognises them and says what to write instead.
+  as ``a + a:b``, two columns taken as [successes, failures]), ``cbind(a, b)``, ``offset(...)``
+  and ``factor(g)``. :func:`r_idiom` recognises them and says what to write instead.
 * Columns whose type makes no sense as a plain term: a numeric column with a few strings (it
   would become a factor with one level per number), or dates and durations.
   :func:`check_columns` names the column, the first bad value and its row.
@@ -45,7 +45,7 @@ class Idiom(NamedTuple):
     Attributes
     ----------
     kind : str
-        ``"ratio"`` (a response ``a/b``), ``"cbind"`` or ``"offset"``.
+        ``"ratio"`` (a response ``a/b``), ``"cbind"``, ``"offset"`` or ``"factor"``.
     formula : str or None
         The formula to write instead (None when it cannot be worked out).
     args : dict
@@ -82,14 +82,27 @@ def _outside_calls(node):
             yield from _outside_calls(child)
 
 
-def _remove_term(rhs: str, term: str) -> str:
-    """``rhs`` without the term ``term`` (and the ``+`` joining it)."""
-    out = re.sub(r"\s*\+\s*" + re.escape(term), "", rhs, count=1)
-    if out == rhs:
-        out = re.sub(re.escape(term) + r"\s*\+\s*", "", rhs, count=1)
-    if out == rhs:  # the only term
-        out = rhs.replace(term, "1", 1)
-    return out.strip()
+def _calls(text: str, name: str):
+    """``(start, end)`` of each call ``name(...)`` in ``text`` (parentheses matched)."""
+    for m in re.finditer(r"(?<![\w.])" + re.escape(name) + r"\s*\(", text):
+        depth = 0
+        for j in range(m.end() - 1, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            if depth == 0:
+                yield m.start(), j + 1
+                break
+
+
+def _remove_term(rhs: str, start: int, end: int) -> str:
+    """``rhs`` without the term at ``rhs[start:end]`` (and the ``+`` joining it)."""
+    before, after = rhs[:start].rstrip(), rhs[end:].lstrip()
+    if before.endswith("+"):
+        out = before[:-1].rstrip() + (" " + after if after else "")
+    elif after.startswith("+"):
+        out = before + (" " if before else "") + after[1:].lstrip()
+    else:  # the only term
+        out = before + "1" + after
+    return " ".join(out.split())
 
 
 def _ratio(formula: str, lhs: str, rhs: str) -> FormulaError | None:
@@ -132,20 +145,19 @@ def _cbind(formula: str, lhs: str, rhs: str) -> FormulaError | None:
     return FormulaError(text, idiom=Idiom("cbind", None, {}))
 
 
-def _offset(formula: str, lhs: str, rhs: str, exprs, columns) -> FormulaError | None:
-    for expr in exprs:
-        node = _parse_expr(expr)
-        if not (isinstance(node, ast.Call) and _name(node.func) == "offset"
-                and len(node.args) == 1):
+def _offset(formula: str, lhs: str, rhs: str, columns) -> FormulaError | None:
+    for start, end in _calls(rhs, "offset"):
+        node = _parse_expr(rhs[start:end])
+        if not (isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords):
             continue
-        term = expr.strip()
-        rest = f"{lhs.strip()} ~ {_remove_term(rhs.strip(), term)}"
+        term = rhs[start:end].strip()
+        rest = f"{lhs.strip()} ~ {_remove_term(rhs, start, end)}"
         arg = node.args[0]
-        inner = ast.get_source_segment(expr.strip(), arg) or "?"
+        inner = ast.get_source_segment(term, arg) or "?"
         col = _name(arg)
         log_of = None
         if isinstance(arg, ast.Call) and len(arg.args) == 1 and not arg.keywords:
-            fn = ast.get_source_segment(expr.strip(), arg.func)
+            fn = ast.get_source_segment(term, arg.func)
             if fn in ("log", "np.log", "numpy.log"):
                 log_of = _name(arg.args[0])
         text = f"formula {formula!r}: offset() is R's; "
@@ -164,15 +176,25 @@ def _offset(formula: str, lhs: str, rhs: str, exprs, columns) -> FormulaError | 
     return None
 
 
-def r_idiom(formula: str, rhs_exprs, columns) -> FormulaError | None:
-    """The error for an R idiom in ``formula`` (a response ``a/b``, ``cbind``, ``offset``).
+_FACTOR = re.compile(r"\b(?:as\.)?factor\(")
+
+
+def _factor(formula: str, rhs: str) -> FormulaError | None:
+    if not _FACTOR.search(rhs):  # on the text: formulaic cannot even parse as.factor()
+        return None
+    suggestion = _FACTOR.sub("C(", formula)
+    return FormulaError(f"formula {formula!r}: factor() is R's; write {suggestion!r} (C() makes "
+                        "a factor)", idiom=Idiom("factor", suggestion, {}))
+
+
+def r_idiom(formula: str, columns) -> FormulaError | None:
+    """The error for an R idiom in ``formula`` (a response ``a/b``, ``cbind``, ``offset``,
+    ``factor``).
 
     Parameters
     ----------
     formula : str
         The formula as written (``"ncases/n ~ x"``).
-    rhs_exprs : iterable of str
-        The expressions of the right-hand side's factors (formulaic's ``factor.expr``).
     columns : collection of str
         The data's column names.
 
@@ -183,7 +205,7 @@ def r_idiom(formula: str, rhs_exprs, columns) -> FormulaError | None:
     """
     lhs, _, rhs = formula.partition("~")
     return (_ratio(formula, lhs, rhs) or _cbind(formula, lhs, rhs)
-            or _offset(formula, lhs, rhs, rhs_exprs, set(map(str, columns))))
+            or _offset(formula, lhs, rhs, set(map(str, columns))) or _factor(formula, rhs))
 
 
 # -- column types --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,23 @@ BAD = {
                   "inverse"], "link Inverse() is not allowed for the binomial family"),
     "unknown link": (["fit", "{data}", "--formula", "passed ~ x", "--family", "binomial",
                       "--link", "logitt"], "unknown link 'logitt'"),
+    # R idioms: the command line that does what was meant (issue 9, item 22)
+    "cbind": (["fit", "{data}", "--formula", "cbind(n, n) ~ x", "--family", "binomial"],
+              "cbind() is R's; use --formula 'n + n ~ x' (successes + failures), or --formula "
+              "'n ~ x' --trials COL"),
+    "ratio": (["fit", "{data}", "--formula", "n/n ~ x", "--family", "binomial"],
+              "the response 'n/n' is not a ratio (formulas read a/b as a + a:b); for successes "
+              "out of trials use --formula 'n ~ x' --trials n"),
+    "offset(log(x))": (["fit", "{data}", "--formula", "n ~ x + offset(log(n))", "--family",
+                        "poisson"], "offset() is R's; use --formula 'n ~ x' --exposure n"),
+    "offset(expression)": (["fit", "{data}", "--formula", "n ~ offset(x / 2) + g", "--family",
+                            "poisson"], "use --formula 'n ~ g' --offset COL, with a column COL of "
+                                        "{data} holding x / 2 (add one if there is none)"),
+    "factor()": (["fit", "{data}", "--formula", "n ~ factor(g)", "--family", "poisson"],
+                 "factor() is R's; use --formula 'n ~ C(g)'"),
+    # the response named as such, its rows by label and place
+    "response domain": (["fit", "{data}", "--formula", "x ~ g", "--family", "poisson"],
+                        "response 'x': row label 1 (the 2nd row) has value -2.555"),
 }
 #: checked in a subprocess each (the cases the issue names); the others run in process, where
 #: they take no JAX start-up (the same main(), minus the console-script wrapper)
@@ -134,13 +152,35 @@ def test_fit_end_to_end_on_a_csv(runs):
     assert "100%" not in stderr  # --no-progress
     summary = pd.read_csv(folder / "summary.csv", index_col="param")
     assert list(summary.index) == ["Intercept", "x", "g[T.b]"]
-    # the MLE column is the classical fit of the same formula
+    # the MLE column is the classical fit of the same formula, at full precision
     data, _ = runs["_paths"]
-    mle = bg.glm("passed ~ x + g", pd.read_csv(data), family="binomial").fit_mle()
-    np.testing.assert_allclose(summary["mle"], mle.params, rtol=1e-8)
+    model = bg.glm("passed ~ x + g", pd.read_csv(data), family="binomial", priors="gelman2008")
+    mle = model.fit_mle()
+    np.testing.assert_allclose(summary["mle"], mle.params, rtol=1e-12)
     assert summary.loc["x", "mean"] == pytest.approx(mle.params["x"], abs=4 * mle.bse["x"])
-    for name in ("summary.csv", "fit.nc", "trace.png", "forest.png"):
+    for name in ("summary.csv", "mle.csv", "priors.csv", "fit.nc", "trace.png", "forest.png"):
         assert (folder / name).stat().st_size > 0
+    # item 22: the classical fit's table (mle.csv, every digit) and statistics, the priors
+    table = pd.read_csv(folder / "mle.csv", index_col="param")
+    assert list(table.columns) == ["mle", "mle_se", "z", "p_value", "ci_2.5%", "ci_97.5%"]
+    np.testing.assert_allclose(table["mle"], mle.params, rtol=1e-12)
+    np.testing.assert_allclose(table["mle_se"], mle.bse, rtol=1e-12)
+    np.testing.assert_allclose(table["p_value"], mle.pvalues, rtol=1e-12)
+    np.testing.assert_allclose(table[["ci_2.5%", "ci_97.5%"]], mle.conf_int(), rtol=1e-12)
+    assert (f"deviance {mle.deviance:.6g} on {mle.df_resid:g} residual df; null deviance "
+            f"{mle.null_deviance:.6g} on 59 df") in stdout
+    assert f"AIC {mle.aic:.6g}" in stdout
+    priors = model.prior_summary()
+    assert pd.read_csv(folder / "priors.csv")["prior"].tolist() == priors["prior"].tolist()
+    assert "Priors (--priors gelman2008" in stdout
+    for name, prior in zip(priors["parameter"], priors["prior"]):
+        assert any(line.split()[:2] == [name, prior.split()[0]] for line in stdout.splitlines())
+    # the printed table rounds (4 significant digits), with the MLE's p-values beside it
+    row = next(line.split() for line in stdout.splitlines() if line.startswith("x "))
+    assert row[1:4] == [f"{mle.params['x']:.4g}", f"{mle.bse['x']:.4g}",
+                        f"{mle.pvalues['x']:.2g}"]
+    # advice is given in command-line terms
+    assert "fit(" not in stdout and 'missing="' not in stdout
 
 
 @pytest.mark.parametrize("case", IN_SUBPROCESS)
@@ -167,7 +207,8 @@ def test_bad_arguments_in_process(tmp_path, capsys, case):
         rc = exc.code
     assert rc == 2
     err = capsys.readouterr().err
-    assert len(err.strip().splitlines()) == 1 and BAD[case][1] in err
+    expected = BAD[case][1].format(data=data, missing=tmp_path / "nope.csv")
+    assert len(err.strip().splitlines()) == 1 and expected in err
 
 
 
@@ -210,4 +251,119 @@ def test_csv_problems_in_process(tmp_path, capsys):
     assert main(["fit", str(tmp_path / "gap.csv"), "--formula", "y ~ x", "--family",
                  "poisson"]) == 2
     err = capsys.readouterr().err
-    assert "1 row of 4 have missing values (in column 'y': 1)" in err
+    assert ("1 row of 4 has missing values (in column 'y': 1), the first at row label 2 (the 3rd "
+            "row); pass --missing drop to drop them") in err  # CLI terms, not missing="drop"
+
+
+def test_numeric_column_with_a_stray_string_in_process(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"y": rng.poisson(3, 20), "age": rng.integers(20, 70, 20).astype(str)})
+    df.loc[6, "age"] = "unknown"
+    df.to_csv(tmp_path / "ages.csv", index=False)
+    assert main(["fit", str(tmp_path / "ages.csv"), "--formula", "y ~ age", "--family",
+                 "poisson"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert ("column 'age' holds numbers except for 'unknown' at row label 6 (the 7th row)"
+            in err)
+    assert "pass --missing drop" in err and "write C(age)" in err
+
+
+# -- the library's advice in command-line terms --------------------------------------------------
+@pytest.mark.parametrize("library,cli", [
+    ("Raise target_accept (e.g. fit(target_accept=0.95)), use stronger priors",
+     "Raise --target-accept (e.g. --target-accept 0.95), use stronger priors"),
+    ("Run more draws and warmup (fit(draws=..., warmup=...)), and look at plot_trace.",
+     "Run more draws and warmup (--draws N --warmup N), and look at trace.png."),
+    ("Increase draws (fit(draws=...)).", "Increase draws (--draws N)."),
+    ("Raise max_tree_depth, or rescale", "Raise --max-tree-depth, or rescale"),
+    ('2 rows of 9 have missing values (in column \'x\': 2); pass missing="drop" to drop them',
+     "2 rows of 9 have missing values (in column 'x': 2); pass --missing drop to drop them"),
+    ("for counts of successes pass trials= or a two-column response",
+     "for counts of successes pass --trials COL or a two-column response"),
+    ("write 'k ~ z' with trials='n'; to divide", "write 'k ~ z' with --trials n; to divide"),
+    ("exposure: requires the log link; use offset= instead",
+     "exposure: requires the log link; use --offset COL instead"),
+    ('use priors="gelman2008" or priors={"dispersion": Exponential(0.1)}',
+     'use --priors gelman2008 or priors={"dispersion": Exponential(0.1)} (in Python; the '
+     "command line's --priors takes auto, gelman2008 or flat)"),
+    ("refit with fit(chain_method='sequential')", "refit with fit(chain_method='sequential')"),
+])
+def test_advice_in_command_line_terms(library, cli):
+    from bayesglm.cli import cli_words
+
+    assert cli_words(library) == cli
+
+
+def test_printed_table_rounds_and_csv_keeps_every_digit():
+    from bayesglm.cli import _format_table
+
+    table = pd.DataFrame({"mle": [4.96123456e-05, -1234567.891], "mle_se": [1.2345678e-06, 0.5],
+                          "mean": [4.9512345e-05, -1234567.5], "r_hat": [1.0012345, 1.0],
+                          "ess_bulk": [1234.56, 99.4]}, index=["COUTAX", "b"])
+    p = pd.Series([3.3e-300, 0.04567], index=["COUTAX", "b"])
+    text = _format_table(table, pvalues=p)
+    lines = text.splitlines()
+    assert len(lines) == 3  # a header and one line a row: nothing wraps
+    assert lines[0].split() == ["mle", "mle_se", "mle_p", "mean", "r_hat", "ess_bulk"]
+    assert lines[1].split() == ["COUTAX", "4.961e-05", "1.235e-06", "<1e-16", "4.951e-05",
+                                "1.001", "1235"]
+    assert lines[2].split() == ["b", "-1.235e+06", "0.5", "0.046", "-1.235e+06", "1.000", "99"]
+
+
+# -- version and help: answered without importing the package's heavy modules -----------------
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"bayesglm {bg.__version__} (jax ") and "Python" in out
+
+
+_STUB = """
+import importlib.util, sys, time, types
+t0 = time.perf_counter()
+pkg = types.ModuleType("bayesglm"); pkg.__path__ = [{folder!r}]; pkg.__version__ = "9.9"
+sys.modules["bayesglm"] = pkg  # the package without its __init__: what cli.py imports itself
+spec = importlib.util.spec_from_file_location("bayesglm.cli", {path!r})
+cli = importlib.util.module_from_spec(spec); sys.modules["bayesglm.cli"] = cli
+spec.loader.exec_module(cli)
+try:
+    cli.main([{arg!r}])
+except SystemExit:
+    pass
+heavy = sorted(m for m in ("jax", "numpy", "pandas", "numpyro", "arviz", "matplotlib")
+               if m in sys.modules)
+print("HEAVY", heavy, "SECONDS", time.perf_counter() - t0)
+"""
+
+
+@pytest.mark.parametrize("arg", ["--help", "--version"])
+def test_cli_module_answers_help_and_version_without_heavy_imports(arg):
+    # what lies in cli.py: the standard library only, until a command runs
+    path = Path(bg.__file__).parent / "cli.py"
+    code = _STUB.format(folder=str(path.parent), path=str(path), arg=arg)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    *shown, line = out.stdout.strip().splitlines()
+    assert ("usage: bayesglm" if arg == "--help" else "bayesglm 9.9 (") in "\n".join(shown)
+    assert line.startswith("HEAVY [] SECONDS"), line
+    assert float(line.split()[-1]) < 0.25  # argparse alone (~20 ms unloaded)
+
+
+def test_help_in_under_half_a_second():
+    # the console script end to end; it imports bayesglm/__init__.py first, so it needs a
+    # package __init__ that imports JAX (and the rest) lazily
+    probe = subprocess.run([sys.executable, "-c", "import sys, bayesglm; "
+                            "print('jax' in sys.modules)"], capture_output=True, text=True,
+                           timeout=120)
+    if probe.stdout.strip() == "True":
+        pytest.xfail("import bayesglm imports JAX (bayesglm/__init__.py is not lazy yet)")
+    times = []
+    for _ in range(3):  # the best of three: a busy machine slows single runs
+        t0 = time.perf_counter()
+        out = subprocess.run(_command() + ["--help"], capture_output=True, text=True, timeout=60)
+        times.append(time.perf_counter() - t0)
+        assert out.returncode == 0 and "usage: bayesglm" in out.stdout
+    assert min(times) < 0.5, times

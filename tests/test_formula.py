@@ -304,6 +304,9 @@ def test_date_columns_are_named(small):
     ("k ~ z + offset(t)", r"write 'k ~ z' with offset='t'", ("offset", "k ~ z", {"offset": "t"})),
     ("k ~ offset(t / 2)", r"write 'k ~ 1' with offset= an array \(or a column\) holding t / 2",
      ("offset", "k ~ 1", {})),
+    ("k ~ factor(n) + z", r"factor\(\) is R's; write 'k ~ C\(n\) \+ z'", ("factor", "k ~ C(n) + z",
+                                                                         {})),
+    ("k ~ as.factor(n)", r"write 'k ~ C\(n\)'", ("factor", "k ~ C(n)", {})),
 ])
 def test_r_idioms_say_what_to_write(small, formula, match, idiom):
     with pytest.raises(FormulaError, match=match) as exc:
