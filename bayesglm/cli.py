@@ -200,6 +200,10 @@ _ROLES = r"(trials|exposure|offset|weights)"
 _WORDS = [  # (pattern, replacement), applied in order after fit(...) calls
     (re.compile(r"\bmissing\s*=\s*[\"']drop[\"']"), "--missing drop"),
     (re.compile(r"\bpriors\s*=\s*[\"'](\w+)[\"']"), r"--priors \1"),
+    (re.compile(r"(--priors \w+(?:, the default,)?) or [\"'](\w+)[\"']"), r"\1 or --priors \2"),
+    (re.compile(r"\bmodel\.fit\(\) or model\.fit_map\(\)"), "the Bayesian fit"),
+    (re.compile(r"\bmodel\.fit\(\)"), "the Bayesian fit"),
+    (re.compile(r"\bmodel\.prior_summary\(\) shows"), "the Priors table (priors.csv) shows"),
     (re.compile(r"\bpriors\s*=\s*\{[^}]*\}"),
      r"\g<0> (in Python; the command line's --priors takes auto, gelman2008 or flat)"),
     (re.compile(_ROLES + r"\s*=\s*[\"']([^\"']+)[\"']"), r"--\1 \2"),
@@ -280,7 +284,14 @@ def _display_number(v) -> str:
     """A number for a printed table: 4 significant digits, never wrapped or cut."""
     import pandas as pd
 
-    return "" if pd.isna(v) else f"{v:.4g}"
+    if isinstance(v, str):
+        return v
+    if pd.isna(v):
+        return ""
+    try:
+        return f"{v:.4g}"
+    except (TypeError, ValueError):
+        return str(v)
 
 
 def _display_p(v) -> str:

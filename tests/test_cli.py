@@ -288,6 +288,14 @@ def test_numeric_column_with_a_stray_string_in_process(tmp_path, capsys):
      'use --priors gelman2008 or priors={"dispersion": Exponential(0.1)} (in Python; the '
      "command line's --priors takes auto, gelman2008 or flat)"),
     ("refit with fit(chain_method='sequential')", "refit with fit(chain_method='sequential')"),
+    ('Use proper priors (priors="auto", the default, or "gelman2008").',
+     "Use proper priors (--priors auto, the default, or --priors gelman2008)."),
+    ("Use model.fit() or model.fit_map(), whose proper priors give finite estimates",
+     "Use the Bayesian fit, whose proper priors give finite estimates"),
+    ("or model.fit() whose priors identify the model.",
+     "or the Bayesian fit whose priors identify the model."),
+    ("give a wider prior; model.prior_summary() shows the priors used.",
+     "give a wider prior; the Priors table (priors.csv) shows the priors used."),
 ])
 def test_advice_in_command_line_terms(library, cli):
     from bayesglm.cli import cli_words
