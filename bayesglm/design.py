@@ -15,14 +15,13 @@ import contextlib
 import contextvars
 import math
 import numbers
-import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from ._warnings import DomainWarning, MissingDataWarning
+from ._warnings import DomainWarning, MissingDataWarning, warn
 
 __all__ = ["Design", "make_design", "make_exog", "check_vector", "naming"]
 
@@ -639,8 +638,8 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
             if n_dropped == n:
                 raise ValueError(f'missing="drop" leaves no data: all {n} rows have missing '
                                  f"values (in {counts})")
-            warnings.warn(f"dropped {n_dropped} of {n} rows with missing values (in {counts})",
-                          MissingDataWarning, stacklevel=2)
+            warn(f"dropped {n_dropped} of {n} rows with missing values (in {counts})",
+                 MissingDataWarning)
             keep = ~dropped
             sources = [(what, col, arr[keep]) for what, col, arr in sources]
             X = None if X is None else aligned(X[keep])
@@ -661,10 +660,10 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
         _check_domain(y, family, rows, what=ywhat)
         i = _first(y != np.round(y)) if family.domain.integer else None
         if i is not None:
-            warnings.warn(
+            warn(
                 _msg(ywhat, None, rows, i, f"a non-integer value ({_fmt(y[i])})")
                 + f"; the {family.name} family models counts (the fit goes on, but the "
-                "likelihood is then only a quasi-likelihood)", DomainWarning, stacklevel=2)
+                "likelihood is then only a quasi-likelihood)", DomainWarning)
     if "exposure" in ext:
         _check_values(ext["exposure"], "exposure", rows, positive=True)
     w = ext.get("weights")

@@ -22,7 +22,7 @@ from formulaic import Formula, model_matrix
 from formulaic.errors import DataMismatchWarning, FormulaicError
 from formulaic.formula import SimpleFormula, StructuredFormula
 
-from ._warnings import MissingDataWarning
+from ._warnings import MissingDataWarning, warn
 from .design import Rows, make_exog, naming
 from .formula_checks import FormulaError, check_columns, r_idiom
 
@@ -395,7 +395,7 @@ def _extras(data: pd.DataFrame, values: dict) -> tuple[dict, dict]:
     return arrays, columns
 
 
-def _missing(data: pd.DataFrame, cols: list[str], extras: dict, missing: str, stacklevel: int):
+def _missing(data: pd.DataFrame, cols: list[str], extras: dict, missing: str):
     """The rows to keep (a boolean mask) after the missing-value policy, and how many dropped."""
     masks = {f"column {c!r}": data[c].isna().to_numpy() for c in cols}
     for role, s in extras.items():
@@ -416,8 +416,7 @@ def _missing(data: pd.DataFrame, cols: list[str], extras: dict, missing: str, st
     if k == n:
         raise ValueError(f'missing="drop" leaves no data: all {n} rows have missing values '
                          f"(in {where})")
-    warnings.warn(f"dropped {k} of {n} rows with missing values (in {where})",
-                  MissingDataWarning, stacklevel=stacklevel + 1)
+    warn(f"dropped {k} of {n} rows with missing values (in {where})", MissingDataWarning)
     return ~bad, k
 
 
@@ -485,8 +484,7 @@ def _response(f, data: pd.DataFrame, family, context, trials):
 
 
 def build(formula: str, data, family, *, offset=None, exposure=None, weights=None, trials=None,
-          missing: str = "raise", context: Mapping | None = None,
-          stacklevel: int = 2) -> FormulaData:
+          missing: str = "raise", context: Mapping | None = None) -> FormulaData:
     """Evaluate ``formula`` on ``data``: response, named design matrix and per-row arguments.
 
     Parameters
@@ -503,8 +501,6 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
         and which columns, or dropped (with a ``MissingDataWarning`` giving the count).
     context : mapping, optional
         Names the formula may use besides the data's columns (functions, arrays).
-    stacklevel : int
-        For the ``MissingDataWarning``.
     """
     if missing not in ("raise", "drop"):
         raise ValueError(f'missing must be one of "raise", "drop"; got {missing!r}')
@@ -520,7 +516,7 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
     check_columns(data, _plain_terms(f.rhs, data), lhs if lhs in data.columns else None)
     used = list(dict.fromkeys(lhs_vars + rhs_vars + [c for c in columns.values()]))
     keep, n_dropped = _missing(data, used, {r: s for r, s in arrays.items() if r not in columns},
-                               missing, stacklevel + 1)
+                               missing)
     positions = None
     if keep is not None:
         positions = np.flatnonzero(keep)
@@ -553,8 +549,7 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
 
 
 def from_formula(cls, formula, data, family=None, *, link=None, offset=None, exposure=None,
-                 weights=None, trials=None, priors="auto", missing="raise", context=None,
-                 stacklevel=3):
+                 weights=None, trials=None, priors="auto", missing="raise", context=None):
     """Build a model of class ``cls`` (a GLM) from a formula; see ``GLM.from_formula``."""
     from dataclasses import replace
 
@@ -562,8 +557,7 @@ def from_formula(cls, formula, data, family=None, *, link=None, offset=None, exp
 
     fam = get_family(family, link)
     fd = build(formula, data, fam, offset=offset, exposure=exposure, weights=weights,
-               trials=trials, missing=missing, context=_trim_context(context, formula),
-               stacklevel=stacklevel)
+               trials=trials, missing=missing, context=_trim_context(context, formula))
     # the array interface's checks, worded for the formula: "response 'y'", not "endog"
     words = dict(response=f"response {fd.spec.response!r}", exog="the design matrix",
                  two_columns="a two-column response 'successes + failures ~ ...'",

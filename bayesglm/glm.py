@@ -163,7 +163,7 @@ class GLM:
             context = caller_context(1)
         return from_formula(cls, formula, data, family, link=link, offset=offset,
                             exposure=exposure, weights=weights, trials=trials, priors=priors,
-                            missing=missing, context=context, stacklevel=3)
+                            missing=missing, context=context)
 
     @property
     def link(self) -> Link:
@@ -386,4 +386,4 @@ def glm(formula: str, data, family: Family | str | None = None, **kwargs) -> GLM
 
     if kwargs.get("context") is None:
         kwargs["context"] = caller_context(1)
-    return from_formula(GLM, formula, data, family, stacklevel=3, **kwargs)
+    return from_formula(GLM, formula, data, family, **kwargs)
