@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import arviz as az
@@ -11,14 +10,19 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from . import fitfile
+from . import pointwise as pw
+from ._args import integer
 from ._warnings import SamplingWarning
+from ._x64 import float64
 from .convert import add_group
 from .design import check_vector, make_exog
-from .families import Family, get_family
-from .links import Power, get_link
+from .families import Family
+from .fitfile import FitFileError
 from .model import likelihood
+from .pointwise import ObsData, draw_y
 
-__all__ = ["BayesResults", "load", "compare", "check_draws"]
+__all__ = ["BayesResults", "load", "compare", "check_draws", "FitFileError"]
 
 _KINDS = ("mean", "response", "linear")
 
@@ -67,17 +71,12 @@ def check_draws(idata, max_tree_depth: int, stacklevel: int = 3) -> list[str]:
 
 
 class BayesResults:
-    """The posterior of a GLM, next to its classical fit.
+    """The posterior of a GLM, next to its classical fit (what ``GLM.fit`` returns).
 
-    Attributes
-    ----------
-    idata : arviz.InferenceData
-        Groups posterior (``beta`` on the ``coef`` coordinate, and the dispersion), sample_stats,
-        log_likelihood, observed_data, constant_data; posterior_predictive on request.
-    mle : MLEResults or None
-        The classical fit (None where the MLE does not exist).
-    start : str
-        Where NUTS started: ``"mle"`` or ``"map"``.
+    ``idata`` holds the draws for all of ArviZ; ``summary()`` puts the MLE beside the posterior;
+    ``predict``, ``posterior_predictive``, ``loo``/``waic`` and ``save``/:func:`load` work on
+    fits of any size (pointwise quantities are computed in chunks within a memory budget, see
+    :mod:`bayesglm.pointwise`).
     """
 
     #: the model's formula (``bayesglm.formula.FormulaSpec``) when it was made by
@@ -87,11 +86,22 @@ class BayesResults:
     def __init__(self, idata, *, family: Family, names, mle=None, map_fit=None, start="mle",
                  design=None, kwargs=None, spec: dict | None = None, config=None):
         self.idata = idata
+        """arviz.InferenceData: groups posterior (``beta`` on the ``coef`` coordinate, and the
+        dispersion), sample_stats, observed_data (``y``; Binomial: success counts),
+        constant_data (``X``, offsets, trials, weights), and, for fits of at most
+        ``bayesglm.glm.LOGLIK_MAX`` draws x rows, log_likelihood and posterior_predictive (drawn
+        with the fit's seed; :meth:`posterior_predictive` redraws it)."""
         self.family = family
+        """Family: the response distribution, with its link."""
         self.names = list(names)
+        """list of str: the coefficient names (the ``coef`` coordinate)."""
         self.mle = mle
+        """MLEResults or None: the classical fit (None where the MLE does not exist; after
+        :func:`load`, its saved numbers: ``params``, ``bse``, ``scale``, ``alpha``)."""
         self.map = map_fit
+        """MAPResults or None: the posterior mode NUTS started from, when it started there."""
         self.start = start
+        """str: where NUTS started: ``"mle"`` or ``"map"``."""
         self._design = design
         self._kwargs = kwargs
         self._config = config
@@ -100,6 +110,8 @@ class BayesResults:
     # -- draws ------------------------------------------------------------------------------
     @property
     def dispersion_name(self) -> str | None:
+        """The dispersion's name in the posterior (``sigma``, ``shape``, ``lam``, ``alpha``),
+        or None for families without one (or a NegativeBinomial with alpha fixed)."""
         name = self.family.dispersion_name
         return name if name in self.idata.posterior else None
 
@@ -114,11 +126,26 @@ class BayesResults:
 
     # -- tables -----------------------------------------------------------------------------
     def summary(self, hdi_prob: float = 0.94) -> pd.DataFrame:
-        """One table: MLE, its standard error, and the posterior (ArviZ) side by side."""
+        """One table: MLE, its standard error, and the posterior (ArviZ) side by side.
+
+        Parameters
+        ----------
+        hdi_prob : float
+            Probability of the highest-density interval (columns ``hdi_<lo>%``, ``hdi_<hi>%``).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by coefficient name (and the dispersion), columns ``mle``, ``mle_se``,
+            ``mean``, ``sd``, the HDI bounds, ``mcse_mean``, ``ess_bulk``, ``ess_tail``,
+            ``r_hat``. Every number is kept at full precision (ArviZ's ``round_to="none"``):
+            a coefficient of 5e-5 is not shown as 0.0, and ``to_csv`` writes what was computed;
+            round where you display it (pandas shows 6 significant digits).
+        """
         if not 0 < hdi_prob < 1:
             raise ValueError(f"hdi_prob must lie in (0, 1), got {hdi_prob!r}")
         var_names = ["beta"] + ([self.dispersion_name] if self.dispersion_name else [])
-        s = az.summary(self.idata, var_names=var_names, hdi_prob=hdi_prob)
+        s = az.summary(self.idata, var_names=var_names, hdi_prob=hdi_prob, round_to="none")
         s.index = [i[5:-1] if i.startswith("beta[") else i for i in s.index]
         mle = pd.Series(np.nan, index=s.index)
         mle_se = pd.Series(np.nan, index=s.index)
@@ -174,14 +201,45 @@ class BayesResults:
         )
         return per_chain
 
+    # -- data -------------------------------------------------------------------------------
+    def _obs_data(self, what: str) -> ObsData:
+        """The fitted rows: from the model's design, or (a loaded fit) from the saved file."""
+        y = self.idata.observed_data["y"].to_numpy()
+        d = self._design
+        if d is not None:
+            return ObsData(d.X, d.total_offset, d.weights, d.trials, y)
+        cd = self.idata.constant_data if "constant_data" in self.idata.groups() else {}
+        if "X" not in cd:
+            raise ValueError(
+                f"{what} needs the fitted rows, and this fit has no design matrix (a large fit "
+                "saved by an older bayesglm without constant_data X): refit it, or pass the rows "
+                "explicitly where the method takes them"
+            )
+
+        def col(name):
+            return cd[name].to_numpy().astype(float) if name in cd else None
+
+        offset, exposure = col("offset"), col("exposure")
+        if exposure is not None:
+            offset = np.log(exposure) if offset is None else offset + np.log(exposure)
+        return ObsData(cd["X"].to_numpy().astype(float), offset, col("weights"), col("trials"), y)
+
+    def _row_index(self):
+        if self._design is not None:
+            return self._design.row_index
+        return pd.Index(self.idata.observed_data["y"].coords["obs"].to_numpy())
+
+    def _draws(self):
+        """beta (chains, draws, p) and the dispersion (chains, draws) or None."""
+        post = self.idata.posterior
+        disp = post[self.dispersion_name].to_numpy() if self.dispersion_name else None
+        return post["beta"].to_numpy(), disp
+
     # -- prediction -------------------------------------------------------------------------
     def _new_eta(self, data, offset, exposure):
         if data is None:
-            if self._design is None:
-                raise ValueError("pass the rows to predict (this fit was loaded without its data)")
-            X = self._design.X
-            off = self._design.total_offset
-            index = self._design.row_index
+            obs = self._obs_data("predict() of the fitted rows")
+            X, off, index = obs.X, obs.offset, self._row_index()
         else:
             fs = self.formula_spec
             if fs is not None and fs.uses(data, self.names):  # raw columns: re-apply the formula
@@ -206,6 +264,7 @@ class BayesResults:
             eta = eta + off[None, :]
         return eta, index
 
+    @float64
     def predict(self, data=None, *, kind: str = "mean", hdi_prob: float = 0.94, offset=None,
                 exposure=None, trials=None, seed: int = 0) -> pd.DataFrame:
         """Posterior predictions for new rows (or the fitted ones).
@@ -247,51 +306,121 @@ class BayesResults:
             index=index,
         )
 
-    def posterior_predictive(self, seed: int = 0):
-        """Draw y_rep for the observed rows, store it as the posterior_predictive group."""
-        if self._kwargs is None:
-            raise ValueError("this fit was loaded without its data: posterior_predictive needs them")
-        k = self._kwargs
-        b = self.idata.posterior["beta"].to_numpy()
-        eta = jnp.einsum("cdp,np->cdn", jnp.asarray(b), k["X"])
-        if k["offset"] is not None:
-            eta = eta + k["offset"]
-        disp = None
-        if self.dispersion_name:
-            disp = jnp.asarray(self.idata.posterior[self.dispersion_name].to_numpy())[..., None]
-        d = likelihood(self.family, eta, disp, k["trials"])
-        y_rep = np.asarray(d.sample(jax.random.PRNGKey(seed)), dtype=float)
-        add_group(self.idata, "posterior_predictive", y_rep, self.idata.observed_data["obs"].to_numpy())
+    @float64
+    def posterior_predictive(self, seed: int = 0, *, thin: int = 1, memory_budget=None):
+        """Draw y_rep for the observed rows and store it as the posterior_predictive group.
+
+        ``fit()`` already adds this group, drawn with ``seed=`` the fit's seed, when the fit is
+        small enough to store its pointwise log-likelihood (``bayesglm.glm.LOGLIK_MAX``
+        numbers), so ``az.plot_ppc(fit.idata)`` works at once; call this to redraw it, or to
+        make it for a large fit.
+
+        Parameters
+        ----------
+        seed : int
+            Random seed. Each posterior draw gets its own key (the seed folded with the draw's
+            number), so the result does not depend on chunking and ``thin`` keeps a subset of
+            the very same replicates.
+        thin : int
+            Keep every ``thin``-th draw of each chain (y_rep then has ``ceil(draws / thin)``
+            draws, on the draw numbers it was made from).
+        memory_budget : int, optional
+            Bytes y_rep and its computation may use; default
+            :func:`bayesglm.pointwise.memory_budget` (half the available memory, at most
+            8 GiB). y_rep (chains x draws x rows float64) must fit it, else a ``MemoryError``
+            that gives its size is raised before anything is allocated; it is drawn in chunks
+            of draws within the rest.
+
+        Returns
+        -------
+        xarray.Dataset
+            The posterior_predictive group, variable ``y`` (chain, draw, obs); Binomial: success
+            counts, as observed_data.
+        """
+        seed = integer(seed, "seed", low=0)
+        thin = integer(thin, "thin", low=1)
+        data = self._obs_data("posterior_predictive()")
+        beta, disp = self._draws()
+        y_rep = draw_y(self.family, data, beta, disp, seed=seed, thin=thin, budget=memory_budget)
+        draws = self.idata.posterior.coords["draw"].to_numpy()[::thin]
+        add_group(self.idata, "posterior_predictive", y_rep,
+                  self.idata.observed_data["y"].coords["obs"].to_numpy(), draws=draws)
         return self.idata.posterior_predictive
 
     # -- model comparison -------------------------------------------------------------------
-    def _ensure_loglik(self) -> None:
-        """Add the pointwise log-likelihood group when the fit left it out (large fits)."""
-        if "log_likelihood" in self.idata.groups():
-            return
-        if self._kwargs is None:
-            raise ValueError("this fit has no pointwise log-likelihood and no data to compute it")
-        from .convert import add_group
-        from .posterior import pointwise_loglik
-
+    def _reff(self) -> float:
+        """ArviZ's relative efficiency for PSIS: the posterior's mean ESS / number of draws."""
         post = self.idata.posterior
-        disp = post[self.dispersion_name].to_numpy() if self.dispersion_name else None
-        ll = pointwise_loglik(self.family, self._kwargs, post["beta"].to_numpy(), disp)
-        add_group(self.idata, "log_likelihood", ll, self.idata.observed_data["obs"].to_numpy())
+        if post.sizes["chain"] == 1:
+            return 1.0
+        ess = az.ess(post, method="mean")
+        n = post.sizes["chain"] * post.sizes["draw"]
+        return float(np.hstack([ess[v].values.ravel() for v in ess.data_vars]).mean() / n)
 
-    def loo(self, **kwargs):
-        """PSIS-LOO (ArviZ) from the pointwise log-likelihood."""
-        self._ensure_loglik()
-        return az.loo(self.idata, **kwargs)
+    def _ic_args(self, pointwise, scale):
+        pointwise = az.rcParams["stats.ic_pointwise"] if pointwise is None else bool(pointwise)
+        scale = az.rcParams["stats.ic_scale"] if scale is None else str(scale).lower()
+        return pointwise, scale
 
-    def waic(self, **kwargs):
-        """WAIC (ArviZ) from the pointwise log-likelihood."""
-        self._ensure_loglik()
-        return az.waic(self.idata, **kwargs)
+    @float64
+    def loo(self, *, pointwise: bool | None = None, reff: float | None = None,
+            scale: str | None = None, memory_budget=None):
+        """PSIS-LOO cross-validation (ArviZ's ``az.loo``), for fits of any size.
+
+        From the stored log_likelihood group when the fit has one (fits up to
+        ``bayesglm.glm.LOGLIK_MAX`` numbers), else computed from the draws and the fitted rows
+        in row chunks within ``memory_budget`` bytes (default: half the available memory, at
+        most 8 GiB), without storing it: the same numbers as ``az.loo`` on the whole matrix.
+
+        Parameters
+        ----------
+        pointwise, reff, scale
+            As ``az.loo``.
+        memory_budget : int, optional
+            Bytes the chunked computation may use.
+
+        Returns
+        -------
+        arviz.ELPDData
+
+        Raises
+        ------
+        MemoryError
+            When not even one row's log-likelihood over all draws fits ``memory_budget``.
+        """
+        if "log_likelihood" in self.idata.groups():
+            return az.loo(self.idata, pointwise=pointwise, reff=reff, scale=scale)
+        pointwise, scale = self._ic_args(pointwise, scale)
+        data = self._obs_data("loo()")
+        beta, disp = self._draws()
+        return pw.loo(self.family, data, beta, disp, reff=self._reff() if reff is None else reff,
+                      obs_index=self.idata.observed_data["y"].coords["obs"].to_numpy(),
+                      scale=scale, pointwise=pointwise, budget=memory_budget)
+
+    @float64
+    def waic(self, *, pointwise: bool | None = None, scale: str | None = None,
+             memory_budget=None):
+        """WAIC (ArviZ's ``az.waic``), for fits of any size: as :meth:`loo`."""
+        if "log_likelihood" in self.idata.groups():
+            return az.waic(self.idata, pointwise=pointwise, scale=scale)
+        pointwise, scale = self._ic_args(pointwise, scale)
+        data = self._obs_data("waic()")
+        beta, disp = self._draws()
+        return pw.waic(self.family, data, beta, disp,
+                       obs_index=self.idata.observed_data["y"].coords["obs"].to_numpy(),
+                       scale=scale, pointwise=pointwise, budget=memory_budget)
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, path) -> None:
-        """Write the draws and the model spec (netCDF), enough to predict after :func:`load`."""
+        """Write the fit to one netCDF file (ArviZ InferenceData), for :func:`load`.
+
+        The file holds the draws, the model's description (family, link, names, priors, the
+        MLE's numbers, the formula) and the fitted rows (the design matrix, y, offsets, trials,
+        weights), so a loaded fit can ``summary()``, ``predict()`` (new rows or the fitted
+        ones), ``posterior_predictive()``, ``plot_ppc``, ``loo()`` and ``waic()``. A large
+        fit's pointwise log-likelihood is not stored (``loo()`` recomputes it from the draws
+        and the design matrix).
+        """
         spec = dict(self._spec)
         spec.update(
             family=self.family.name,
@@ -312,26 +441,40 @@ class BayesResults:
             }
         if self.formula_spec is not None:
             spec["formula"] = self.formula_spec.to_dict()
-        idata = self.idata.copy()
-        idata.posterior.attrs["bayesglm_spec"] = json.dumps(spec)
-        idata.to_netcdf(str(path))
+        X = None if self._design is None else self._design.X
+        fitfile.write(self.idata, spec, path, X=X, names=self.names)
 
     @classmethod
     def load(cls, path) -> BayesResults:
-        """Read a fit written by :meth:`save` (in any process)."""
-        idata = az.from_netcdf(str(path))
-        if "bayesglm_spec" not in idata.posterior.attrs:
-            raise ValueError(f"{path} was not written by BayesResults.save (no model spec)")
-        spec = json.loads(idata.posterior.attrs["bayesglm_spec"])
-        link = Power(spec["link_power"]) if spec["link"] == "power" else get_link(spec["link"])
-        family = get_family(spec["family"], link)
-        mle = _SavedMLE(spec["mle"], spec["names"]) if spec.get("mle") else None
+        """Read a fit written by :meth:`save` (in any process), wholly into memory.
+
+        The file is closed when this returns: it may be overwritten (also by ``save`` of the
+        loaded fit) or deleted.
+
+        Raises
+        ------
+        FileNotFoundError
+            No such file.
+        FitFileError
+            (a ``ValueError``) The file is not a readable bayesglm fit: empty, truncated, not
+            netCDF, or a netCDF / InferenceData file that ``save`` did not write.
+        """
+        idata, spec, family = fitfile.read(path)
+        try:
+            mle = _SavedMLE(spec["mle"], spec["names"]) if spec.get("mle") else None
+            formula = None
+            if spec.get("formula"):
+                from .formula import FormulaSpec
+
+                formula = FormulaSpec.from_dict(spec["formula"])
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise fitfile.FitFileError(
+                f"{path} is not a readable bayesglm fit (its model spec is damaged: "
+                f"{type(err).__name__}: {err})") from err
         res = cls(idata, family=family, names=spec["names"], mle=mle, start=spec.get("start", "mle"),
                   spec=spec)
-        if spec.get("formula"):
-            from .formula import FormulaSpec
-
-            res.formula_spec = FormulaSpec.from_dict(spec["formula"])
+        if formula is not None:
+            res.formula_spec = formula
         return res
 
     def __repr__(self):
@@ -363,10 +506,21 @@ def load(path) -> BayesResults:
 
 
 def compare(fits: dict, **kwargs) -> pd.DataFrame:
-    """LOO comparison of several fits (``{"name": BayesResults, ...}``), via ArviZ."""
+    """LOO (or WAIC) comparison of several fits (``{"name": BayesResults, ...}``), via ArviZ.
+
+    Each fit's criterion is computed by its own :meth:`BayesResults.loo` / ``waic``, so large
+    fits are compared in row chunks; the keyword arguments are ``az.compare``'s.
+    """
     if not isinstance(fits, dict) or not fits:
         raise ValueError("compare() takes a non-empty dict {name: BayesResults}")
-    for v in fits.values():
+    ic = str(kwargs.get("ic") or az.rcParams["stats.information_criterion"]).lower()
+    scale = kwargs.get("scale")
+    scale = az.rcParams["stats.ic_scale"] if scale is None else str(scale).lower()
+    table = {}
+    for k, v in fits.items():
         if isinstance(v, BayesResults):
-            v._ensure_loglik()
-    return az.compare({k: (v.idata if isinstance(v, BayesResults) else v) for k, v in fits.items()}, **kwargs)
+            if ic not in ("loo", "waic"):
+                raise ValueError(f"ic must be 'loo' or 'waic', got {kwargs.get('ic')!r}")
+            v = (v.loo if ic == "loo" else v.waic)(pointwise=True, scale=scale)
+        table[k] = v
+    return az.compare(table, **kwargs)

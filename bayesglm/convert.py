@@ -58,13 +58,16 @@ def to_inference_data(
     return idata
 
 
-def add_group(idata: az.InferenceData, group: str, values: np.ndarray, obs_index) -> None:
-    """Add (or replace) a (chains, draws, n) group variable ``y`` on the ``obs`` coordinate."""
-    new = az.from_dict(
-        **{group: {"y": values}},
-        coords={"obs": np.asarray(obs_index)},
-        dims={"y": ["obs"]},
-    )
+def add_group(idata: az.InferenceData, group: str, values: np.ndarray, obs_index,
+              draws=None) -> None:
+    """Add (or replace) a (chains, draws, n) group variable ``y`` on the ``obs`` coordinate.
+
+    ``draws``: the draw numbers (default 0, 1, ...), e.g. those a thinned y_rep was made from.
+    """
+    coords = {"obs": np.asarray(obs_index)}
+    if draws is not None:
+        coords["draw"] = np.asarray(draws)
+    new = az.from_dict(**{group: {"y": values}}, coords=coords, dims={"y": ["obs"]})
     if group in idata.groups():
         del idata[group]
     idata.extend(new)

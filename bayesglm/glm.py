@@ -342,6 +342,10 @@ class GLM:
                            map_fit=map_fit, start=start.kind, design=d, kwargs=kwargs, spec=spec,
                            config=config)
         res.formula_spec = self.formula_spec
+        if config.chains * config.draws * self.nobs <= LOGLIK_MAX:
+            # y_rep for az.plot_ppc(fit.idata), as small as the stored log-likelihood; one
+            # vectorised draw, with the fit's seed (fit.posterior_predictive(seed) remakes it)
+            res.posterior_predictive(seed=config.seed)
         check_draws(idata, config.max_tree_depth)
         check_prior_conflict(start, result.samples, resolved, self.names,
                              self.family.dispersion_name)

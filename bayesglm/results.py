@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from ._x64 import float64
 from .design import Design, check_vector, make_exog
 from .families import Family
 from .mle import MLEFit, null_deviance
@@ -86,52 +87,99 @@ class MLEResults:
 
     def __init__(self, model, design: Design, family: Family, fit: MLEFit):
         self.model = model
+        """GLM: the model that was fitted."""
         self.family = family
+        """Family: the response distribution, with its link (``family.link``)."""
         self._design = design
         self._fit = fit
         names = list(design.names)
         self.params = pd.Series(fit.params, index=names, name="params")
+        """Series: the estimated coefficients, indexed by coefficient name."""
         self.bse = pd.Series(np.sqrt(np.diag(fit.cov)), index=names, name="bse")
+        """Series: standard errors of ``params`` (square roots of ``cov_params()``'s diagonal)."""
         self.zvalues = self.params / self.bse
+        """Series: Wald statistics ``params / bse`` (compared with the normal distribution)."""
         self.zvalues.name = "z"
         self.pvalues = pd.Series(_norm_sf2(self.zvalues.to_numpy()), index=names, name="P>|z|")
+        """Series: two-sided p-values of ``zvalues`` from the standard normal distribution."""
         self.cov_type = fit.cov_type
+        """str: the covariance used for ``bse``: ``"nonrobust"`` or ``"HC0"`` .. ``"HC3"``."""
         self.deviance = fit.deviance
+        """float: the residual deviance (R's ``deviance``)."""
         self.pearson_chi2 = fit.pearson_chi2
+        """float: Pearson's chi-squared, sum of weighted (y - mu)^2 / V(mu)."""
         self.scale = fit.scale
+        """float: the dispersion: Pearson chi2 / df_resid for Gaussian, Gamma and inverse
+        Gaussian; 1 for Binomial, Poisson and NegativeBinomial."""
         self.llf = fit.llf
+        """float: the log-likelihood at the estimates (R's ``logLik``; see the class notes)."""
         self.converged = fit.converged
+        """bool: whether IRLS met its convergence rule within ``maxiter`` iterations."""
         self.n_iter = fit.n_iter
+        """int: IRLS iterations used."""
         self.nobs = design.nobs
+        """int: number of rows fitted."""
         self.df_model = len(names) - 1
+        """int: model degrees of freedom, the number of coefficients minus one."""
         self.df_resid = design.sum_weights - len(names)
+        """float: residual degrees of freedom, the sum of the weights minus the coefficients."""
         self.k_params = len(names) + (1 if family.has_dispersion or fit.alpha_estimated else 0)
+        """int: parameters counted by ``aic``/``bic``: the coefficients, plus the dispersion
+        (or an estimated alpha)."""
         self.aic = -2.0 * self.llf + 2.0 * self.k_params
+        """float: Akaike's criterion, -2 llf + 2 k_params (as R's ``AIC``)."""
         self.bic = -2.0 * self.llf + math.log(design.sum_weights) * self.k_params
-        #: NegativeBinomial's alpha (var = mu + alpha mu^2) and its standard error
+        """float: the Bayesian criterion, -2 llf + log(sum of weights) k_params (R's ``BIC``)."""
         self.alpha = fit.alpha
+        """float or None: NegativeBinomial's alpha (var = mu + alpha mu^2), estimated or fixed;
+        None for the other families."""
         self.alpha_se = fit.alpha_se
+        """float or None: the standard error of an estimated ``alpha``."""
         index = design.row_index
         self.mu = pd.Series(fit.mu, index=index, name="mu")
+        """Series: fitted means, one per row (Binomial: probabilities)."""
         self.fittedvalues = self.mu
+        """Series: statsmodels' name for ``mu``."""
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """Series: statsmodels' name for ``zvalues`` (the same Series).
+
+        statsmodels' GLM results call the Wald statistics ``tvalues`` although they are
+        compared with the normal distribution, as here: ``mle.tvalues`` is ``mle.zvalues``.
+        """
+        return self.zvalues
 
     # -- covariance and intervals ---------------------------------------------------------
     def cov_params(self) -> pd.DataFrame:
-        """Covariance matrix of the coefficients."""
+        """Covariance matrix of the coefficients (DataFrame indexed both ways by name), the
+        model-based one times ``scale`` or the sandwich of ``cov_type``."""
         return pd.DataFrame(self._fit.cov, index=self.params.index, columns=self.params.index)
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Wald confidence intervals, columns ``lower`` and ``upper``."""
+        """Wald confidence intervals, ``params -+ z_(1 - alpha/2) * bse``.
+
+        Parameters
+        ----------
+        alpha : float
+            1 - the confidence level (0.05: 95% intervals).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by coefficient name, with columns ``0`` (lower bound) and ``1`` (upper
+            bound), as statsmodels' ``conf_int()``: ``ci[0]``, ``ci[1]`` work as there.
+        """
         if not 0 < alpha < 1:
             raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
         q = NormalDist().inv_cdf(1 - alpha / 2)
-        return pd.DataFrame(
-            {"lower": self.params - q * self.bse, "upper": self.params + q * self.bse}
-        )
+        return pd.DataFrame({0: self.params - q * self.bse, 1: self.params + q * self.bse})
 
     @cached_property
+    @float64
     def null_deviance(self) -> float:
-        """Deviance of the intercept-only model with the same offset (R's ``null.deviance``)."""
+        """float: deviance of the intercept-only model with the same offset (R's
+        ``null.deviance``)."""
         return null_deviance(self._design, self.family, self._fit)
 
     # -- residuals ------------------------------------------------------------------------
@@ -144,6 +192,7 @@ class MLEResults:
         return pd.Series(np.asarray(values), index=self._design.row_index, name=name)
 
     @cached_property
+    @float64
     def _obs(self) -> dict:
         return self._fit.obs()
 
@@ -174,6 +223,7 @@ class MLEResults:
         return self._series((self._design.y - self._fit.mu) / dmu, "resid_working")
 
     # -- prediction -----------------------------------------------------------------------
+    @float64
     def predict(self, exog=None, *, offset=None, exposure=None, alpha: float = 0.05,
                 linear: bool = False) -> pd.DataFrame:
         """Predicted mean with a Wald confidence interval for new (or the fitted) rows.
@@ -257,8 +307,8 @@ class MLEResults:
                 "std err": self.bse,
                 "z": self.zvalues,
                 "P>|z|": self.pvalues,
-                f"[{pct}": ci["lower"],
-                f"{pct}]": ci["upper"],
+                f"[{pct}": ci[0],
+                f"{pct}]": ci[1],
             }
         )
         d = self._design

@@ -1,0 +1,369 @@
+"""Quantities over every draw and every row, computed in chunks within a memory budget.
+
+PSIS-LOO and WAIC need each observation's log-likelihood under every draw, and y_rep is one
+value per draw and row: at n = 1e6 rows and 4000 draws either is 32 GB. Materialised at once
+that can exhaust memory, and XLA aborts the whole process (SIGABRT) when an allocation fails.
+Here
+
+* :func:`loo` and :func:`waic` go through the rows in chunks whose working set (about
+  :data:`LOO_COPIES` float64 copies of a draws x rows block) fits the budget; each row's PSIS
+  smoothing needs only that row's draws, so the result is ArviZ's ``az.loo``/``az.waic`` on the
+  whole matrix, to rounding;
+* :func:`draw_y` allocates y_rep only after checking that it fits the budget (else a
+  ``MemoryError`` giving its size and the remedy, before anything is allocated), and draws it in
+  chunks of draws; each draw has its own random generator (seeded by the seed and the draw's
+  number), so y_rep does not depend on the chunking, and ``thin`` keeps a subset of the same
+  draws.
+
+The budget (:func:`memory_budget`) is half the memory available now (``MemAvailable`` of
+``/proc/meminfo`` and the cgroup's limit where there is one, else ``os.sysconf``), at most
+:data:`MEMORY_CAP`; every function takes ``budget=`` (bytes) to choose another.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import NamedTuple
+
+import jax
+import numpy as np
+from scipy.special import logsumexp
+
+from ._xla import jit
+from .families import Family
+
+__all__ = ["ObsData", "MEMORY_CAP", "LOO_COPIES", "PPC_COPIES", "available_memory",
+           "memory_budget", "format_bytes", "rows_per_chunk", "loo", "waic", "draw_y",
+           "sample_response"]
+
+#: the most the default budget allows, whatever the machine has
+MEMORY_CAP = 8 << 30
+#: float64 copies of a (draws x rows) chunk alive at once in LOO/WAIC: the device result and its
+#: host copy, the transposed block, -log-lik, PSIS's copy and output, logsumexp's temporaries
+LOO_COPIES = 8
+#: float64 (draws x rows) blocks alive at once while drawing y_rep, besides y_rep itself:
+#: eta and the mean on the device, the mean's host copy, and room for the sampler's temporaries
+PPC_COPIES = 4
+_FLOAT = 8  # bytes
+#: a word of every y_rep generator's seed: a random stream of its own, apart from the sampler's
+_PPC_STREAM = 0x79726570
+
+
+class ObsData(NamedTuple):
+    """The fitted rows as the model reads them (NumPy arrays; None where the model has none).
+
+    ``offset`` is the total offset (offset + log exposure); ``y`` is on the model's scale
+    (Binomial: success counts).
+    """
+
+    X: np.ndarray
+    offset: np.ndarray | None
+    weights: np.ndarray | None
+    trials: np.ndarray | None
+    y: np.ndarray
+
+
+# -- the budget --------------------------------------------------------------------------------
+def _read_int(path: str) -> int | None:
+    try:
+        text = Path(path).read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _cgroup_free() -> int | None:
+    """Memory left under this process's cgroup limit (v2, then v1), if it has one."""
+    for limit, usage in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                         ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                          "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        lim, used = _read_int(limit), _read_int(usage)
+        if lim is not None and used is not None and lim < 1 << 60:
+            return max(lim - used, 0)
+    return None
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process now, or None where that cannot be read."""
+    found = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+                break
+    except (OSError, ValueError, IndexError):
+        pass
+    if not found:
+        try:
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            pass
+    cg = _cgroup_free()
+    if cg is not None:
+        found.append(cg)
+    return min(found) if found else None
+
+
+def memory_budget() -> int:
+    """Bytes one LOO/WAIC/y_rep computation may use: half the available memory, at most
+    :data:`MEMORY_CAP` (a quarter of the cap where the available memory cannot be read)."""
+    avail = available_memory()
+    if avail is None:
+        return MEMORY_CAP // 4
+    return max(min(avail // 2, MEMORY_CAP), 1)
+
+
+def format_bytes(n: float) -> str:
+    """``3.2 GB``, ``512 MB``, ``40 kB``."""
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n:.0f} bytes"
+
+
+def _budget(budget) -> int:
+    if budget is None:
+        return memory_budget()
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget <= 0:
+        raise ValueError(f"memory_budget must be a positive number of bytes, got {budget!r}")
+    return int(budget)
+
+
+def rows_per_chunk(n_draws: int, n_rows: int, budget: int, copies: int = LOO_COPIES) -> int:
+    """Rows per chunk so that ``copies`` (draws x rows) float64 blocks fit ``budget`` bytes."""
+    per_row = n_draws * _FLOAT * copies
+    return int(min(n_rows, budget // per_row))
+
+
+# -- log-likelihood in row chunks --------------------------------------------------------------
+def _rows(a, start, stop, size):
+    """``a[start:stop]`` padded to ``size`` rows by repeating its last row (one program shape)."""
+    if a is None:
+        return None
+    part = a[start:stop]
+    if stop - start < size:
+        pad = np.repeat(part[-1:], size - (stop - start), axis=0)
+        part = np.concatenate([part, pad])
+    return jax.device_put(np.ascontiguousarray(part))
+
+
+def _loglik_chunks(family, data: ObsData, beta, disp, budget: int, what: str):
+    """Yield ``(start, stop, ll)`` with ll (draws, stop - start): log p(y_i | draw), weighted."""
+    from .posterior import pointwise_loglik
+
+    c, s, _ = beta.shape
+    n = data.X.shape[0]
+    size = rows_per_chunk(c * s, n, budget)
+    if size < 1:
+        raise MemoryError(
+            f"{what} needs {format_bytes(c * s * _FLOAT * LOO_COPIES)} for a single row "
+            f"({c * s} draws), more than the memory budget of {format_bytes(budget)}: pass a "
+            "larger memory_budget= (bytes)"
+        )
+    for start in range(0, n, size):
+        stop = min(start + size, n)
+        kwargs = {k: _rows(getattr(data, k), start, stop, size)
+                  for k in ("X", "offset", "weights", "trials", "y")}
+        ll = pointwise_loglik(family, kwargs, beta, disp)  # (c, s, size)
+        yield start, stop, ll.reshape(c * s, size)[:, : stop - start]
+
+
+def _scale_value(scale: str) -> int:
+    values = {"deviance": -2, "log": 1, "negative_log": -1}
+    if scale not in values:
+        raise TypeError('Valid scale values are "deviance", "log", "negative_log"')
+    return values[scale]
+
+
+def _pointwise_array(values, obs_index, name):
+    import xarray as xr
+
+    return xr.DataArray(values, dims=["obs"], coords={"obs": np.asarray(obs_index)}, name=name)
+
+
+def loo(family: Family, data: ObsData, beta: np.ndarray, disp, *, reff: float, obs_index,
+        scale: str = "log", pointwise: bool = False, budget=None):
+    """PSIS-LOO as ``az.loo`` (same ELPDData fields and warning), the rows taken in chunks.
+
+    ``beta`` is (chains, draws, p), ``disp`` (chains, draws) or None; ``reff`` the relative
+    efficiency ArviZ computes from the posterior (mean ESS / draws).
+    """
+    import arviz as az
+
+    budget = _budget(budget)
+    scale_value = _scale_value(scale)
+    n = data.X.shape[0]
+    n_samples = beta.shape[0] * beta.shape[1]
+    loo_i = np.empty(n)
+    lppd_i = np.empty(n)
+    k_hat = np.empty(n)
+    for start, stop, ll in _loglik_chunks(family, data, beta, disp, budget, "loo()"):
+        llt = np.ascontiguousarray(ll.T)  # (rows, draws): PSIS works on the last axis
+        del ll
+        lw, k = az.psislw(-llt, reff)
+        lw += llt
+        loo_i[start:stop] = logsumexp(lw, axis=-1)
+        del lw
+        lppd_i[start:stop] = logsumexp(llt, axis=-1) - math.log(n_samples)
+        k_hat[start:stop] = k
+    good_k = min(1 - 1 / np.log10(n_samples), 0.7)
+    warn = bool(np.any(k_hat > good_k))
+    if warn:  # ArviZ's warning, once
+        warnings.warn(
+            f"Estimated shape parameter of Pareto distribution is greater than {good_k:.2f} "
+            "for one or more samples. You should consider using a more robust model, this is "
+            "because importance sampling is less likely to work well if the marginal posterior "
+            "and LOO posterior are very different. This is more likely to happen with a "
+            "non-robust model and highly influential observations.", stacklevel=3,
+        )
+    loo_i *= scale_value
+    elpd = loo_i.sum()
+    se = (n * np.var(loo_i)) ** 0.5
+    p_loo = lppd_i.sum() - elpd / scale_value
+    data_ = [elpd, se, p_loo, n_samples, n, warn]
+    index = ["elpd_loo", "se", "p_loo", "n_samples", "n_data_points", "warning"]
+    if pointwise:
+        data_ += [_pointwise_array(loo_i, obs_index, "loo_i"),
+                  _pointwise_array(k_hat, obs_index, "pareto_shape")]
+        index += ["loo_i", "pareto_k"]
+    return az.ELPDData(data=data_ + [scale, good_k], index=index + ["scale", "good_k"])
+
+
+def waic(family: Family, data: ObsData, beta: np.ndarray, disp, *, obs_index,
+         scale: str = "log", pointwise: bool = False, budget=None):
+    """WAIC as ``az.waic`` (same ELPDData fields and warning), the rows taken in chunks."""
+    import arviz as az
+
+    budget = _budget(budget)
+    scale_value = _scale_value(scale)
+    n = data.X.shape[0]
+    n_samples = beta.shape[0] * beta.shape[1]
+    lppd_i = np.empty(n)
+    var_i = np.empty(n)
+    for start, stop, ll in _loglik_chunks(family, data, beta, disp, budget, "waic()"):
+        lppd_i[start:stop] = logsumexp(ll, axis=0) - math.log(n_samples)
+        var_i[start:stop] = ll.var(axis=0)
+    warn = bool(np.any(var_i > 0.4))
+    if warn:
+        warnings.warn(
+            "For one or more samples the posterior variance of the log predictive "
+            "densities exceeds 0.4. This could be indication of WAIC starting to fail. \n"
+            "See http://arxiv.org/abs/1507.04544 for details", stacklevel=3,
+        )
+    waic_i = scale_value * (lppd_i - var_i)
+    data_ = [waic_i.sum(), (n * np.var(waic_i)) ** 0.5, var_i.sum(), n_samples, n, warn]
+    if pointwise:
+        return az.ELPDData(
+            data=data_ + [_pointwise_array(waic_i, obs_index, "waic_i"), scale],
+            index=["elpd_waic", "se", "p_waic", "n_samples", "n_data_points", "warning",
+                   "waic_i", "scale"],
+        )
+    return az.ELPDData(data=data_ + [scale],
+                       index=["waic", "se", "p_waic", "n_samples", "n_data_points", "warning",
+                              "scale"])
+
+
+# -- y_rep in chunks of draws ------------------------------------------------------------------
+@jit(static_argnames=("family",))
+def _means(family, beta, X, offset):
+    """mu (draws, rows) for a block of draws."""
+    eta = beta @ X.T
+    if offset is not None:
+        eta = eta + offset
+    return family.link.inverse(eta)
+
+
+#: NumPy's Poisson takes means below 2^63 (~9.2e18); larger ones are drawn at this mean
+_POISSON_MAX = 1e18
+
+
+def _valid_mean(family: Family, mu: np.ndarray) -> np.ndarray:
+    ok = np.isfinite(mu)
+    if family.name == "binomial":
+        return ok & (mu >= 0) & (mu <= 1)
+    if family.name == "poisson":
+        return ok & (mu >= 0)
+    if family.name in ("gamma", "inverse_gaussian", "negative_binomial"):
+        return ok & (mu > 0)
+    return ok
+
+
+def sample_response(family: Family, rng: np.random.Generator, mu: np.ndarray, disp,
+                    trials) -> np.ndarray:
+    """One draw of y given its mean ``mu`` (rows,) and the dispersion (a scalar), in NumPy.
+
+    The distributions of :func:`bayesglm.model.likelihood` (Binomial: success counts out of
+    ``trials``, or 0/1): Normal(mu, sigma), Poisson(mu), Gamma(shape, scale = mu / shape),
+    inverse Gaussian (Wald) with mean mu and shape lam, NB2 as the gamma-Poisson mixture with
+    Gamma(1 / alpha, scale = alpha mu). NumPy's generators are used because JAX's Poisson
+    (a rejection sampler) is ~20x slower on the CPU. A mean outside the family's domain
+    (overflow) gives NaN.
+    """
+    valid = _valid_mean(family, mu)
+    m = np.where(valid, mu, 0.5)
+    name = family.name
+    if name == "gaussian":
+        out = rng.normal(m, disp)
+    elif name == "binomial":
+        n = 1 if trials is None else np.round(trials).astype(np.int64)
+        out = rng.binomial(n, m).astype(float)
+    elif name == "poisson":
+        out = rng.poisson(np.minimum(m, _POISSON_MAX)).astype(float)
+    elif name == "gamma":
+        out = rng.gamma(disp, m / disp)
+    elif name == "inverse_gaussian":
+        out = rng.wald(m, disp)
+    elif name == "negative_binomial":
+        alpha = family.alpha if disp is None else disp
+        lam = rng.gamma(1.0 / alpha, alpha * m)
+        out = rng.poisson(np.minimum(lam, _POISSON_MAX)).astype(float)
+    else:
+        raise ValueError(f"no sampler for family {family.name!r}")
+    if not valid.all():
+        out[~valid] = np.nan
+    return out
+
+
+def draw_y(family: Family, data: ObsData, beta: np.ndarray, disp, *, seed: int, thin: int = 1,
+           budget=None, what: str = "posterior_predictive()") -> np.ndarray:
+    """Replicated responses y_rep, (chains, ceil(draws / thin), n): one per kept draw and row.
+
+    Draw ``d`` of chain ``c`` has its own generator, seeded by ``(seed, stream, c * draws +
+    d)``, so the result is the same in any chunking and thinning keeps those very values.
+    Raises ``MemoryError`` (before allocating) when y_rep would not fit ``budget``.
+    """
+    budget = _budget(budget)
+    c, s, p = beta.shape
+    n = data.X.shape[0]
+    kept = len(range(0, s, thin))
+    need = c * kept * n * _FLOAT
+    per_draw = n * _FLOAT * PPC_COPIES
+    if need + per_draw > budget:
+        ratio = math.ceil((need + per_draw) / budget)
+        raise MemoryError(
+            f"{what} needs {format_bytes(need)} for y_rep ({c * kept} draws x {n:,} rows, "
+            f"float64) plus {format_bytes(per_draw)} per draw while drawing, more than the "
+            f"memory budget of {format_bytes(budget)} (half the available memory, at most "
+            f"{format_bytes(MEMORY_CAP)}): keep fewer draws with thin= (thin={thin * ratio} "
+            f"needs about {format_bytes(need / ratio)}), or fit with fewer draws, or pass a "
+            "larger memory_budget= (bytes)"
+        )
+    ids = (np.arange(c)[:, None] * s + np.arange(0, s, thin)[None, :]).reshape(-1)
+    b = beta[:, ::thin].reshape(-1, p)
+    d = None if disp is None else disp[:, ::thin].reshape(-1)
+    size = int(min(len(ids), max(1, (budget - need) // per_draw)))
+    X = jax.device_put(data.X)
+    off = None if data.offset is None else jax.device_put(data.offset)
+    out = np.empty((len(ids), n))
+    for start in range(0, len(ids), size):
+        stop = min(start + size, len(ids))
+        mu = np.asarray(_means(family, _rows(b, start, stop, size), X, off))
+        for j in range(stop - start):
+            i = start + j
+            rng = np.random.Generator(np.random.PCG64([seed, _PPC_STREAM, int(ids[i])]))
+            out[i] = sample_response(family, rng, mu[j], None if d is None else d[i], data.trials)
+        del mu
+    return out.reshape(c, kept, n)
