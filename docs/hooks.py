@@ -5,7 +5,10 @@
 * ``benchmarks.md`` is made from ``benchmarks/README.md`` at build time, with a note that says so;
   its relative links (to the scripts and results beside it) become plain file paths, since those
   files are not part of the site;
-* Sphinx roles left in docstrings (``:class:`X```) are shown as plain code.
+* Sphinx roles left in docstrings (``:class:`X```) are shown as plain code;
+* numpydoc's double backticks where mkdocstrings shows text as code (a ``Returns`` line read as a
+  type: ``DataFrame with columns ``mean``, ...``) become code spans in plain text, so no page
+  shows a literal backtick outside a code block.
 """
 
 from __future__ import annotations
@@ -55,5 +58,22 @@ def _strip_role(m: re.Match) -> str:
     return f"<code>{name}</code>"
 
 
+# <code> holding backticks, outside <pre> blocks (whose code may hold any character)
+_TICKED = re.compile(r"<code>([^<]*`[^<]*)</code>")
+_SPAN = re.compile(r"``?([^`]+?)``?")
+_PRE = re.compile(r"(<pre\b.*?</pre>)", re.S)
+
+
+def _untick(m: re.Match) -> str:
+    """``<code>DataFrame with ``mean``</code>`` -> ``DataFrame with <code>mean</code>``."""
+    return _SPAN.sub(r"<code>\1</code>", m.group(1))
+
+
+def fix_backticks(html: str) -> str:
+    """Turn literal (double) backticks in inline code into code spans of plain text."""
+    parts = _PRE.split(html)
+    return "".join(p if i % 2 else _TICKED.sub(_untick, p) for i, p in enumerate(parts))
+
+
 def on_page_content(html, page, config, files):
-    return _ROLE.sub(_strip_role, html)
+    return fix_backticks(_ROLE.sub(_strip_role, html))

@@ -3,7 +3,9 @@
 Run ``python notebooks/make_notebooks.py`` after editing a cell here, and commit the ``.ipynb``
 files it writes: the notebooks are generated, so edit this script, not the notebooks. The test
 suite executes every notebook top to bottom (``tests/test_notebooks.py``, slow tier) and the
-documentation renders them as pages (``docs/notebooks/`` links to these files).
+documentation executes them when it is built and shows them with their outputs as pages
+(``docs/hooks.py`` adds these files to the site). Each starts with ``%matplotlib inline``, so
+its figures land in its outputs whatever ``MPLBACKEND`` says.
 
 Each notebook is a short story: what the data are, what we fit and why, what the output shows.
 Sampling is kept modest (a few hundred draws per chain) so each notebook runs in about a minute
@@ -22,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 
 #: the set-up cell every notebook starts with
 SETUP = """\
+%matplotlib inline
 import warnings
 
 import matplotlib.pyplot as plt
@@ -105,11 +108,11 @@ counts: there is no sign of overdispersion (notebook 3 shows a data set where th
 
 `fit` starts from that MLE: every chain begins near it, with the MLE's covariance as the mass
 matrix, so warmup is short. The default priors (`priors="auto"`) are weakly informative and
-scaled to the data, as rstanarm's. Here we leave the progress bar on to show it; the other
-notebooks pass `progress=False`.
+scaled to the data, as rstanarm's. In a terminal or a notebook `fit` shows a progress bar;
+these notebooks pass `progress=False` to keep their pages short.
 """),
     code("""
-fit = model.fit(draws=500, chains=4, seed=0)
+fit = model.fit(draws=500, chains=4, seed=0, progress=False)
 fit
 """),
     md("""
@@ -146,10 +149,18 @@ bg.plot_trace(fit, var_names=["Intercept", "age[T.40-59]", "vehicle[T.D]", "regi
 """),
     md("""
 The forest plot shows, for every coefficient, the posterior (mean, 50% and 94% HDI) and just
-below it the MLE with its 95% confidence interval:
+below it the MLE with its confidence interval of the same probability, 94%:
 """),
     code("""
 bg.plot_forest(fit);
+"""),
+    md("""
+With `transform=np.exp` it shows rate ratios instead, and the reference line moves to 1 (no
+effect): the posterior mean and HDI are those of the exponentiated draws, the MLE's interval the
+exponentiated Wald interval.
+"""),
+    code("""
+bg.plot_forest(fit, transform=np.exp);
 """),
     md("""
 `plot_mle_vs_posterior` puts the two estimates on one scatter: points on the identity line are
@@ -551,6 +562,13 @@ data, any number of damaged flights is plausible. The vague priors put nearly al
 flight damaged" or "every flight damaged", an absurd belief about a launch programme. A prior predictive check like this is a cheap way to see
 that a prior means something you did not intend.
 
+`bg.plot_ppc` takes these draws as they are: for 0/1 data it compares the number of flights
+with and without damage to the prior predictive median and 94% interval of those numbers.
+"""),
+    code("""
+bg.plot_ppc(prior_vague);
+"""),
+    md("""
 The `prior` group holds the coefficient draws too, on the `coef` coordinate. The plain intercept
 (the log-odds at 0 °F) is spread widely: the default prior is on the centred intercept, at the
 mean temperature, and 0 °F is 70 °F away from it.

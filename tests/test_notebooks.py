@@ -4,14 +4,21 @@ executed top to bottom with nbclient, failing on any error.
 The kernel is started from a kernelspec written to a temporary folder whose ``argv`` is this
 interpreter (``sys.executable -m ipykernel_launcher``), so the notebooks run in the environment
 that runs the tests, whatever kernelspecs the machine has installed; ``MPLBACKEND=Agg`` keeps
-matplotlib off any display. The time each notebook takes is printed at the end of the run.
+matplotlib off any display until the notebooks' ``%matplotlib inline`` (their first line) draws
+each figure into the cell's outputs, as the documentation shows them. An executed notebook must
+look right on its page: every cell that plots has a figure among its outputs, and nothing but
+Python warnings is printed to stderr (no progress bars, no tracebacks). The time each notebook
+takes is printed at the end of the run; with ``BAYESGLM_NOTEBOOK_OUT`` set to a folder, the
+executed notebooks and their figures (PNG) are written there.
 """
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -26,19 +33,10 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 #: seconds one cell may run before the notebook fails (a notebook should take a minute or two)
 CELL_TIMEOUT = 900
 _TIMES: dict[str, float] = {}
-#: appended to each notebook when it is run here: with MPLBACKEND=Agg nothing is shown, so this
-#: renders every figure the notebook made (errors at draw time fail the test too) and saves them
-#: as PNG when BAYESGLM_NOTEBOOK_OUT names a folder
-_DRAW_FIGURES = """\
-import matplotlib.pyplot as _plt
-_out = {out}
-for _i, _n in enumerate(_plt.get_fignums()):
-    _fig = _plt.figure(_n)
-    _fig.canvas.draw()
-    if _out is not None:
-        _fig.savefig(f"{{_out}}_{{_i}}.png", dpi=72)
-_plt.close("all")
-"""
+#: a cell that draws: it must show a figure
+_PLOTS = re.compile(r"\bplot_\w+\(|\bplt\.subplots\(|\.hist\(")
+#: what a warning printed to stderr looks like ("file.py:12: SomeWarning: ...")
+_WARNING = re.compile(r"^\S+:\d+: \w*Warning: ", re.M)
 
 
 def _generator():
@@ -115,11 +113,11 @@ def test_notebook_runs(path, kernel_manager_factory):
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
+    assert nb.cells[1].source.startswith("%matplotlib inline"), (
+        f"{path.name}: the set-up cell must start with %matplotlib inline (figures in the outputs)")
     out = os.environ.get("BAYESGLM_NOTEBOOK_OUT")
     if out:
         Path(out).mkdir(parents=True, exist_ok=True)
-    nb.cells.append(nbformat.v4.new_code_cell(_DRAW_FIGURES.format(
-        out=repr(str(Path(out) / path.stem) if out else None))))
     client = NotebookClient(
         nb,
         km=kernel_manager_factory(),
@@ -136,6 +134,20 @@ def test_notebook_runs(path, kernel_manager_factory):
         _TIMES[path.name] = time.perf_counter() - start
         if out:  # keep the executed notebook (and its figures, as PNG) to read them
             nbformat.write(nb, Path(out) / path.name)
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+            images = [o["data"]["image/png"] for c in nb.cells for o in c.get("outputs", [])
+                      if "image/png" in o.get("data", {})]
+            for i, png in enumerate(images):
+                (Path(out) / f"{path.stem}_{i}.png").write_bytes(base64.b64decode(png))
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors, f"{path.name}: error outputs {errors}"
+    for cell in code:
+        stderr = "".join(o.text for o in cell.outputs if o.get("name") == "stderr")
+        noise = _WARNING.sub("", stderr)
+        assert "it/s" not in stderr and "Traceback" not in stderr, (
+            f"{path.name}: a progress bar or a traceback on stderr in\n{cell.source}\n{stderr}")
+        assert stderr == "" or _WARNING.search(stderr), (
+            f"{path.name}: stderr that is not a warning in\n{cell.source}\n{noise}")
+        if _PLOTS.search(cell.source):
+            assert any("image/png" in o.get("data", {}) for o in cell.outputs), (
+                f"{path.name}: no figure among the outputs of\n{cell.source}")
