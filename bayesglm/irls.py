@@ -33,6 +33,7 @@ __all__ = [
     "IRLSResult",
     "irls",
     "irls_nb",
+    "nb_criterion",
     "loglike_sum",
     "observation_stats",
     "working_quantities",
@@ -142,11 +143,13 @@ def _valid(family: Family, eta, mu, dev):
     return jnp.all(family.link.valid_eta(eta)) & jnp.all(family.valid_mu(mu)) & jnp.isfinite(dev)
 
 
-def _step(family: Family, data: IRLSData, tol, state: IRLSState) -> IRLSState:
+def _step(family: Family, data: IRLSData, tol, check_first, state: IRLSState) -> IRLSState:
     w, z = working_quantities(family, data, state.eta, state.mu)
     beta_new, XtWX = _wls(data.X, w, z)
     eta_new = data.X @ beta_new + _offset(data, state.eta)
-    first = state.n_iter == 0
+    # the first step from R's mustart may raise the deviance (that eta is no X beta + offset);
+    # from a consistent point (check_first) no step may
+    first = (state.n_iter == 0) & ~check_first
 
     def evaluate(beta, eta):
         mu = family.link.inverse(eta)
@@ -219,7 +222,8 @@ def _irls(family: Family, data: IRLSData, beta_init, maxiter, tol) -> IRLSResult
     return _irls_from(family, data, *_start(family, data, beta_init), maxiter, tol)
 
 
-def _irls_from(family: Family, data: IRLSData, beta0, eta0, maxiter, tol) -> IRLSResult:
+def _irls_from(family: Family, data: IRLSData, beta0, eta0, maxiter, tol,
+               check_first=False) -> IRLSResult:
     y = data.y
     p = data.X.shape[1]
     mu0 = family.link.inverse(eta0)
@@ -240,7 +244,8 @@ def _irls_from(family: Family, data: IRLSData, beta0, eta0, maxiter, tol) -> IRL
         done = (s.n_iter > 0) & _converged(s, tol)
         return (~done) & (s.n_iter < maxiter) & (~s.failed)
 
-    state = lax.while_loop(cond, partial(_step, family, data, tol), state)
+    state = lax.while_loop(cond, partial(_step, family, data, tol, jnp.asarray(check_first)),
+                           state)
 
     # The covariance comes from the last step's X'WX (weights at the mean before the final
     # update), as R's glm and statsmodels report it; Pearson's chi2 is at the final mean.
@@ -268,6 +273,10 @@ irls.__doc__ = _irls.__doc__
 # alpha (mu fixed), as MASS::glm.nb does for theta = 1/alpha. One compiled function.
 
 LOG_ALPHA_MIN, LOG_ALPHA_MAX = -25.0, 25.0
+#: below alpha = 1e-8 (theta = 1e8) the NB log-likelihood and its theta-score are rounding noise
+#: (gammaln(y + theta) - gammaln(theta) loses ~theta * 1e-16): the fit is Poisson to working
+#: precision, the outer iterations stop there and ``fit_mle`` warns that alpha is at its bound
+LOG_ALPHA_POISSON = math.log(1e-8)
 
 
 def _nb_loglike(family, log_alpha, y, mu, fw):
@@ -310,54 +319,190 @@ def _alpha_newton(family, y, mu, fw, log_alpha0):
     return la
 
 
-@jit(static_argnames=("family",))
-def irls_nb(family: Family, data: IRLSData, fw, maxiter, tol, max_outer=50):
-    """IRLS with NegativeBinomial's alpha estimated by maximum likelihood.
+def _theta_se(y, mu, w, theta):
+    """MASS's standard error of theta (1 / sqrt of the observed information, mu fixed); 1 where
+    the log-likelihood is not concave in theta there (MASS's absolute rule then)."""
+    _, h = _theta_derivs(y, mu, w, theta)
+    return jnp.where(h < 0, 1.0 / jnp.sqrt(jnp.abs(h)), 1.0)
 
-    The first outer iteration is a Poisson-like fit (alpha = 1e-8) from R's ``mustart``; alpha
-    then starts at its moment estimate. Each later one updates alpha by Newton's method with mu
-    fixed, then refits beta by IRLS from the previous beta, until the log-likelihood changes by
-    less than ``tol`` (relative), as MASS::glm.nb.
+
+def nb_criterion(llf, llf_old, theta, theta_old, theta_se, d1):
+    """The outer convergence criterion of :func:`irls_nb` (converged when it is below ``tol``).
+
+    ``|llf - llf_old| / d1 + |theta - theta_old| / se(theta)``, with ``d1 = sqrt(2 max(1,
+    df_resid))``: MASS::glm.nb's ``abs(Lm0 - Lm)/d1 + abs(del)``, the change of theta measured
+    in its standard errors. Where ``se(theta) <= 1`` (every well-determined overdispersion, e.g.
+    0.16 on quine) that is at least as strict as MASS's absolute change of theta. Where theta is
+    so weakly determined that its standard error exceeds 1 (near-Poisson counts) an absolute
+    change below 1e-8 is below the floating-point noise of theta's root (~theta^3 * 1e-16) and
+    glm.nb stops at "alternation limit reached"; in standard errors it is still attainable.
+    """
+    return jnp.abs(llf - llf_old) / d1 + jnp.abs(theta - theta_old) / theta_se
+
+
+def _joint_loglike(family, data: IRLSData, fw, t):
+    """NB log-likelihood at t = (beta, log alpha); -inf where a mean leaves the domain."""
+    beta, la = t[:-1], t[-1]
+    eta = data.X @ beta + _offset(data, data.y)
+    mu = family.link.inverse(eta)
+    ll = _nb_loglike(family, la, data.y, mu, fw)
+    ok = jnp.all(family.link.valid_eta(eta)) & jnp.all(family.valid_mu(mu)) & jnp.isfinite(ll)
+    return jnp.where(ok, ll, -jnp.inf)
+
+
+def _joint_derivs(family, data: IRLSData, fw, t):
+    """Gradient and Hessian of the NB log-likelihood in t = (beta, log alpha), in closed form.
+
+    With theta = 1/alpha, l_mu = y/mu - (y+theta)/(mu+theta), l_mumu = -y/mu^2 +
+    (y+theta)/(mu+theta)^2, l_mutheta = (y-mu)/(mu+theta)^2 and MASS's theta derivatives; then
+    the chain rule through mu = g^-1(eta) (d1, d2 its first and second derivatives) and
+    theta = exp(-log alpha). (jax.hessian of the log density compiles for ~15 s.)
+    """
+    beta, la = t[:-1], t[-1]
+    y, X = data.y, data.X
+    w = jnp.ones_like(y) if fw is None else fw
+    eta = X @ beta + _offset(data, y)
+    mu = family.link.inverse(eta)
+    d1, d2 = jax.jvp(family.link.inverse_deriv, (eta,), (jnp.ones_like(eta),))
+    theta = jnp.exp(-la)
+    l_mu = y / mu - (y + theta) / (mu + theta)
+    l_mumu = -y / mu**2 + (y + theta) / (mu + theta) ** 2
+    l_mutheta = (y - mu) / (mu + theta) ** 2
+    g_theta, h_theta = _theta_derivs(y, mu, w, theta)
+    l_eta = w * l_mu * d1
+    l_etaeta = w * (l_mumu * d1**2 + l_mu * d2)
+    l_etala = -theta * w * l_mutheta * d1
+    grad = jnp.concatenate([X.T @ l_eta, (-theta * g_theta)[None]])
+    H_bb = (X * l_etaeta[:, None]).T @ X
+    H_bl = X.T @ l_etala
+    H_ll = theta**2 * h_theta + theta * g_theta
+    H = jnp.block([[H_bb, H_bl[:, None]], [H_bl[None, :], H_ll[None, None]]])
+    return grad, H
+
+
+def _newton_polish(family, data: IRLSData, fw, beta, la, max_iter=20):
+    """Newton's method on the joint log-likelihood of (beta, log alpha) from the alternation's
+    end point: the alternation (and Fisher scoring for a non-canonical link, e.g. identity or
+    sqrt) converges only linearly, Newton quadratically to the joint maximum. Each step is
+    halved until the log-likelihood does not decrease (within 1e-5 standard errors of the
+    maximum the full step is taken); it stops when the Newton decrement
+    ``g' (-H)^{-1} g`` (the squared step in standard errors) is below 1e-24, when no halving
+    helps, or where -H is not positive definite. Returns (beta, log alpha, decrement)."""
+    f = partial(_joint_loglike, family, data, fw)
+    t0 = jnp.concatenate([beta, la[None]])
+
+    def direction(t):
+        g, H = _joint_derivs(family, data, fw, t)
+        chol = jnp.linalg.cholesky(-H)
+        step = jax.scipy.linalg.cho_solve((chol, True), g)
+        ok = jnp.all(jnp.isfinite(chol)) & jnp.all(jnp.isfinite(step))
+        return jnp.where(ok, step, 0.0), jnp.where(ok, g @ step, jnp.inf)
+
+    def body(c):
+        t, llf, _, k, _ = c
+        step, dec = direction(t)
+
+        def halve(cc):
+            s, _, j = cc
+            return s / 2, f(t + s / 2), j + 1
+
+        # within 1e-5 standard errors of the maximum (dec < 1e-10) the full step is taken: its
+        # gain, dec / 2, is below the rounding of the log-likelihood's value
+        pure = dec < 1e-10
+        s, new, j = lax.while_loop(
+            lambda cc: ~((cc[1] >= llf) | (pure & jnp.isfinite(cc[1]))) & (cc[2] < MAX_HALVINGS),
+            halve, (step, f(t + step), 0),
+        )
+        moved = ((new >= llf) | (pure & jnp.isfinite(new))) & jnp.isfinite(dec)
+        t_new = jnp.where(moved, t + s, t)
+        return t_new, jnp.where(moved, new, llf), dec, k + 1, ~moved
+
+    def cond(c):
+        _, _, dec, k, stuck = c
+        return (dec > 1e-24) & (k < max_iter) & ~stuck
+
+    t, _, _, _, _ = lax.while_loop(cond, body, (t0, f(t0), jnp.asarray(jnp.inf, t0.dtype), 0,
+                                                jnp.asarray(False)))
+    return t[:-1], t[-1], direction(t)[1]
+
+
+@jit(static_argnames=("family",))
+def irls_nb(family: Family, data: IRLSData, fw, maxiter, tol, d1, beta_restart, restart,
+            max_outer=50):
+    """IRLS with NegativeBinomial's alpha estimated by maximum likelihood (MASS::glm.nb).
+
+    The first outer iteration is a Poisson-like fit (alpha = 1e-8) from R's ``mustart``; where
+    that fit fails (a link whose domain the first step leaves, e.g. the identity link with means
+    near 0) and ``restart`` is true it is redone from ``beta_restart`` (the intercept-only
+    coefficients). alpha then starts at MASS::theta.ml's start from that Poisson fit,
+    ``1/theta0 = sum(w (y/mu - 1)^2) / sum(w)``. Each later outer iteration updates alpha by
+    Newton's method with mu fixed, then refits beta by IRLS (tolerance ``tol``, no step that
+    lowers the likelihood) from the previous beta, until :func:`nb_criterion` falls below
+    ``tol`` (``d1`` as there). Newton's method on (beta, log alpha) jointly then takes the
+    alternation's end point to the joint maximum (:func:`_newton_polish`; skipped once alpha is
+    below 1e-8), and a last IRLS pass there gives X'WX (R's convention).
 
     Returns the final :class:`IRLSResult` (at the estimated alpha), alpha, the observed
     information -d2 loglik / d alpha2 at the maximum (MASS's standard error of theta, moved to
-    alpha by the delta method), the number of outer iterations and whether they converged.
+    alpha by the delta method), the number of outer iterations and whether they converged:
+    the Newton decrement at the end is below ``tol**2`` (the distance from the maximum below
+    ``tol`` standard errors), or alpha fell below 1e-8 (``LOG_ALPHA_POISSON``: Poisson to
+    working precision; no polish then), or the alternation's criterion is met there.
     ``fw`` are the frequency weights (or None).
     """
     y = data.y
     w = jnp.ones_like(y) if fw is None else fw
-    beta0, eta0 = _start(family, data, None)
     tiny = jnp.log(jnp.asarray(1e-8, y.dtype))
+    poisson_like = data._replace(alpha=jnp.exp(tiny))
+    first = _irls(family, poisson_like, None, maxiter, tol)
+    first = lax.cond(
+        first.failed & restart,
+        lambda: _irls(family, poisson_like, beta_restart, maxiter, tol),
+        lambda: first,
+    )
+    mu0 = first.mu
+    alpha0 = jnp.sum(w * (y / mu0 - 1.0) ** 2) / jnp.sum(w)  # MASS::theta.ml's start
+    la0 = jnp.clip(jnp.log(alpha0), LOG_ALPHA_MIN, LOG_ALPHA_MAX)
+    inf = jnp.asarray(jnp.inf, y.dtype)
+
+    def refit(res, la):
+        return _irls_from(family, data._replace(alpha=jnp.exp(la)), res.beta, res.eta, maxiter,
+                          tol, check_first=True)
 
     def outer(c):
-        res, la, llf_old, _, k = c
-        mu = res.mu
-        mom = jnp.sum(w * ((y - mu) ** 2 - mu)) / jnp.sum(w * mu**2)
-        start = jnp.where(k == 1, jnp.log(jnp.clip(mom, 1e-4, 1e4)), la)
-        la = jnp.where(k == 0, tiny, _alpha_newton(family, y, mu, fw, start))
-        res = _irls_from(family, data._replace(alpha=jnp.exp(la)), res.beta, res.eta, maxiter, tol)
-        llf = _nb_loglike(family, la, y, res.mu, fw)
-        return res, la, llf, llf_old, k + 1
+        res, la, llf, theta, _, k = c
+        la = _alpha_newton(family, y, res.mu, fw, la)
+        new_theta = jnp.exp(-la)
+        se = _theta_se(y, res.mu, w, new_theta)
+        res = refit(res, la)
+        new_llf = _nb_loglike(family, la, y, res.mu, fw)
+        crit = nb_criterion(new_llf, llf, new_theta, theta, se, d1)
+        return res, la, new_llf, new_theta, crit, k + 1
 
     def cond(c):
-        res, _, llf, llf_old, k = c
-        done = (k > 2) & (jnp.abs(llf - llf_old) / (jnp.abs(llf) + 0.1) < tol)
-        return (~done) & (k < max_outer) & (~res.failed)
+        res, la, *_, crit, k = c
+        return ~((k > 1) & ((crit < tol) | (la < LOG_ALPHA_POISSON))) & (k < max_outer) & (
+            ~res.failed)
 
-    inf = jnp.asarray(jnp.inf, y.dtype)
-    p = data.X.shape[1]
-    false = jnp.asarray(False)
-    res0 = IRLSResult(
-        beta=beta0, eta=eta0, mu=family.link.inverse(eta0), deviance=inf, pearson_chi2=inf,
-        XtWX=jnp.zeros((p, p), y.dtype), step=jnp.zeros(p, y.dtype), n_iter=jnp.asarray(0),
-        converged=false, failed=false,
-    )
-    res, la, llf, llf_old, k = lax.while_loop(cond, outer, (res0, tiny, -inf, inf, 0))
+    init = (first, la0, _nb_loglike(family, tiny, y, mu0, fw), jnp.exp(-la0), inf, jnp.asarray(1))
+    res, la, _, _, crit, k = lax.while_loop(cond, outer, init)
+
+    at_bound = la < LOG_ALPHA_POISSON
+    polish = ~res.failed & ~at_bound
+
+    def polished():
+        beta, la_p, dec = _newton_polish(family, data, fw, res.beta, la)
+        eta = data.X @ beta + _offset(data, y)
+        start = res._replace(beta=beta, eta=eta, mu=family.link.inverse(eta))
+        return refit(start, la_p), la_p, dec
+
+    res, la, dec = lax.cond(polish, polished, lambda: (res, la, inf))
     alpha = jnp.exp(la)
     theta = 1.0 / alpha
     g, h = _theta_derivs(y, res.mu, w, theta)
     d2 = h * theta**4 + 2.0 * theta**3 * g  # d2 loglik / d alpha2 (g ~ 0 at the maximum)
-    converged = jnp.abs(llf - llf_old) / (jnp.abs(llf) + 0.1) < tol
+    converged = jnp.where(polish, dec < tol**2, (crit < tol) | at_bound) & ~res.failed & (
+        ~first.failed)
     return res, alpha, -d2, k, converged
 
 

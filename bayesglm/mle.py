@@ -21,7 +21,7 @@ import numpy as np
 from ._xla import jit
 from ._warnings import ConvergenceWarning, EstimabilityWarning, SeparationWarning, warn
 from . import existence
-from .design import Design
+from .design import Design, ordinal
 from .families import Family, NegativeBinomial
 from .irls import IRLSData, irls, irls_nb, loglike_sum, observation_stats
 
@@ -230,20 +230,41 @@ def fit_mle(
         alpha, info = float(alpha), float(info)
         alpha_se = math.sqrt(1.0 / info) if info > 0 else math.nan
         data = data._replace(alpha=jnp.asarray(alpha))
-        if not bool(outer_ok):
-            warnings.warn(
+        outer_ok = bool(outer_ok)
+        mu_nb, y = np.asarray(res.mu), design.y
+        # a link with mu = 0 at a finite eta (identity, sqrt): rows whose count is 0 may pull
+        # their mean onto the domain's edge, where the likelihood is largest; there is no
+        # stationary point for IRLS or Newton to converge to
+        edge = np.flatnonzero((y == 0) & (mu_nb < math.sqrt(np.finfo(float).eps) * max(
+            float(np.mean(y)), 1e-300)))
+        if not outer_ok and edge.size and family.link.name != "log":
+            rows = ", ".join(
+                f"row {i} (the {ordinal(i + 1)} row)" if design.row_index is None
+                else f"row label {design.row_index[i]}" for i in edge[:3]
+            ) + (", ..." if edge.size > 3 else "")
+            warn(
+                f"NegativeBinomial with the {family.link.name} link: the likelihood is largest on "
+                f"the edge of the link's domain, where the fitted mean of {edge.size} row(s) "
+                f"with a zero count ({rows}) is 0 (smallest {mu_nb[edge].min():.3g}); the "
+                "maximum-likelihood estimate is not a stationary point there, so its standard "
+                "errors, z and p-values are meaningless. Use the log link, or model.fit() / "
+                "model.fit_map(), whose priors keep the estimate inside the domain.",
+                ConvergenceWarning,
+            )
+            res = res._replace(failed=jnp.asarray(False))  # the last valid point is kept
+        elif not outer_ok:
+            warn(
                 f"NegativeBinomial: alpha and the coefficients did not converge jointly in "
                 f"{int(n_outer)} outer iterations; the counts may not support a negative binomial "
                 "model (try Poisson) or need a larger maxiter.",
                 ConvergenceWarning,
-                stacklevel=stacklevel,
             )
+        res = res._replace(converged=res.converged & outer_ok)
         if alpha < 1e-8:  # at (or near) the lower bound exp(LOG_ALPHA_MIN)
-            warnings.warn(
+            warn(
                 "NegativeBinomial: the maximum-likelihood alpha is at its lower bound (about 0): "
                 "the counts show no overdispersion, and a Poisson model describes them as well.",
                 ConvergenceWarning,
-                stacklevel=stacklevel,
             )
     else:
         # a fixed alpha travels traced in data.alpha: keep it out of the static family so that
