@@ -184,7 +184,10 @@ def plot_trace(fit, var_names=None, axes=None, *, compact: bool = False, show_ml
     rows = ((1 if coefs else 0) + len(disp)) if compact else len(params)
     var = (["beta"] if coefs else []) + disp
     # the MLE of each row: compact puts every coefficient in the first row
-    row_params = ([coefs] if coefs else []) + [[d] for d in disp] if compact else [[p] for p in params]
+    if compact:
+        row_params = ([coefs] if coefs else []) + [[d] for d in disp]
+    else:
+        row_params = [[p] for p in params]
     mle_rows = None
     if show_mle and _no_mle_reason(fit) is None:
         table = _mle_table(fit, params)
@@ -389,7 +392,8 @@ def plot_forest(fit, var_names=None, hdi_prob: float = 0.94, ax=None, *, mle_alp
 # -- MLE against posterior --------------------------------------------------------------------
 #: where a label may go around its point: direction (right, up) and gap in points, nearest first
 _LABEL_SPOTS = [((ux, uy), gap) for gap in (3, 8, 14, 22, 32, 44, 58)
-                for ux, uy in ((1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1))]
+                for ux, uy in ((1, 1), (1, -1), (-1, 1), (-1, -1),
+                               (1, 0), (-1, 0), (0, 1), (0, -1))]
 
 
 class _LabelPlacer(Artist):
