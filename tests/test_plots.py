@@ -245,9 +245,10 @@ def test_mle_vs_posterior_needs_an_mle(separation_fit, gaussian_fit):
 # -- posterior predictive -------------------------------------------------------------------------
 def test_ppc_continuous_densities(gaussian_fit):
     fit = _own(gaussian_fit)
+    if "posterior_predictive" in fit.idata.groups():  # small fits draw it at fit time
+        del fit.idata["posterior_predictive"]
     ax = bg.plot_ppc(fit, num_pp_samples=20)
-    assert "posterior_predictive" in fit.idata.groups()
-    assert "posterior_predictive" not in gaussian_fit.idata.groups()  # the shared fit untouched
+    assert "posterior_predictive" in fit.idata.groups()  # drawn when missing
     assert len(ax.lines) >= 20 + 2  # replicated densities, observed, predictive mean
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("Observed" in t for t in texts)
