@@ -89,7 +89,7 @@ class BayesResults:
         """arviz.InferenceData: groups posterior (``beta`` on the ``coef`` coordinate, and the
         dispersion), sample_stats, observed_data (``y``; Binomial: success counts),
         constant_data (``X``, offsets, trials, weights), and, for fits of at most
-        ``bayesglm.glm.LOGLIK_MAX`` draws x rows, log_likelihood and posterior_predictive (drawn
+        ``bayesglm.glm_model.LOGLIK_MAX`` draws x rows, log_likelihood and posterior_predictive (drawn
         with the fit's seed; :meth:`posterior_predictive` redraws it)."""
         self.family = family
         """Family: the response distribution, with its link."""
@@ -311,7 +311,7 @@ class BayesResults:
         """Draw y_rep for the observed rows and store it as the posterior_predictive group.
 
         ``fit()`` already adds this group, drawn with ``seed=`` the fit's seed, when the fit is
-        small enough to store its pointwise log-likelihood (``bayesglm.glm.LOGLIK_MAX``
+        small enough to store its pointwise log-likelihood (``bayesglm.glm_model.LOGLIK_MAX``
         numbers), so ``az.plot_ppc(fit.idata)`` works at once; call this to redraw it, or to
         make it for a large fit.
 
@@ -327,7 +327,7 @@ class BayesResults:
         memory_budget : int, optional
             Bytes y_rep and its computation may use; default
             :func:`bayesglm.pointwise.memory_budget` (half the available memory, at most
-            8 GiB). y_rep (chains x draws x rows float64) must fit it, else a ``MemoryError``
+            8 GB). y_rep (chains x draws x rows float64) must fit it, else a ``MemoryError``
             that gives its size is raised before anything is allocated; it is drawn in chunks
             of draws within the rest.
 
@@ -368,9 +368,9 @@ class BayesResults:
         """PSIS-LOO cross-validation (ArviZ's ``az.loo``), for fits of any size.
 
         From the stored log_likelihood group when the fit has one (fits up to
-        ``bayesglm.glm.LOGLIK_MAX`` numbers), else computed from the draws and the fitted rows
+        ``bayesglm.glm_model.LOGLIK_MAX`` numbers), else computed from the draws and the fitted rows
         in row chunks within ``memory_budget`` bytes (default: half the available memory, at
-        most 8 GiB), without storing it: the same numbers as ``az.loo`` on the whole matrix.
+        most 8 GB), without storing it: the same numbers as ``az.loo`` on the whole matrix.
 
         Parameters
         ----------
