@@ -227,13 +227,63 @@ class GLM:
         return self.resolved_priors.table()
 
     @float64
-    def fit_map(self):
-        """Posterior mode with the model's priors and its Laplace covariance (``MAPResults``).
+    def fit_map(self, *, method: str = "mode"):
+        """The posterior mode with the model's priors and its Laplace covariance, or
+        arm::bayesglm's estimate (``MAPResults``).
 
-        With ``priors="gelman2008"`` this is arm::bayesglm's estimate.
+        Parameters
+        ----------
+        method : {"mode", "arm"}
+            ``"mode"`` (the default): the exact posterior mode, found by Newton's method on the
+            log posterior, with the inverse Hessian there as the covariance (the Laplace
+            approximation); the dispersion (where the family has one) is a parameter of the
+            mode with its prior. ``"arm"``: arm::bayesglm's own algorithm (Gelman et al.
+            2008), an approximate EM/IRLS scheme whose fixed point is *not* the posterior mode
+            (it updates each prior variance to ``(b^2 + V_jj + prior.df * scale^2) / (1 +
+            prior.df)`` using the uncentred intercept; the dispersion is its moment estimate,
+            without a prior); ``params``/``bse`` then reproduce ``coef()``/``se.coef()`` of
+            ``arm::bayesglm`` with ``priors="gelman2008"`` (arm's defaults) to rounding
+            (~1e-14 standard errors on the cases of ``tests/r/arm_bayesglm.R``). It takes
+            Student-t, Cauchy, normal or flat coefficient priors and the binomial, Poisson,
+            Gaussian and Gamma families. With ``priors="gelman2008"`` the two estimates differ
+            by 0.29 standard errors (14% in the standard errors) on separated iris and 0.013
+            standard errors on birthwt.
+
+        Returns
+        -------
+        MAPResults
+
+        Raises
+        ------
+        ValueError
+            An unknown ``method``; with ``method="arm"``, a prior or family arm's algorithm
+            does not take (before any fitting); with ``"mode"``, a posterior whose mode cannot
+            be found (e.g. flat priors under separation).
+
+        Warns
+        -----
+        ConvergenceWarning
+            ``method="arm"``: arm's iterations did not converge (``maxit = 100``).
         """
-        from .posterior import MAPResults, map_start
+        from .posterior import MAPResults, Start, map_start
 
+        methods = ("mode", "arm")
+        if not isinstance(method, str) or method not in methods:
+            raise ValueError(f"fit_map: method must be one of {', '.join(map(repr, methods))}; "
+                             f"got {method!r}")
+        if method == "arm":
+            from .arm import check_arm, fit_arm
+
+            check_arm(self.family, self.resolved_priors)  # bad priors/family: before fitting
+            beta, cov, disp, _, _ = fit_arm(self.family, self.design, self.resolved_priors)
+            values = {"beta": beta}
+            p = len(beta)
+            if disp is not None:  # arm gives no uncertainty for its dispersion: NaN
+                values[self.family.dispersion_name] = disp
+                full = np.full((p + 1, p + 1), np.nan)
+                full[:p, :p] = cov
+                cov = full
+            return MAPResults(self.names, Start("map", values, cov, None), self.family)
         mle = None
         try:
             with warnings.catch_warnings():
