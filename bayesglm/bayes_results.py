@@ -54,7 +54,8 @@ def check_draws(idata, max_tree_depth: int, stacklevel: int = 3) -> list[str]:
     n_chains = idata.posterior.sizes["chain"]
     low = min(float(s["ess_bulk"].min()), float(s["ess_tail"].min()))
     if low < 100 * n_chains:
-        which = s["ess_bulk"].idxmin() if s["ess_bulk"].min() <= s["ess_tail"].min() else s["ess_tail"].idxmin()
+        bulk_lower = s["ess_bulk"].min() <= s["ess_tail"].min()
+        which = s["ess_bulk"].idxmin() if bulk_lower else s["ess_tail"].idxmin()
         messages.append(
             f"the effective sample size is low ({low:.0f} < {100 * n_chains}, for {which}): "
             "Monte Carlo errors are large. Increase draws (fit(draws=...))."
@@ -89,8 +90,9 @@ class BayesResults:
         """arviz.InferenceData: groups posterior (``beta`` on the ``coef`` coordinate, and the
         dispersion), sample_stats, observed_data (``y``; Binomial: success counts),
         constant_data (``X``, offsets, trials, weights), and, for fits of at most
-        ``bayesglm.glm_model.LOGLIK_MAX`` draws x rows, log_likelihood and posterior_predictive (drawn
-        with the fit's seed; :meth:`posterior_predictive` redraws it)."""
+        ``bayesglm.glm_model.LOGLIK_MAX`` draws x rows, log_likelihood and
+        posterior_predictive (drawn with the fit's seed; :meth:`posterior_predictive` redraws
+        it)."""
         self.family = family
         """Family: the response distribution, with its link."""
         self.names = list(names)
@@ -187,10 +189,11 @@ class BayesResults:
     def diagnostics(self) -> pd.DataFrame:
         """Sampler diagnostics per chain and overall, and the package's warnings as a list."""
         ss = self.idata.sample_stats
+        depth = self._config.max_tree_depth if self._config else 10
         per_chain = pd.DataFrame(
             {
                 "divergences": ss["diverging"].sum("draw").to_numpy(),
-                "max_tree_depth_hits": (ss["tree_depth"] >= (self._config.max_tree_depth if self._config else 10)).sum("draw").to_numpy(),
+                "max_tree_depth_hits": (ss["tree_depth"] >= depth).sum("draw").to_numpy(),
                 "mean_tree_depth": ss["tree_depth"].mean("draw").to_numpy(),
                 "step_size": ss["step_size"].mean("draw").to_numpy(),
                 "gradient_evals": ss["n_steps"].sum("draw").to_numpy(),
@@ -252,9 +255,11 @@ class BayesResults:
             m = X.shape[0]
             off = np.zeros(m)
             if self._spec.get("has_offset") and offset is None:
-                raise ValueError("the model was fitted with an offset: pass offset= for the new rows")
+                raise ValueError(
+                    "the model was fitted with an offset: pass offset= for the new rows")
             if self._spec.get("has_exposure") and exposure is None:
-                raise ValueError("the model was fitted with an exposure: pass exposure= for the new rows")
+                raise ValueError(
+                    "the model was fitted with an exposure: pass exposure= for the new rows")
             if offset is not None:
                 off = off + check_vector(offset, m, "offset")
             if exposure is not None:
@@ -292,10 +297,12 @@ class BayesResults:
                 n = eta.shape[1]
                 t = None
                 if self.family.name == "binomial":
-                    t = np.ones(n) if trials is None else check_vector(trials, n, "trials", positive=True)
+                    t = (np.ones(n) if trials is None
+                         else check_vector(trials, n, "trials", positive=True))
                 disp = self._disp()
                 d = None if disp is None else jnp.asarray(disp)[:, None]
-                dist_ = likelihood(self.family, jnp.asarray(eta), d, None if t is None else jnp.asarray(t))
+                dist_ = likelihood(self.family, jnp.asarray(eta), d,
+                                   None if t is None else jnp.asarray(t))
                 draws = np.asarray(dist_.sample(jax.random.PRNGKey(seed)), dtype=float)
                 if t is not None:
                     draws = draws / t[None, :]
@@ -311,9 +318,9 @@ class BayesResults:
         """Draw y_rep for the observed rows and store it as the posterior_predictive group.
 
         ``fit()`` already adds this group, drawn with ``seed=`` the fit's seed, when the fit is
-        small enough to store its pointwise log-likelihood (``bayesglm.glm_model.LOGLIK_MAX``
-        numbers), so ``az.plot_ppc(fit.idata)`` works at once; call this to redraw it, or to
-        make it for a large fit.
+        small enough to store its pointwise log-likelihood
+        (``bayesglm.glm_model.LOGLIK_MAX`` numbers), so ``az.plot_ppc(fit.idata)`` works at
+        once; call this to redraw it, or to make it for a large fit.
 
         Parameters
         ----------
@@ -368,8 +375,8 @@ class BayesResults:
         """PSIS-LOO cross-validation (ArviZ's ``az.loo``), for fits of any size.
 
         From the stored log_likelihood group when the fit has one (fits up to
-        ``bayesglm.glm_model.LOGLIK_MAX`` numbers), else computed from the draws and the fitted rows
-        in row chunks within ``memory_budget`` bytes (default: half the available memory, at
+        ``bayesglm.glm_model.LOGLIK_MAX`` numbers), else computed from the draws and the fitted
+        rows in row chunks within ``memory_budget`` bytes (default: half the available memory, at
         most 8 GB), without storing it: the same numbers as ``az.loo`` on the whole matrix.
 
         Parameters
@@ -471,8 +478,8 @@ class BayesResults:
             raise fitfile.FitFileError(
                 f"{path} is not a readable bayesglm fit (its model spec is damaged: "
                 f"{type(err).__name__}: {err})") from err
-        res = cls(idata, family=family, names=spec["names"], mle=mle, start=spec.get("start", "mle"),
-                  spec=spec)
+        res = cls(idata, family=family, names=spec["names"], mle=mle,
+                  start=spec.get("start", "mle"), spec=spec)
         if formula is not None:
             res.formula_spec = formula
         return res

@@ -269,7 +269,8 @@ class MLEResults:
             m = X.shape[0]
             off = np.zeros(m)
             if d.offset is not None and offset is None:
-                raise ValueError("the model was fitted with an offset: pass offset= for the new rows")
+                raise ValueError(
+                    "the model was fitted with an offset: pass offset= for the new rows")
             if d.exposure is not None and exposure is None:
                 raise ValueError(
                     "the model was fitted with an exposure: pass exposure= for the new rows"
@@ -290,7 +291,8 @@ class MLEResults:
             link = self.family.link
             mean = np.asarray(link.inverse(jnp.asarray(eta)))
             se = se_eta * np.abs(np.asarray(link.inverse_deriv(jnp.asarray(eta))))
-            lo, hi = np.asarray(link.inverse(jnp.asarray(lo))), np.asarray(link.inverse(jnp.asarray(hi)))
+            lo = np.asarray(link.inverse(jnp.asarray(lo)))
+            hi = np.asarray(link.inverse(jnp.asarray(hi)))
             lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
         return pd.DataFrame(
             {"mean": mean, "mean_se": se, "mean_ci_lower": lo, "mean_ci_upper": hi}, index=index

@@ -103,7 +103,8 @@ def test_fit_adds_posterior_predictive_group(gaussian_flat_fit, gaussian_data):
     idata = gaussian_flat_fit.idata
     assert "posterior_predictive" in idata.groups()
     pp = idata.posterior_predictive["y"]
-    assert pp.shape == (CHAINS, DRAWS, len(gaussian_data[1])) and pp.dims == ("chain", "draw", "obs")
+    assert pp.shape == (CHAINS, DRAWS, len(gaussian_data[1]))
+    assert pp.dims == ("chain", "draw", "obs")
     # drawn with fit's seed (0): fit.posterior_predictive(seed=0) remakes it exactly
     again = _own(gaussian_flat_fit).posterior_predictive(seed=0)
     np.testing.assert_array_equal(again["y"].to_numpy(), pp.to_numpy())
@@ -162,7 +163,8 @@ def test_loo_and_waic_in_row_chunks_match_arviz(which, request):
 def test_loo_that_cannot_fit_raises_memory_error(poisson_fit):
     lean = _without(poisson_fit, "log_likelihood")
     one_row = _pointwise().format_bytes(DRAWS * CHAINS * 8 * _pointwise().LOO_COPIES)
-    with pytest.raises(MemoryError, match=rf"loo\(\) needs {one_row} for a single row.*memory_budget"):
+    with pytest.raises(MemoryError,
+                       match=rf"loo\(\) needs {one_row} for a single row.*memory_budget"):
         lean.loo(memory_budget=1000)
     with pytest.raises(ValueError, match="memory_budget must be a positive"):
         lean.loo(memory_budget=0)
@@ -171,7 +173,8 @@ def test_loo_that_cannot_fit_raises_memory_error(poisson_fit):
 def test_compare_without_stored_loglik(poisson_fit):
     lean = _without(poisson_fit, "log_likelihood")
     table = bg.compare({"lean": lean, "stored": poisson_fit})
-    assert table.loc["lean", "elpd_loo"] == pytest.approx(table.loc["stored", "elpd_loo"], rel=1e-12)
+    stored = table.loc["stored", "elpd_loo"]
+    assert table.loc["lean", "elpd_loo"] == pytest.approx(stored, rel=1e-12)
     assert "log_likelihood" not in lean.idata.groups()
 
 
@@ -259,7 +262,8 @@ def test_load_holds_no_file_open(poisson_fit, gaussian_flat_fit, tmp_path):
     gaussian_flat_fit.save(path)  # replace the file under the loaded fit
     pd.testing.assert_frame_equal(loaded.summary(), before)
     assert loaded.idata.posterior["beta"].shape == (CHAINS, DRAWS, 3)
-    np.testing.assert_array_equal(loaded.idata.posterior["beta"], poisson_fit.idata.posterior["beta"])
+    np.testing.assert_array_equal(loaded.idata.posterior["beta"],
+                                  poisson_fit.idata.posterior["beta"])
     assert bg.load(path).family.name == "gaussian"
 
 
