@@ -1,8 +1,32 @@
-"""bayesglm: Bayesian generalized linear models on JAX + NumPyro, with the classical fit beside them."""
+"""bayesglm: Bayesian generalized linear models on JAX + NumPyro, with the classical fit beside them.
+
+``import bayesglm`` imports nothing heavy: the public names below are loaded when first used
+(PEP 562), so ``bayesglm --help`` and a script's start stay fast. bayesglm leaves JAX's global
+settings as they are: its own computations run in float64 inside ``jax.enable_x64(True)``
+(``bayesglm._x64``), whatever ``jax_enable_x64`` says. What it does change, at import and only if
+JAX has not started and nothing else chose: ``XLA_FLAGS`` gets
+``--xla_force_host_platform_device_count=4`` so that NUTS chains run in parallel on the CPU
+(``BAYESGLM_HOST_DEVICES=0`` leaves it alone, another number chooses the count).
+"""
 
 from __future__ import annotations
 
+import importlib as _importlib
 import os as _os
+import sys as _sys
+
+from ._warnings import (
+    BayesGLMWarning,
+    ConvergenceWarning,
+    DomainWarning,
+    EstimabilityWarning,
+    MissingDataWarning,
+    PriorConflictWarning,
+    SamplingWarning,
+    SeparationWarning,
+)
+
+__version__ = "0.1.0"
 
 
 def _ask_for_host_devices(n: int = 4) -> None:
@@ -24,48 +48,54 @@ def _ask_for_host_devices(n: int = 4) -> None:
     flags = _os.environ.get("XLA_FLAGS", "")
     if want <= 1 or "xla_force_host_platform_device_count" in flags:
         return
-    try:
-        from jax._src import xla_bridge
+    if "jax" in _sys.modules:  # JAX imported already: its backends may have started
+        try:
+            from jax._src import xla_bridge
 
-        if xla_bridge.backends_are_initialized():
+            if xla_bridge.backends_are_initialized():
+                return
+        except Exception:  # pragma: no cover - private API moved: leave JAX alone
             return
-    except Exception:  # pragma: no cover - private API moved: leave JAX alone
-        return
     _os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={want}".strip()
 
 
 _ask_for_host_devices()
 
-import jax as _jax  # noqa: E402
+#: public name -> module that defines it (loaded on first use)
+_LAZY = {
+    "GLM": "glm_model", "glm": "glm_model",
+    "BayesResults": "bayes_results", "compare": "bayes_results", "load": "bayes_results",
+    "MLEResults": "results",
+    "RankDeficientError": "mle",
+    "plot_trace": "plots", "plot_forest": "plots", "plot_ppc": "plots",
+    "plot_mle_vs_posterior": "plots", "plot_binned_residuals": "plots",
+}
+_SUBMODULES = ("datasets", "families", "links", "priors")
 
-# Fitting is done in float64 (R and statsmodels agreement to ~1e-6 needs it).
-_jax.config.update("jax_enable_x64", True)
 
-import warnings as _warnings  # noqa: E402
+def __getattr__(name: str):
+    import warnings
 
-with _warnings.catch_warnings():
-    # NumPyro imports tqdm.auto, which warns in a Jupyter kernel without ipywidgets; the text
-    # progress bar it falls back to works, so the warning only adds noise.
-    _warnings.filterwarnings("ignore", message="IProgress not found")
-    from . import datasets, families, links, priors  # noqa: E402
-    from .bayes_results import BayesResults, compare, load  # noqa: E402
-    from .glm import GLM, glm  # noqa: E402
-    from .mle import RankDeficientError  # noqa: E402
-    from .plots import (  # noqa: E402
-        plot_binned_residuals, plot_forest, plot_mle_vs_posterior, plot_ppc, plot_trace)
-    from .results import MLEResults  # noqa: E402
-from ._warnings import (  # noqa: E402
-    BayesGLMWarning,
-    ConvergenceWarning,
-    DomainWarning,
-    EstimabilityWarning,
-    MissingDataWarning,
-    PriorConflictWarning,
-    SamplingWarning,
-    SeparationWarning,
-)
+    if name in _SUBMODULES:
+        module, attr = f"{__name__}.{name}", None
+    elif name in _LAZY:
+        module, attr = f"{__name__}.{_LAZY[name]}", name
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with warnings.catch_warnings():
+        # NumPyro imports tqdm.auto, which warns in a Jupyter kernel without ipywidgets; the
+        # text progress bar it falls back to works, so the warning only adds noise.
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        value = _importlib.import_module(module)
+    if attr is not None:
+        value = getattr(value, attr)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
 
-__version__ = "0.1.0"
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "GLM",

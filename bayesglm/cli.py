@@ -512,7 +512,7 @@ def _cmd_fit(args) -> int:
                              f"{', '.join(cols)})")
         roles[role] = col
     from ._warnings import BayesGLMWarning
-    from .glm import GLM
+    from .glm_model import GLM
 
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -532,7 +532,7 @@ def _cmd_demo(args) -> int:
 
     from . import datasets
     from .datasets._make_datasets import CLAIMS_TRUE
-    from .glm import GLM
+    from .glm_model import GLM
 
     df = datasets.load(DEMO["dataset"])
     model = GLM.from_formula(DEMO["formula"], df, DEMO["family"], exposure=DEMO["exposure"],

@@ -20,6 +20,8 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox, ScaledTranslation
 
+from ._x64 import float64
+
 __all__ = ["plot_trace", "plot_forest", "plot_ppc", "plot_mle_vs_posterior",
            "plot_binned_residuals"]
 
@@ -590,6 +592,7 @@ def binned_residuals(x, r, nclass: int, weights=None) -> dict[str, np.ndarray]:
     return {k: np.array(v) for k, v in out.items()}
 
 
+@float64
 def _posterior_mean_mu(fit) -> np.ndarray:
     """E[mu_i | data] for the fitted rows, in row chunks (never all draws x rows at once)."""
     import jax.numpy as jnp

@@ -25,7 +25,7 @@ def no_fitting(monkeypatch):
     """Any MLE or sampler compilation fails the test: the error must come first."""
     import bayesglm.posterior
 
-    glm_module = sys.modules["bayesglm.glm"]  # (the attribute bg.glm is the function)
+    glm_module = sys.modules["bayesglm.glm_model"]
 
     def boom(*args, **kwargs):
         raise AssertionError("fitting started before the argument was checked")
