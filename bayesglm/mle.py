@@ -247,8 +247,8 @@ def fit_mle(
                 f"the edge of the link's domain, where the fitted mean of {edge.size} row(s) "
                 f"with a zero count ({rows}) is 0 (smallest {mu_nb[edge].min():.3g}); the "
                 "maximum-likelihood estimate is not a stationary point there, so its standard "
-                "errors, z and p-values are meaningless. Use the log link, or model.fit() / "
-                "model.fit_map(), whose priors keep the estimate inside the domain.",
+                "errors, z and p-values are meaningless. Use the log link, whose domain has no "
+                "edge at a finite coefficient.",
                 ConvergenceWarning,
             )
             res = res._replace(failed=jnp.asarray(False))  # the last valid point is kept
