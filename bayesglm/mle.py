@@ -209,6 +209,7 @@ def fit_mle(
     data = irls_data(design, alpha=alpha_fixed if alpha_fixed is not None else 0.0)
     alpha = alpha_se = None
     fw = None if design.weights is None else jnp.asarray(design.weights)
+    nb_warned = False
     if nb and alpha_fixed is None:
         # MASS::glm.nb's d1 = sqrt(2 * max(1, fit$df.residual)), R's df.residual counting the
         # rows of non-zero weight
@@ -260,6 +261,7 @@ def fit_mle(
                 ConvergenceWarning,
             )
         res = res._replace(converged=res.converged & outer_ok)
+        nb_warned = not outer_ok  # said why already: no second "IRLS did not converge"
         if alpha < 1e-8:  # at (or near) the lower bound exp(LOG_ALPHA_MIN)
             warn(
                 "NegativeBinomial: the maximum-likelihood alpha is at its lower bound (about 0): "
@@ -325,7 +327,7 @@ def fit_mle(
             "variable or level.",
             SeparationWarning,
         )
-    if not converged and sep is None:
+    if not converged and sep is None and not nb_warned:
         warn(
             f"IRLS did not converge in {n_iter} iterations (maxiter={maxiter}, tol={tol:g}). "
             "Increase maxiter, check the data for separation or extreme values, or try the "

@@ -206,7 +206,8 @@ def pointwise_loglik(family: Family, kwargs: dict, beta: np.ndarray, disp: np.nd
 class MAPResults:
     """The posterior mode with the model's priors and its Laplace (normal) approximation.
 
-    With ``priors="gelman2008"`` this is arm::bayesglm's estimate. ``params``/``bse`` are the
+    The exact posterior mode (``GLM.fit_map()``), or arm::bayesglm's own estimate
+    (``fit_map(method="arm")``). ``params``/``bse`` are the
     coefficients' mode and the square roots of the inverse Hessian of the negative log posterior;
     the dispersion's mode (on its natural scale) is ``dispersion``.
     """
@@ -229,7 +230,8 @@ class MAPResults:
         from statistics import NormalDist
 
         q = NormalDist().inv_cdf(1 - alpha / 2)
-        return pd.DataFrame({"lower": self.params - q * self.bse, "upper": self.params + q * self.bse})
+        # columns 0 and 1 (lower, upper), as MLEResults.conf_int and statsmodels
+        return pd.DataFrame({0: self.params - q * self.bse, 1: self.params + q * self.bse})
 
     def summary(self) -> pd.DataFrame:
         table = pd.DataFrame({"mode": self.params, "sd": self.bse})

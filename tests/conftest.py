@@ -52,6 +52,17 @@ def fit_recording(model, **kwargs) -> Fitted:
     return Fitted(model, fit, list(caught))
 
 
+@pytest.fixture(scope="module")
+def jax_float64():
+    """JAX in float64 for a test module's own computations (references, direct calls of links
+    and families). bayesglm leaves JAX's global setting alone and computes in float64 by itself
+    (tests/test_float64_scope.py); modules that use JAX directly ask for this fixture."""
+    import jax
+
+    with jax.enable_x64(True):
+        yield
+
+
 # -- Gaussian, flat priors: exact posterior -------------------------------------------------
 @pytest.fixture(scope="session")
 def gaussian_data():

@@ -15,9 +15,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-import bayesglm  # noqa: F401  (enables float64 in JAX)
+import bayesglm  # noqa: F401
 from bayesglm import families as F
 from bayesglm import links as L
+
+
+# this module's own JAX computations (references, direct calls of links and families) in
+# float64: bayesglm no longer switches JAX's global setting (conftest.jax_float64)
+pytestmark = pytest.mark.usefixtures("jax_float64")
+
 
 # ---------------------------------------------------------------------------------------------
 # links: the cases and their classification

@@ -14,9 +14,15 @@ import numpy as np
 import numpyro.distributions as dist
 import pytest
 
-import bayesglm  # noqa: F401  (enables float64 in JAX)
+import bayesglm  # noqa: F401
 from bayesglm import families as F
 from bayesglm import model as M
+
+
+# this module's own JAX computations (references, direct calls of links and families) in
+# float64: bayesglm no longer switches JAX's global setting (conftest.jax_float64)
+pytestmark = pytest.mark.usefixtures("jax_float64")
+
 
 ETA = np.concatenate([np.linspace(-700, 700, 29), np.linspace(-3, 3, 13)])
 
