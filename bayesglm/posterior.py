@@ -146,6 +146,17 @@ def map_start(family: Family, design: Design, resolved: ResolvedPriors, mle=None
         site_order(family, resolved),
     )
     if not converged or not np.all(np.isfinite(cov)) or np.any(np.linalg.eigvalsh(cov) <= 0):
+        proper = all(pr.proper for pr in resolved.coef)
+        if proper and family.link.name not in ("log", "logit") and mle is not None:
+            # proper priors: not an improper posterior, but a maximum on the edge of the link's
+            # domain (an identity or inverse link with a mean at 0), where no mode is stationary
+            raise ValueError(
+                "the posterior mode could not be found, although every prior is proper: it "
+                f"probably lies on the edge of the {family.link.name} link's domain (a fitted "
+                "mean at 0; fit_mle warns when it sees one), where the density has no "
+                "stationary point and NUTS cannot sample either. Use the log (or the family's "
+                "canonical) link."
+            )
         raise ValueError(
             "the posterior mode could not be found: with these priors the posterior may be "
             "improper (e.g. flat priors under separation or rank deficiency). Use proper priors "

@@ -304,3 +304,13 @@ def test_fit_map_arm_rejects_other_priors_and_families(monkeypatch):
     nb = bg.GLM(y, X, family="negative_binomial", priors="gelman2008")
     with pytest.raises(ValueError, match="not negative_binomial.*method='mode'"):
         nb.fit_map(method="arm")
+
+
+def test_fit_on_the_domain_edge_says_so():
+    # before: "the posterior may be improper (e.g. flat priors ...)" under proper priors
+    X, y = _identity_design(EDGE_SEED)
+    model = bg.GLM(y, X, family=NegativeBinomial(link="identity"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bg.BayesGLMWarning)
+        with pytest.raises(ValueError, match=r"edge of the identity link's domain"):
+            model.fit_map()
