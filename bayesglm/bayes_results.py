@@ -105,7 +105,8 @@ class BayesResults:
         self.start = start
         """str: where NUTS started: ``"mle"`` or ``"map"``."""
         self._design = design
-        self._kwargs = kwargs
+        # ``kwargs`` (the sampler's device arrays, X and X') is accepted but not kept: every
+        # per-row computation reads the rows from ``design`` or the file (:meth:`_obs_data`)
         self._config = config
         self._spec = spec or {}
 

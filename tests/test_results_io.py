@@ -331,7 +331,8 @@ def test_large_fit_loo_after_load(tiny_fit, tmp_path):
     full = _own(tiny_fit)
     post = full.idata.posterior
     with jax.enable_x64(True):  # as bayesglm's entry points compute
-        ll = pointwise_loglik(full.family, full._kwargs, post["beta"].to_numpy(),
+        rows = full._obs_data("test")._asdict()  # X, offset, weights, trials, y
+        ll = pointwise_loglik(full.family, rows, post["beta"].to_numpy(),
                               post["sigma"].to_numpy())
     full.idata.add_groups(log_likelihood={"y": ll}, dims={"y": ["obs"]})
     expected = az.loo(full.idata, pointwise=True)
