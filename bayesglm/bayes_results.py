@@ -118,15 +118,6 @@ class BayesResults:
         name = self.family.dispersion_name
         return name if name in self.idata.posterior else None
 
-    def _beta(self) -> np.ndarray:
-        """(chains * draws, p)."""
-        b = self.idata.posterior["beta"].to_numpy()
-        return b.reshape(-1, b.shape[-1])
-
-    def _disp(self):
-        name = self.dispersion_name
-        return None if name is None else self.idata.posterior[name].to_numpy().reshape(-1)
-
     # -- tables -----------------------------------------------------------------------------
     def summary(self, hdi_prob: float = 0.94) -> pd.DataFrame:
         """One table: MLE, its standard error, and the posterior (ArviZ) side by side.
@@ -265,7 +256,8 @@ class BayesResults:
                 off = off + check_vector(offset, m, "offset")
             if exposure is not None:
                 off = off + np.log(check_vector(exposure, m, "exposure", positive=True))
-        eta = self._beta() @ X.T
+        beta = self._draws()[0]
+        eta = beta.reshape(-1, beta.shape[-1]) @ X.T  # (chains * draws, rows)
         if off is not None:
             eta = eta + off[None, :]
         return eta, index
@@ -300,8 +292,8 @@ class BayesResults:
                 if self.family.name == "binomial":
                     t = (np.ones(n) if trials is None
                          else check_vector(trials, n, "trials", positive=True))
-                disp = self._disp()
-                d = None if disp is None else jnp.asarray(disp)[:, None]
+                disp = self._draws()[1]
+                d = None if disp is None else jnp.asarray(disp.reshape(-1, 1))
                 dist_ = likelihood(self.family, jnp.asarray(eta), d,
                                    None if t is None else jnp.asarray(t))
                 draws = np.asarray(dist_.sample(jax.random.PRNGKey(seed)), dtype=float)
