@@ -73,20 +73,29 @@ _LAZY = {
 _SUBMODULES = ("datasets", "families", "links", "priors")
 
 
-def __getattr__(name: str):
-    import warnings
+def _quiet_progress_bars() -> None:
+    """In a Jupyter kernel without ipywidgets, ``import tqdm.auto`` (NumPyro's and the
+    sampler's progress bars) warns "IProgress not found" and falls back to the text bar, which
+    works: import it once here without the warning, so that no later import repeats it."""
+    if "ipykernel.zmqshell" in _sys.modules:
+        import warnings
 
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            import tqdm.auto  # noqa: F401
+
+
+_quiet_progress_bars()
+
+
+def __getattr__(name: str):
     if name in _SUBMODULES:
         module, attr = f"{__name__}.{name}", None
     elif name in _LAZY:
         module, attr = f"{__name__}.{_LAZY[name]}", name
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    with warnings.catch_warnings():
-        # NumPyro imports tqdm.auto, which warns in a Jupyter kernel without ipywidgets; the
-        # text progress bar it falls back to works, so the warning only adds noise.
-        warnings.filterwarnings("ignore", message="IProgress not found")
-        value = _importlib.import_module(module)
+    value = _importlib.import_module(module)
     if attr is not None:
         value = getattr(value, attr)
     globals()[name] = value  # later lookups skip __getattr__

@@ -21,7 +21,7 @@ import numpy as np
 from ._xla import jit
 from ._warnings import ConvergenceWarning, EstimabilityWarning, SeparationWarning, warn
 from . import existence
-from .design import Design, ordinal
+from .design import Design, Rows
 from .families import Family, NegativeBinomial
 from .irls import IRLSData, irls, irls_nb, loglike_sum, observation_stats
 
@@ -60,11 +60,17 @@ class MLEFit(NamedTuple):
 # device data
 
 
-def irls_data(design: Design, alpha: float = 0.0, X=None) -> IRLSData:
-    """Move a design to the device as IRLS problem data (float64)."""
+def prior_weights(design: Design) -> np.ndarray | None:
+    """IRLS's prior weights: frequency weights times binomial trials (None when both are)."""
     pw = design.weights
     if design.trials is not None:
         pw = design.trials if pw is None else pw * design.trials
+    return pw
+
+
+def irls_data(design: Design, alpha: float = 0.0, X=None) -> IRLSData:
+    """Move a design to the device as IRLS problem data (float64)."""
+    pw = prior_weights(design)
     off = design.total_offset
     put = jax.device_put  # no copy for the aligned float64 arrays Design holds
     return IRLSData(
@@ -89,9 +95,9 @@ QR_TOL = 1e-7
 def _collinear_message(X: np.ndarray, names) -> str | None:
     """Describe an exact linear dependence among the columns of X, or None if X has full rank.
 
-    The rank is decided from X itself, as R's ``glm`` does (Householder QR with dqrdc2's limited
-    pivoting: a column whose residual, after projecting out the columns kept before it, is
-    below ``QR_TOL`` times its own norm is aliased). Deciding it from the eigenvalues of X'X
+    The rank is decided from X itself, as R's ``glm`` does with dqrdc2's limited pivoting: a
+    column whose residual, after projecting out the columns kept before it (Gram-Schmidt,
+    reorthogonalised), is below ``QR_TOL`` times its own norm is aliased. Deciding it from the eigenvalues of X'X
     would square the condition number and call designs with cond(X) ~ 1e6 rank deficient.
     """
     norms = np.linalg.norm(X, axis=0)
@@ -137,9 +143,7 @@ def _divergence(design: Design, family: Family, res, tol: float) -> list[str] | 
     if not (binomial or counts):
         return None
     mu = np.asarray(res.mu)
-    pw = design.weights
-    if design.trials is not None:
-        pw = design.trials if pw is None else pw * design.trials
+    pw = prior_weights(design)
     X, y = design.X, design.y
     small = X.size <= existence.LP_MAX_CELLS
     if not existence.boundary_hint(mu, float(res.deviance), tol, binomial=binomial, weights=pw,
@@ -188,7 +192,6 @@ def fit_mle(
     maxiter: int = 100,
     tol: float = 1e-8,
     cov_type: str = "nonrobust",
-    stacklevel: int = 3,
 ) -> MLEFit:
     """Maximum-likelihood fit of a GLM by IRLS (see :func:`bayesglm.irls.irls`)."""
     if cov_type not in COV_TYPES:
@@ -239,10 +242,8 @@ def fit_mle(
         edge = np.flatnonzero((y == 0) & (mu_nb < math.sqrt(np.finfo(float).eps) * max(
             float(np.mean(y)), 1e-300)))
         if not outer_ok and edge.size and family.link.name != "log":
-            rows = ", ".join(
-                f"row {i} (the {ordinal(i + 1)} row)" if design.row_index is None
-                else f"row label {design.row_index[i]}" for i in edge[:3]
-            ) + (", ..." if edge.size > 3 else "")
+            names = Rows(design.nobs, design.row_index)
+            rows = ", ".join(names.name(int(i)) for i in edge[:3]) + (", ..." if edge.size > 3 else "")
             warn(
                 f"NegativeBinomial with the {family.link.name} link: the likelihood is largest on "
                 f"the edge of the link's domain, where the fitted mean of {edge.size} row(s) "
@@ -396,9 +397,8 @@ def fit_mle(
 
 def null_deviance(design: Design, family: Family, fit: MLEFit, *, maxiter=100, tol=1e-8) -> float:
     """Deviance of the intercept-only model (with the offset), as R's ``glm`` reports it."""
-    pw = np.ones_like(design.y) if design.weights is None else design.weights.copy()
-    if design.trials is not None:
-        pw = pw * design.trials
+    pw = prior_weights(design)
+    pw = np.ones_like(design.y) if pw is None else pw
     alpha = fit.alpha if fit.alpha is not None else 0.0
     off = design.total_offset
     if design.const_index is None:
