@@ -25,7 +25,6 @@ from ._x64 import float64
 __all__ = ["plot_trace", "plot_forest", "plot_ppc", "plot_mle_vs_posterior",
            "plot_binned_residuals"]
 
-_CONTINUOUS = ("gaussian", "gamma", "inverse_gaussian")
 _COUNTS = ("poisson", "negative_binomial")
 _PPC_KINDS = ("kde", "cumulative", "hist", "bars", "binned")
 _POST_COLOR = "C0"
@@ -278,7 +277,7 @@ def _transformer(transform, fit):
                              f"{x.shape} became {out.shape}")
         return out
 
-    if transform in (np.exp, math.exp):
+    if transform is np.exp:
         ratio = _ratio_name(fit)
         label = "exp(coefficient)" + (f": {ratio}" if ratio else "")
     else:
@@ -593,27 +592,14 @@ def binned_residuals(x, r, nclass: int, weights=None) -> dict[str, np.ndarray]:
 
 
 @float64
-def _posterior_mean_mu(fit) -> np.ndarray:
-    """E[mu_i | data] for the fitted rows, in row chunks (never all draws x rows at once)."""
+def _posterior_mean_mu(fit, obs) -> np.ndarray:
+    """E[mu_i | data] for the fitted rows ``obs`` (``fit._obs_data``), in row chunks (never all
+    draws x rows at once)."""
     import jax.numpy as jnp
 
-    idata = fit.idata
-    const = idata.constant_data if "constant_data" in idata.groups() else {}
-    design = getattr(fit, "_design", None)
-    if "X" in const:
-        X = const["X"].to_numpy()
-        off = np.zeros(X.shape[0])
-        if "offset" in const:
-            off = off + const["offset"].to_numpy()
-        if "exposure" in const:
-            off = off + np.log(const["exposure"].to_numpy())
-    elif design is not None:
-        X = np.asarray(design.X)
-        off = np.zeros(X.shape[0]) if design.total_offset is None else design.total_offset
-    else:
-        raise ValueError("binned residuals need the fitted rows' predictors, and this fit holds "
-                         "none (a large fit loaded from disk?): refit, or pass fit.mle")
-    beta = idata.posterior["beta"].to_numpy()
+    X = np.asarray(obs.X)
+    off = np.zeros(X.shape[0]) if obs.offset is None else np.asarray(obs.offset)
+    beta = fit.idata.posterior["beta"].to_numpy()
     beta = beta.reshape(-1, beta.shape[-1])
     step = max(1, 2**22 // beta.shape[0])
     out = np.empty(X.shape[0])
@@ -626,13 +612,11 @@ def _posterior_mean_mu(fit) -> np.ndarray:
 def _fitted_and_residuals(fit):
     """(y, fitted mean, frequency weights or None, what the mean is); y on mu's scale."""
     if hasattr(fit, "idata") and hasattr(fit, "family"):  # BayesResults
-        idata = fit.idata
-        const = idata.constant_data if "constant_data" in idata.groups() else {}
-        y = idata.observed_data["y"].to_numpy().astype(float)
-        if "trials" in const:
-            y = y / const["trials"].to_numpy()
-        w = const["weights"].to_numpy() if "weights" in const else None
-        return y, _posterior_mean_mu(fit), w, "posterior mean of mu"
+        obs = fit._obs_data("binned residuals (or plot_binned_residuals(fit.mle))")
+        y = obs.y.astype(float)
+        if obs.trials is not None:
+            y = y / obs.trials
+        return y, _posterior_mean_mu(fit, obs), obs.weights, "posterior mean of mu"
     if hasattr(fit, "resid_response") and hasattr(fit, "mu"):  # MLEResults
         design = getattr(fit, "_design", None)
         w = None if design is None else design.weights

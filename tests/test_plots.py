@@ -540,6 +540,19 @@ def test_plot_binned_residuals_of_a_posterior():
     assert "plot_binned_residuals" in bg.__all__
 
 
+def test_plot_binned_residuals_of_a_fitted_model(separation_fit):
+    # a fit from a model reads its rows from the design, a loaded one from constant_data: the
+    # same points either way
+    fit = separation_fit
+    X = np.asarray(fit._design.X)
+    beta = fit.idata.posterior["beta"].to_numpy()
+    mu = (1 / (1 + np.exp(-np.einsum("cdp,np->cdn", beta, X)))).mean(axis=(0, 1))
+    y = fit.idata.observed_data["y"].to_numpy().astype(float)
+    b = plots.binned_residuals(mu, y - mu, plots._arm_nclass(len(y)))
+    ax = bg.plot_binned_residuals(fit)
+    np.testing.assert_allclose(_gid(ax, "binned_points").get_ydata(), b["ybar"], atol=1e-12)
+
+
 def test_plot_binned_residuals_of_an_mle(logistic_model):
     mle = logistic_model.fit_mle()
     ax = bg.plot_binned_residuals(mle)
