@@ -468,9 +468,7 @@ class BayesResults:
 
                 formula = FormulaSpec.from_dict(spec["formula"])
         except (KeyError, TypeError, ValueError, AttributeError) as err:
-            raise fitfile.FitFileError(
-                f"{path} is not a readable bayesglm fit (its model spec is damaged: "
-                f"{type(err).__name__}: {err})") from err
+            raise fitfile.damaged_spec(path, err) from err
         res = cls(idata, family=family, names=spec["names"], mle=mle,
                   start=spec.get("start", "mle"), spec=spec)
         if formula is not None:

@@ -60,6 +60,11 @@ def _not_a_fit(path, why: str) -> FitFileError:
                         "files written by fit.save(path)")
 
 
+def damaged_spec(path, err: Exception) -> FitFileError:
+    """The error for a file whose model spec cannot be parsed (here or by ``load``)."""
+    return _not_a_fit(path, f"its model spec is damaged: {type(err).__name__}: {err}")
+
+
 def read(path):
     """``(idata, spec, family)`` from a file written by :func:`write`, in memory, file closed.
 
@@ -96,7 +101,7 @@ def read(path):
         if beta.shape[-1] != len(names) or "y" not in idata.observed_data:
             raise ValueError("the draws do not match the model spec")
     except _READ_ERRORS as err:
-        raise _not_a_fit(path, f"its model spec is damaged: {type(err).__name__}: {err}") from err
+        raise damaged_spec(path, err) from err
     spec["names"] = names
     return idata, spec, family
 

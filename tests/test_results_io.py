@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import math
 import os
 from statistics import NormalDist
@@ -291,6 +292,12 @@ def _bad_files(tmp_path, saved):
     out["spec without family"] = tmp_path / "nofamily.nc"
     idata.posterior.attrs["bayesglm_spec"] = '{"names": ["const"]}'
     idata.to_netcdf(str(out["spec without family"]))
+    out["spec with a broken mle"] = tmp_path / "badmle.nc"  # read() passes it, load() does not
+    fit = az.from_netcdf(str(saved))
+    spec = json.loads(fit.posterior.attrs["bayesglm_spec"])
+    spec["mle"] = {"params": spec["mle"]["params"]}
+    fit.posterior.attrs["bayesglm_spec"] = json.dumps(spec)
+    fit.to_netcdf(str(out["spec with a broken mle"]))
     return out
 
 
