@@ -177,9 +177,6 @@ class Rows:
         self.index = index
         self.positions = np.arange(n) if positions is None else np.asarray(positions)
 
-    def __len__(self) -> int:
-        return len(self.positions)
-
     def name(self, i: int) -> str:
         """The words for row ``i`` (0-based among the rows held)."""
         pos = int(self.positions[i])
@@ -190,10 +187,8 @@ class Rows:
 
     def subset(self, keep) -> Rows:
         """The rows where the boolean mask ``keep`` holds."""
-        out = Rows(0)
-        out.index = None if self.index is None else self.index[keep]
-        out.positions = self.positions[keep]
-        return out
+        positions = self.positions[keep]
+        return Rows(len(positions), None if self.index is None else self.index[keep], positions)
 
 
 def _msg(what, col, rows: Rows, i: int, text) -> str:
