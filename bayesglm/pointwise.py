@@ -126,10 +126,11 @@ def format_bytes(n: float) -> str:
     return f"{n:.0f} bytes"
 
 
-def _budget_text(budget) -> str:
-    how = ("half the available memory, at most " + format_bytes(MEMORY_CAP) if budget is None
+def _budget_text(given, budget: int) -> str:
+    """``budget`` (bytes, as checked) described for an error; ``given`` what the caller passed."""
+    how = ("half the available memory, at most " + format_bytes(MEMORY_CAP) if given is None
            else "memory_budget=")
-    return f"the memory budget of {format_bytes(_budget(budget))} ({how})"
+    return f"the memory budget of {format_bytes(budget)} ({how})"
 
 
 def _budget(budget) -> int:
@@ -164,11 +165,12 @@ def _loglik_chunks(family, data: ObsData, beta, disp, budget: int, what: str):
 
     c, s, _ = beta.shape
     n = data.X.shape[0]
-    size = rows_per_chunk(c * s, n, _budget(budget))
+    given, budget = budget, _budget(budget)
+    size = rows_per_chunk(c * s, n, budget)
     if size < 1:
         raise MemoryError(
             f"{what} needs {format_bytes(c * s * _FLOAT * LOO_COPIES)} for a single row "
-            f"({c * s} draws), more than {_budget_text(budget)}: pass a larger "
+            f"({c * s} draws), more than {_budget_text(given, budget)}: pass a larger "
             "memory_budget= (bytes), or thin the draws"
         )
     for start in range(0, n, size):
@@ -352,7 +354,7 @@ def draw_y(family: Family, data: ObsData, beta: np.ndarray, disp, *, seed: int, 
         raise MemoryError(
             f"{what} needs {format_bytes(need)} for y_rep ({c * kept} draws x {n:,} rows, "
             f"float64) plus {format_bytes(per_draw)} per draw while drawing, more than "
-            f"{_budget_text(given)}: keep fewer draws with thin= (thin={thin * ratio} "
+            f"{_budget_text(given, budget)}: keep fewer draws with thin= (thin={thin * ratio} "
             f"needs about {format_bytes(need / ratio)}), or fit with fewer draws, or pass a "
             "larger memory_budget= (bytes)"
         )
