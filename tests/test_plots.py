@@ -500,13 +500,21 @@ def test_binned_residuals_match_arm():
     # frequency weights act as replicated rows
     w = np.ones(60)
     w[::3] = 2
-    rep = np.repeat(np.arange(60), w.astype(int))
     bw = plots.binned_residuals(x, r, 10, weights=w)
-    br = plots.binned_residuals(x[rep], r[rep], 10)
-    for key in ("ybar", "n", "se2"):
-        assert np.all(np.isfinite(bw[key]))
     np.testing.assert_allclose(bw["n"].sum(), 80)
-    np.testing.assert_allclose(np.sum(bw["n"] * bw["ybar"]), np.sum(br["n"] * br["ybar"]))
+    # the breaks are placed on the rows (as without weights); within each bin, the mean and its
+    # standard error are those of the replicated rows
+    b0 = plots.binned_residuals(x, r, 10)
+    np.testing.assert_array_equal(bw["xlo"], b0["xlo"])
+    np.testing.assert_array_equal(bw["xhi"], b0["xhi"])
+    for lo, hi, n, xbar, ybar, se2 in zip(*(bw[k] for k in ("xlo", "xhi", "n", "xbar", "ybar",
+                                                             "se2"))):
+        m = (x >= lo) & (x <= hi)
+        xr, rr = x[m].repeat(w[m].astype(int)), r[m].repeat(w[m].astype(int))
+        assert n == len(rr)
+        np.testing.assert_allclose([xbar, ybar, se2],
+                                   [xr.mean(), rr.mean(), 2 * rr.std(ddof=1) / np.sqrt(len(rr))],
+                                   rtol=1e-12, atol=1e-15)
 
 
 def _bernoulli_fit(n=400, seed=5):
