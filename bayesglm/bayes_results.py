@@ -512,13 +512,9 @@ def compare(fits: dict, **kwargs) -> pd.DataFrame:
     if not isinstance(fits, dict) or not fits:
         raise ValueError("compare() takes a non-empty dict {name: BayesResults}")
     ic = str(kwargs.get("ic") or az.rcParams["stats.information_criterion"]).lower()
-    scale = kwargs.get("scale")
-    scale = az.rcParams["stats.ic_scale"] if scale is None else str(scale).lower()
-    table = {}
-    for k, v in fits.items():
-        if isinstance(v, BayesResults):
-            if ic not in ("loo", "waic"):
-                raise ValueError(f"ic must be 'loo' or 'waic', got {kwargs.get('ic')!r}")
-            v = (v.loo if ic == "loo" else v.waic)(pointwise=True, scale=scale)
-        table[k] = v
+    if ic not in ("loo", "waic"):
+        raise ValueError(f"ic must be 'loo' or 'waic', got {kwargs.get('ic')!r}")
+    scale = kwargs.get("scale")  # None: ArviZ's default, in loo()/waic() as in az.compare
+    table = {k: getattr(v, ic)(pointwise=True, scale=scale) if isinstance(v, BayesResults) else v
+             for k, v in fits.items()}
     return az.compare(table, **kwargs)
