@@ -252,8 +252,7 @@ def _idiom_message(exc, data_path: str) -> str:
     if idiom.kind == "factor":
         return f"{head}; use {formula}"
     if idiom.kind == "ratio":
-        div = re.search(r"I\([^)]*\)", str(exc))
-        divide = f" (to divide, write {div.group(0)})" if div else ""
+        divide = f" (to divide, write I({idiom.expression}))"
         head += " (formulas read a/b as a + a:b)"
         if formula:
             return (f"{head}; for successes out of trials use {formula} --trials "

@@ -53,7 +53,7 @@ class Idiom(NamedTuple):
         names).
     expression : str or None
         An offset that is not a column (``offset(x / 2)``): it has to become a column (or an
-        array) passed as ``offset=``.
+        array) passed as ``offset=``; for a ratio, the response ``a/b`` (``I(a/b)`` divides).
     """
 
     kind: str
@@ -119,11 +119,11 @@ def _ratio(formula: str, lhs: str, rhs: str) -> FormulaError | None:
             "[successes, failures]. ")
     if a and b and div is node:
         suggestion = f"{a} ~ {rhs.strip()}"
-        idiom = Idiom("ratio", suggestion, {"trials": b})
+        idiom = Idiom("ratio", suggestion, {"trials": b}, expression=lhs.strip())
         text += (f"For {a} successes out of {b} trials (binomial) write {suggestion!r} with "
                  f"trials={b!r}; to divide, write I({lhs.strip()}).")
     else:
-        idiom = Idiom("ratio", None, {})
+        idiom = Idiom("ratio", None, {}, expression=lhs.strip())
         text += ("For successes out of a number of trials (binomial) pass the trials column "
                  f"as trials=; to divide, write I({lhs.strip()}).")
     return FormulaError(text, idiom=idiom)

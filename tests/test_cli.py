@@ -65,6 +65,9 @@ BAD = {
     "ratio": (["fit", "{data}", "--formula", "n/n ~ x", "--family", "binomial"],
               "the response 'n/n' is not a ratio (formulas read a/b as a + a:b); for successes "
               "out of trials use --formula 'n ~ x' --trials n"),
+    "ratio of an expression": (["fit", "{data}", "--formula", "(n + 1)/n ~ x", "--family",
+                                "binomial"], "pass the trials column as --trials COL (to "
+                                             "divide, write I((n + 1)/n))"),
     "offset(log(x))": (["fit", "{data}", "--formula", "n ~ x + offset(log(n))", "--family",
                         "poisson"], "offset() is R's; use --formula 'n ~ x' --exposure n"),
     "offset(expression)": (["fit", "{data}", "--formula", "n ~ offset(x / 2) + g", "--family",

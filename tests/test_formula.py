@@ -270,8 +270,10 @@ def test_ratio_response_points_to_trials(small):
                                            r"with trials='n'; to divide, write I\(k/n\)") as exc:
         bg.glm("k/n ~ z", small, family="binomial")
     assert exc.value.idiom.kind == "ratio" and exc.value.idiom.args == {"trials": "n"}
-    with pytest.raises(FormulaError, match=r"is not a ratio"):
+    assert exc.value.idiom.expression == "k/n"
+    with pytest.raises(FormulaError, match=r"is not a ratio.*write I\(\(k \+ 1\)/n\)") as exc:
         bg.glm("(k + 1)/n ~ z", small, family="poisson")
+    assert exc.value.idiom.expression == "(k + 1)/n"
     # a real division is still possible
     model = bg.glm("I(k/n) ~ z", small, family="gaussian")
     np.testing.assert_allclose(model.design.y, small["k"] / small["n"])
