@@ -87,7 +87,7 @@ def _np(f, *args):
 @float64
 def fit_arm(family: Family, design: Design, resolved: ResolvedPriors, *, maxiter: int = 100,
             tol: float = 1e-8):
-    """arm::bayesglm's estimate. Returns (beta, cov, dispersion or None, converged, n_iter).
+    """arm::bayesglm's estimate: (beta, cov, dispersion or None); warns if it did not converge.
 
     ``dispersion`` is on the family's natural scale (``sigma`` = sqrt of arm's dispersion for
     the Gaussian, ``shape`` = 1 / dispersion for the Gamma), None for binomial and Poisson.
@@ -199,4 +199,4 @@ def fit_arm(family: Family, design: Design, resolved: ResolvedPriors, *, maxiter
         df_r = n_ok - p
         scale = float(np.sum(w**2 * resid**2) / df_r) if df_r > 0 else math.nan
         disp_value = math.sqrt(dispersion) if family.name == "gaussian" else 1.0 / dispersion
-    return start, V * scale, disp_value, converged, it
+    return start, V * scale, disp_value

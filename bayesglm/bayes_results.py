@@ -13,7 +13,7 @@ import pandas as pd
 from . import fitfile
 from . import pointwise as pw
 from ._args import integer
-from ._warnings import SamplingWarning
+from ._warnings import SamplingWarning, warn
 from ._x64 import float64
 from .convert import add_group
 from .design import check_vector, make_exog
@@ -32,7 +32,7 @@ def _hdi_cols(hdi_prob: float) -> tuple[str, str]:
     return f"hdi_{lo:g}%", f"hdi_{100 - lo:g}%"
 
 
-def check_draws(idata, max_tree_depth: int, stacklevel: int = 3) -> list[str]:
+def check_draws(idata, max_tree_depth: int) -> list[str]:
     """The package's sampling warnings, each with the advice that fixes it. Returns the messages."""
     messages = []
     ss = idata.sample_stats
@@ -67,7 +67,7 @@ def check_draws(idata, max_tree_depth: int, stacklevel: int = 3) -> list[str]:
             "was cut short. Raise max_tree_depth, or reparameterise / rescale the predictors."
         )
     for m in messages:
-        warnings.warn(m, SamplingWarning, stacklevel=stacklevel)
+        warn(m, SamplingWarning)
     return messages
 
 
@@ -85,7 +85,7 @@ class BayesResults:
     formula_spec = None
 
     def __init__(self, idata, *, family: Family, names, mle=None, map_fit=None, start="mle",
-                 design=None, kwargs=None, spec: dict | None = None, config=None):
+                 design=None, spec: dict | None = None, config=None):
         self.idata = idata
         """arviz.InferenceData: groups posterior (``beta`` on the ``coef`` coordinate, and the
         dispersion), sample_stats, observed_data (``y``; Binomial: success counts),
@@ -105,8 +105,7 @@ class BayesResults:
         self.start = start
         """str: where NUTS started: ``"mle"`` or ``"map"``."""
         self._design = design
-        # ``kwargs`` (the sampler's device arrays, X and X') is accepted but not kept: every
-        # per-row computation reads the rows from ``design`` or the file (:meth:`_obs_data`)
+        # every per-row computation reads the rows from ``design`` or the file (:meth:`_obs_data`)
         self._config = config
         self._spec = spec or {}
 

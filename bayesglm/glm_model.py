@@ -275,7 +275,7 @@ class GLM:
             from .arm import check_arm, fit_arm
 
             check_arm(self.family, self.resolved_priors)  # bad priors/family: before fitting
-            beta, cov, disp, _, _ = fit_arm(self.family, self.design, self.resolved_priors)
+            beta, cov, disp = fit_arm(self.family, self.design, self.resolved_priors)
             values = {"beta": beta}
             p = len(beta)
             if disp is not None:  # arm gives no uncertainty for its dispersion: NaN
@@ -389,7 +389,7 @@ class GLM:
         )
         map_fit = MAPResults(self.names, start, self.family) if start.kind == "map" else None
         res = BayesResults(idata, family=self.family, names=self.names, mle=start.mle if start.kind == "mle" else None,
-                           map_fit=map_fit, start=start.kind, design=d, kwargs=kwargs, spec=spec,
+                           map_fit=map_fit, start=start.kind, design=d, spec=spec,
                            config=config)
         res.formula_spec = self.formula_spec
         if config.chains * config.draws * self.nobs <= LOGLIK_MAX:

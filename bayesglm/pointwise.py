@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -32,6 +31,7 @@ import jax
 import numpy as np
 from scipy.special import logsumexp
 
+from ._warnings import warn
 from ._xla import jit
 from .families import Family
 
@@ -219,20 +219,20 @@ def loo(family: Family, data: ObsData, beta: np.ndarray, disp, *, reff: float, o
         lppd_i[start:stop] = logsumexp(llt, axis=-1) - math.log(n_samples)
         k_hat[start:stop] = k
     good_k = min(1 - 1 / np.log10(n_samples), 0.7)
-    warn = bool(np.any(k_hat > good_k))
-    if warn:  # ArviZ's warning, once
-        warnings.warn(
+    flagged = bool(np.any(k_hat > good_k))
+    if flagged:  # ArviZ's warning, once
+        warn(
             f"Estimated shape parameter of Pareto distribution is greater than {good_k:.2f} "
             "for one or more samples. You should consider using a more robust model, this is "
             "because importance sampling is less likely to work well if the marginal posterior "
             "and LOO posterior are very different. This is more likely to happen with a "
-            "non-robust model and highly influential observations.", stacklevel=3,
+            "non-robust model and highly influential observations.", UserWarning,
         )
     loo_i *= scale_value
     elpd = loo_i.sum()
     se = (n * np.var(loo_i)) ** 0.5
     p_loo = lppd_i.sum() - elpd / scale_value
-    data_ = [elpd, se, p_loo, n_samples, n, warn]
+    data_ = [elpd, se, p_loo, n_samples, n, flagged]
     index = ["elpd_loo", "se", "p_loo", "n_samples", "n_data_points", "warning"]
     if pointwise:
         data_ += [_pointwise_array(loo_i, obs_index, "loo_i"),
@@ -254,15 +254,15 @@ def waic(family: Family, data: ObsData, beta: np.ndarray, disp, *, obs_index,
     for start, stop, ll in _loglik_chunks(family, data, beta, disp, budget, "waic()"):
         lppd_i[start:stop] = logsumexp(ll, axis=0) - math.log(n_samples)
         var_i[start:stop] = ll.var(axis=0)
-    warn = bool(np.any(var_i > 0.4))
-    if warn:
-        warnings.warn(
+    flagged = bool(np.any(var_i > 0.4))
+    if flagged:
+        warn(
             "For one or more samples the posterior variance of the log predictive "
             "densities exceeds 0.4. This could be indication of WAIC starting to fail. \n"
-            "See http://arxiv.org/abs/1507.04544 for details", stacklevel=3,
+            "See http://arxiv.org/abs/1507.04544 for details", UserWarning,
         )
     waic_i = scale_value * (lppd_i - var_i)
-    data_ = [waic_i.sum(), (n * np.var(waic_i)) ** 0.5, var_i.sum(), n_samples, n, warn]
+    data_ = [waic_i.sum(), (n * np.var(waic_i)) ** 0.5, var_i.sum(), n_samples, n, flagged]
     if pointwise:
         return az.ELPDData(
             data=data_ + [_pointwise_array(waic_i, obs_index, "waic_i"), scale],
