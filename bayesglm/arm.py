@@ -40,14 +40,13 @@ import numpy as np
 from ._warnings import ConvergenceWarning, warn
 from ._x64 import float64
 from .design import Design
-from .families import Family
-from .priors import Cauchy, Flat, Normal, ResolvedPriors, StudentT, _x_scale
+from .families import Binomial, Family, Gamma, Gaussian, Poisson
+from .priors import Cauchy, Flat, Normal, ResolvedPriors, StudentT, x_scale
 
 __all__ = ["ARM_FAMILIES", "check_arm", "fit_arm"]
 
-#: families whose bayesglm.fit path is reproduced (and tested against R)
-ARM_FAMILIES = ("binomial", "poisson", "gaussian", "gamma")
-_NO_DISPERSION = ("binomial", "poisson")
+#: families whose bayesglm.fit path is reproduced (and tested against R), and subclasses
+ARM_FAMILIES = (Binomial, Poisson, Gaussian, Gamma)
 
 
 def _prior_args(prior, name: str) -> tuple[float, float, float]:
@@ -70,11 +69,11 @@ def _prior_args(prior, name: str) -> tuple[float, float, float]:
 
 def check_arm(family: Family, resolved: ResolvedPriors) -> np.ndarray:
     """Validate the family and priors for arm's algorithm; return (p, 3) prior arguments."""
-    if family.name not in ARM_FAMILIES:
+    if not isinstance(family, ARM_FAMILIES):
         raise ValueError(
             f"fit_map(method='arm'): arm::bayesglm's algorithm is reproduced for the "
-            f"{', '.join(ARM_FAMILIES)} families, not {family.name}. Use method='mode' (the "
-            "exact posterior mode)."
+            f"{', '.join(c.name for c in ARM_FAMILIES)} families, not {family.name}. Use "
+            "method='mode' (the exact posterior mode)."
         )
     names = resolved.names or tuple(f"x{j}" for j in range(len(resolved.coef)))
     return np.array([_prior_args(pr, nm) for pr, nm in zip(resolved.coef, names)], dtype=float)
@@ -111,8 +110,8 @@ def fit_arm(family: Family, design: Design, resolved: ResolvedPriors, *, maxiter
     # after the first solve its slopes' priors are no longer scaled to the predictors
     # (fit$prior.scale shows 2.5 * 2 sd(y) for every slope). Reproduced for arm's defaults.
     update_scale = prior_scale
-    if family.name == "gaussian" and resolved.source == "gelman2008":
-        undo = np.array([1.0 if j == design.const_index else _x_scale(X[:, j], "gelman2008")[0]
+    if isinstance(family, Gaussian) and resolved.source == "gelman2008":
+        undo = np.array([1.0 if j == design.const_index else x_scale(X[:, j], "gelman2008")[0]
                          for j in range(p)])
         update_scale = prior_scale * undo
     alpha = 0.0
@@ -129,7 +128,7 @@ def fit_arm(family: Family, design: Design, resolved: ResolvedPriors, *, maxiter
     eta = _np(link.link, _np(family.starting_mu, y, pw))  # R's family$initialize (mustart)
     mu = mean_of(eta)
     dev_old = deviance(mu)
-    has_disp = family.name not in _NO_DISPERSION
+    has_disp = family.has_dispersion
     dispersion = float(np.var(y, ddof=1)) / 10000.0 if has_disp else 1.0
     disp_old = dispersion
     prior_sd = prior_scale.copy()
@@ -198,5 +197,5 @@ def fit_arm(family: Family, design: Design, resolved: ResolvedPriors, *, maxiter
         resid = z - (eta - off)[good]
         df_r = n_ok - p
         scale = float(np.sum(w**2 * resid**2) / df_r) if df_r > 0 else math.nan
-        disp_value = math.sqrt(dispersion) if family.name == "gaussian" else 1.0 / dispersion
+        disp_value = float(family.dispersion_from_scale(dispersion))
     return start, V * scale, disp_value

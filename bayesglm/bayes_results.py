@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 
 import arviz as az
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
@@ -16,11 +15,11 @@ from ._args import integer
 from ._warnings import SamplingWarning, warn
 from ._x64 import float64
 from .convert import add_group
-from .design import check_vector, make_exog
+from .design import new_rows
 from .families import Family
 from .fitfile import FitFileError
-from .model import likelihood
-from .pointwise import ObsData, draw_y
+from .pointwise import draw_y
+from .problem import Problem, eta_draws
 
 __all__ = ["BayesResults", "load", "compare", "check_draws", "FitFileError"]
 
@@ -80,17 +79,14 @@ class BayesResults:
     :mod:`bayesglm.pointwise`).
     """
 
-    #: the model's formula (``bayesglm.formula.FormulaSpec``) when it was made by
-    #: ``GLM.from_formula``: ``predict(new_df)`` re-applies it; None for the array interface
-    formula_spec = None
-
     def __init__(self, idata, *, family: Family, names, mle=None, map_fit=None, start="mle",
-                 design=None, spec: dict | None = None, config=None):
+                 design=None, spec: dict | None = None, config=None, formula_spec=None,
+                 steps_all=None):
         self.idata = idata
         """arviz.InferenceData: groups posterior (``beta`` on the ``coef`` coordinate, and the
         dispersion), sample_stats, observed_data (``y``; Binomial: success counts),
         constant_data (``X``, offsets, trials, weights), and, for fits of at most
-        ``bayesglm.glm_model.LOGLIK_MAX`` draws x rows, log_likelihood and
+        ``bayesglm.fitting.LOGLIK_MAX`` draws x rows, log_likelihood and
         posterior_predictive (drawn with the fit's seed; :meth:`posterior_predictive` redraws
         it)."""
         self.family = family
@@ -104,6 +100,13 @@ class BayesResults:
         """MAPResults or None: the posterior mode NUTS started from, when it started there."""
         self.start = start
         """str: where NUTS started: ``"mle"`` or ``"map"``."""
+        self.formula_spec = formula_spec
+        """The model's formula (``bayesglm.formula.FormulaSpec``) when it was made by
+        ``GLM.from_formula``: ``predict(new_df)`` re-applies it; None for the array interface."""
+        self.steps_all = steps_all
+        """ndarray (chains, warmup + draws) or None: the leapfrog steps of every iteration,
+        warmup included (``idata.sample_stats.n_steps`` has the kept draws'); None after
+        :func:`load`."""
         self._design = design
         # every per-row computation reads the rows from ``design`` or the file (:meth:`_obs_data`)
         self._config = config
@@ -114,7 +117,7 @@ class BayesResults:
     def dispersion_name(self) -> str | None:
         """The dispersion's name in the posterior (``sigma``, ``shape``, ``lam``, ``alpha``),
         or None for families without one (or a NegativeBinomial with alpha fixed)."""
-        name = self.family.dispersion_name
+        name = self.family.dispersion_param
         return name if name in self.idata.posterior else None
 
     # -- tables -----------------------------------------------------------------------------
@@ -145,7 +148,7 @@ class BayesResults:
         if self.mle is not None:
             mle[self.names] = self.mle.params.to_numpy()
             mle_se[self.names] = self.mle.bse.to_numpy()
-            disp = self._mle_dispersion()
+            disp = self.mle_dispersion()
             if disp is not None and self.dispersion_name:
                 mle[self.dispersion_name], mle_se[self.dispersion_name] = disp
         lo, hi = _hdi_cols(hdi_prob)
@@ -161,21 +164,16 @@ class BayesResults:
         fs = self.formula_spec
         return None if fs is None else fs.response_note()
 
-    def _mle_dispersion(self):
-        """(estimate, se) of the dispersion parameter on the posterior's scale, from the MLE."""
+    def mle_dispersion(self) -> tuple[float, float] | None:
+        """(estimate, standard error) of the dispersion parameter on the posterior's scale from
+        the classical fit (the family's rule; the standard error is NaN where the classical
+        estimate is a moment estimate), or None without an MLE or a dispersion."""
         m = self.mle
-        name = self.dispersion_name
-        if m is None or name is None:
+        if m is None or self.dispersion_name is None:
             return None
         # the (weighted) number of observations: df_resid + the number of coefficients
-        n = m.df_resid + len(m.params) if hasattr(m, "df_resid") else m.nobs
-        if name == "sigma":
-            v = np.sqrt(m.scale)
-            return v, v / np.sqrt(2 * n)
-        if name == "alpha":
-            return m.alpha, m.alpha_se
-        v = 1.0 / m.scale  # shape (Gamma) or lam (inverse Gaussian): the moment estimate
-        return v, np.nan
+        n = m.df_resid + len(m.params)
+        return self.family.mle_dispersion(m.scale, m.alpha, m.alpha_se, n)
 
     def diagnostics(self) -> pd.DataFrame:
         """Sampler diagnostics per chain and overall, and the package's warnings as a list."""
@@ -196,12 +194,31 @@ class BayesResults:
         return per_chain
 
     # -- data -------------------------------------------------------------------------------
-    def _obs_data(self, what: str) -> ObsData:
-        """The fitted rows: from the model's design, or (a loaded fit) from the saved file."""
-        y = self.idata.observed_data["y"].to_numpy()
+    def fitted_rows(self) -> Problem:
+        """The fitted rows (a :class:`bayesglm.problem.Problem` of host arrays, ``y`` on the
+        mean's scale): from the model's design, or (a loaded fit) from the file."""
+        return self._obs_data("the fitted rows")
+
+    @float64
+    def fitted_mean(self) -> np.ndarray:
+        """E[mu_i | data] for the fitted rows, in row chunks (never all draws x rows at once)."""
+        obs = self._obs_data("the posterior mean of the fitted rows")
+        beta = self._draws()[0]
+        beta = beta.reshape(-1, beta.shape[-1])
+        n = obs.nobs
+        step = max(1, 2**22 // beta.shape[0])
+        out = np.empty(n)
+        for s in range(0, n, step):
+            off = None if obs.offset is None else obs.offset[s:s + step]
+            eta = eta_draws(beta, obs.X[s:s + step], off)
+            out[s:s + step] = np.asarray(self.family.link.inverse(jnp.asarray(eta))).mean(axis=0)
+        return out
+
+    def _obs_data(self, what: str) -> Problem:
+        """The fitted rows (host arrays): from the model's design, or (a loaded fit) the file."""
         d = self._design
         if d is not None:
-            return ObsData(d.X, d.total_offset, d.weights, d.trials, y)
+            return Problem(d.X, None, d.y, d.total_offset, d.weights, d.trials)
         cd = self.idata.constant_data if "constant_data" in self.idata.groups() else {}
         if "X" not in cd:
             raise ValueError(
@@ -213,10 +230,11 @@ class BayesResults:
         def col(name):
             return cd[name].to_numpy().astype(float) if name in cd else None
 
-        offset, exposure = col("offset"), col("exposure")
+        offset, exposure, trials = col("offset"), col("exposure"), col("trials")
         if exposure is not None:
             offset = np.log(exposure) if offset is None else offset + np.log(exposure)
-        return ObsData(cd["X"].to_numpy().astype(float), offset, col("weights"), col("trials"), y)
+        y = self.family.from_observed(self.idata.observed_data["y"].to_numpy(), trials)
+        return Problem(cd["X"].to_numpy().astype(float), None, y, offset, col("weights"), trials)
 
     def _row_index(self):
         if self._design is not None:
@@ -230,36 +248,19 @@ class BayesResults:
         return post["beta"].to_numpy(), disp
 
     # -- prediction -------------------------------------------------------------------------
-    def _new_eta(self, data, offset, exposure):
+    def _new_eta(self, data, offset, exposure, trials):
+        """eta (chains * draws, rows) of the fitted rows or of new ones, their labels, trials."""
         if data is None:
             obs = self._obs_data("predict() of the fitted rows")
             X, off, index = obs.X, obs.offset, self._row_index()
         else:
-            fs = self.formula_spec
-            if fs is not None and fs.uses(data, self.names):  # raw columns: re-apply the formula
-                X, index = fs.design_matrix(data, what="data")
-                offset = fs.vector(offset, data, "offset")
-                exposure = fs.vector(exposure, data, "exposure")
-            else:
-                X = make_exog(data, tuple(self.names), what="data")
-                index = data.index if isinstance(data, (pd.DataFrame, pd.Series)) else None
-            m = X.shape[0]
-            off = np.zeros(m)
-            if self._spec.get("has_offset") and offset is None:
-                raise ValueError(
-                    "the model was fitted with an offset: pass offset= for the new rows")
-            if self._spec.get("has_exposure") and exposure is None:
-                raise ValueError(
-                    "the model was fitted with an exposure: pass exposure= for the new rows")
-            if offset is not None:
-                off = off + check_vector(offset, m, "offset")
-            if exposure is not None:
-                off = off + np.log(check_vector(exposure, m, "exposure", positive=True))
+            rows = new_rows(data, names=self.names, family=self.family,
+                            formula_spec=self.formula_spec, offset=offset, exposure=exposure,
+                            trials=trials, has_offset=bool(self._spec.get("has_offset")),
+                            has_exposure=bool(self._spec.get("has_exposure")))
+            X, off, index, trials = rows.X, rows.offset, rows.index, rows.trials
         beta = self._draws()[0]
-        eta = beta.reshape(-1, beta.shape[-1]) @ X.T  # (chains * draws, rows)
-        if off is not None:
-            eta = eta + off[None, :]
-        return eta, index
+        return eta_draws(beta.reshape(-1, beta.shape[-1]), X, off), index, trials
 
     @float64
     def predict(self, data=None, *, kind: str = "mean", hdi_prob: float = 0.94, offset=None,
@@ -277,27 +278,25 @@ class BayesResults:
         """
         if kind not in _KINDS:
             raise ValueError(f"kind must be one of {', '.join(_KINDS)}; got {kind!r}")
-        if data is not None and self.formula_spec is not None:
-            trials = self.formula_spec.vector(trials, data, "trials")
-        eta, index = self._new_eta(data, offset, exposure)
+        seed = integer(seed, "seed", low=0)
+        eta, index, trials = self._new_eta(data, offset, exposure, trials)
         if kind == "linear":
             draws = eta
         else:
-            mu = np.asarray(self.family.link.inverse(jnp.asarray(eta)))
+            family = self.family
+            mu = np.asarray(family.link.inverse(jnp.asarray(eta)))
             draws = mu
             if kind == "response":
-                n = eta.shape[1]
                 t = None
-                if self.family.name == "binomial":
-                    t = (np.ones(n) if trials is None
-                         else check_vector(trials, n, "trials", positive=True))
+                if family.has_trials:
+                    t = np.ones(eta.shape[1]) if trials is None else trials
                 disp = self._draws()[1]
-                d = None if disp is None else jnp.asarray(disp.reshape(-1, 1))
-                dist_ = likelihood(self.family, jnp.asarray(eta), d,
-                                   None if t is None else jnp.asarray(t))
-                draws = np.asarray(dist_.sample(jax.random.PRNGKey(seed)), dtype=float)
-                if t is not None:
-                    draws = draws / t[None, :]
+                phi = (family.fixed_scale() if disp is None
+                       else family.scale_from_dispersion(disp.reshape(-1, 1)))
+                rng = np.random.default_rng(seed)
+                draws = family.draw(rng, mu, phi, t)
+                if t is not None:  # as proportions of the trials
+                    draws = family.from_observed(draws, t)
         lo, hi = _hdi_cols(hdi_prob)
         hdi = az.hdi(draws[None, ...], hdi_prob=hdi_prob)  # (n, 2)
         return pd.DataFrame(
@@ -311,7 +310,7 @@ class BayesResults:
 
         ``fit()`` already adds this group, drawn with ``seed=`` the fit's seed, when the fit is
         small enough to store its pointwise log-likelihood
-        (``bayesglm.glm_model.LOGLIK_MAX`` numbers), so ``az.plot_ppc(fit.idata)`` works at
+        (``bayesglm.fitting.LOGLIK_MAX`` numbers), so ``az.plot_ppc(fit.idata)`` works at
         once; call this to redraw it, or to make it for a large fit.
 
         Parameters
@@ -367,7 +366,7 @@ class BayesResults:
         """PSIS-LOO cross-validation (ArviZ's ``az.loo``), for fits of any size.
 
         From the stored log_likelihood group when the fit has one (fits up to
-        ``bayesglm.glm_model.LOGLIK_MAX`` numbers), else computed from the draws and the fitted
+        ``bayesglm.fitting.LOGLIK_MAX`` numbers), else computed from the draws and the fitted
         rows in row chunks within ``memory_budget`` bytes (default: half the available memory, at
         most 8 GB), without storing it: the same numbers as ``az.loo`` on the whole matrix.
 
@@ -421,14 +420,8 @@ class BayesResults:
         and the design matrix).
         """
         spec = dict(self._spec)
-        spec.update(
-            family=self.family.name,
-            link=self.family.link.name,
-            link_power=getattr(self.family.link, "power", None),
-            alpha=getattr(self.family, "alpha", None),
-            names=self.names,
-            start=self.start,
-        )
+        spec.update(self.family.spec())
+        spec.update(names=self.names, start=self.start)
         if self.mle is not None:
             spec["mle"] = {
                 "params": self.mle.params.tolist(),
@@ -437,6 +430,7 @@ class BayesResults:
                 "alpha": self.mle.alpha,
                 "alpha_se": self.mle.alpha_se,
                 "nobs": self.mle.nobs,
+                "df_resid": self.mle.df_resid,
             }
         if self.formula_spec is not None:
             spec["formula"] = self.formula_spec.to_dict()
@@ -468,11 +462,8 @@ class BayesResults:
                 formula = FormulaSpec.from_dict(spec["formula"])
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise fitfile.damaged_spec(path, err) from err
-        res = cls(idata, family=family, names=spec["names"], mle=mle,
-                  start=spec.get("start", "mle"), spec=spec)
-        if formula is not None:
-            res.formula_spec = formula
-        return res
+        return cls(idata, family=family, names=spec["names"], mle=mle,
+                   start=spec.get("start", "mle"), spec=spec, formula_spec=formula)
 
     def __repr__(self):
         post = self.idata.posterior
@@ -495,6 +486,16 @@ class _SavedMLE:
         self.alpha = d["alpha"]
         self.alpha_se = d["alpha_se"]
         self.nobs = d["nobs"]
+        # files saved before df_resid was recorded: the unweighted count
+        self.df_resid = d.get("df_resid", d["nobs"] - len(names))
+        self.converged = True  # a fit saves its MLE only when NUTS started there (converged)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals from the saved estimates and standard errors (as MLEResults')."""
+        from statistics import NormalDist
+
+        q = NormalDist().inv_cdf(1 - alpha / 2)
+        return pd.DataFrame({0: self.params - q * self.bse, 1: self.params + q * self.bse})
 
 
 def load(path) -> BayesResults:

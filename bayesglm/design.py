@@ -68,6 +68,13 @@ class Design:
     n_dropped: int = 0
     row_index: pd.Index | None = None
 
+    def __post_init__(self):
+        # the design owns its arrays (copies of the input) and they do not change
+        for name in ("y", "X", "offset", "exposure", "weights", "trials"):
+            a = getattr(self, name)
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = False
+
     @property
     def nobs(self) -> int:
         """Number of rows."""
@@ -113,6 +120,7 @@ class Naming(NamedTuple):
     two_columns: str = "a 2-column endog [successes, failures]"
     positions: np.ndarray | None = None
     nan_hint: str | None = None
+    dropped_before: int = 0
 
 
 _NAMING: contextvars.ContextVar[Naming] = contextvars.ContextVar("bayesglm_naming",
@@ -136,6 +144,8 @@ def naming(**names):
         user's rows.
     nan_hint : str, optional
         Replaces the ``missing="drop"`` hint of a missing value.
+    dropped_before : int
+        Rows with missing values the interface dropped before (counted in ``n_dropped``).
     """
     token = _NAMING.set(_NAMING.get()._replace(**names))
     try:
@@ -273,9 +283,10 @@ def _numeric(values, what, col, rows: Rows) -> np.ndarray:
 def _fast_matrix(exog) -> np.ndarray | None:
     """The whole exog as one float64 C-contiguous matrix when it is plainly numeric and finite.
 
-    Large designs skip the column-by-column path: no copy when exog already is float64 and
-    C-contiguous (it is never modified), and one vectorised finiteness check. Anything else
-    (NaN, inf, objects, extension dtypes) returns None and takes the exact, slower path.
+    Large designs skip the column-by-column path: one copy (the design owns its arrays: editing
+    the user's exog afterwards does not change the model) and one vectorised finiteness check.
+    Anything else (NaN, inf, objects, extension dtypes) returns None and takes the exact,
+    slower path.
     """
     if isinstance(exog, pd.DataFrame):
         if not all(isinstance(t, np.dtype) and t.kind in "biuf" for t in exog.dtypes):
@@ -285,19 +296,19 @@ def _fast_matrix(exog) -> np.ndarray | None:
         X = exog
     else:
         return None
-    X = aligned(X)
+    X = aligned(X, copy=True)
     return X if X.shape[1] and np.isfinite(X).all() else None
 
 
-def aligned(a, align: int = 64) -> np.ndarray:
+def aligned(a, align: int = 64, *, copy: bool = False) -> np.ndarray:
     """``a`` as a C-contiguous float64 array whose data start on a 64-byte boundary.
 
     JAX on CPU then uses the array in place (``jax.device_put`` without a copy): at n = 1e6,
     p = 20 the copy it makes of an unaligned array costs more than a whole IRLS iteration.
-    Returns ``a`` itself when it already qualifies (it is never modified).
+    Returns ``a`` itself when it already qualifies (it is never modified), unless ``copy``.
     """
     a = np.asarray(a)
-    if a.dtype == np.float64 and a.flags.c_contiguous and a.ctypes.data % align == 0:
+    if not copy and a.dtype == np.float64 and a.flags.c_contiguous and a.ctypes.data % align == 0:
         return a
     buf = np.empty(a.size * 8 + align, dtype=np.uint8)
     offset = (-buf.ctypes.data) % align
@@ -559,7 +570,7 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
     if missing not in _MISSING:
         raise ValueError(f'missing must be one of "raise", "drop"; got {missing!r}')
     family = _resolve_family(family)
-    binomial = family.name == "binomial"
+    binomial = family.has_trials
     if trials is not None and not binomial:
         raise ValueError(f"trials: trials applies only to the binomial family, not {family.name}")
     if exposure is not None and family.link.name != "log":
@@ -675,5 +686,51 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
     return Design(
         y=np.ascontiguousarray(y, dtype=np.float64), X=X, names=xnames, endog_name=str(endog_name),
         offset=ext.get("offset"), exposure=ext.get("exposure"), weights=w, trials=trials_arr,
-        n_dropped=n_dropped, row_index=index,
+        n_dropped=n_dropped + _NAMING.get().dropped_before, row_index=index,
     )
+
+
+class NewRows(NamedTuple):
+    """New rows to predict, as both results objects read them."""
+
+    X: np.ndarray  # (m, p)
+    offset: np.ndarray | None  # (m,) total offset (offset + log exposure), None when none
+    trials: np.ndarray | None  # (m,) binomial trials (None: not given)
+    index: object  # the rows' labels (a pandas Index) or None
+
+
+def new_rows(data, *, names, family, formula_spec=None, offset=None, exposure=None,
+             trials=None, has_offset: bool, has_exposure: bool, what: str = "data") -> NewRows:
+    """Validate new rows for ``predict`` (of the MLE and of the posterior alike).
+
+    ``data``: design rows (array or DataFrame matched to ``names``) or, for a formula model,
+    a DataFrame of raw columns, to which the formula is re-applied (an unseen category level is
+    an error); ``offset``/``exposure``/``trials`` may then name its columns and default to the
+    columns the model was fitted with. A model fitted with an offset or an exposure needs one
+    for new rows; exposure needs the log link.
+    """
+    fs = formula_spec
+    if fs is not None and fs.uses(data, names):  # raw columns: re-apply the formula
+        X, index = fs.design_matrix(data, what=what)
+        offset = fs.vector(offset, data, "offset")
+        exposure = fs.vector(exposure, data, "exposure")
+        trials = fs.vector(trials, data, "trials")
+    else:
+        X = make_exog(data, tuple(names), what=what)
+        index = data.index if isinstance(data, (pd.DataFrame, pd.Series)) else None
+    m = X.shape[0]
+    if has_offset and offset is None:
+        raise ValueError("the model was fitted with an offset: pass offset= for the new rows")
+    if has_exposure and exposure is None:
+        raise ValueError("the model was fitted with an exposure: pass exposure= for the new rows")
+    off = None
+    if offset is not None:
+        off = check_vector(offset, m, "offset")
+    if exposure is not None:
+        if family.link.name != "log":
+            raise ValueError("exposure applies only to models with the log link")
+        log_e = np.log(check_vector(exposure, m, "exposure", positive=True))
+        off = log_e if off is None else off + log_e
+    if trials is not None:
+        trials = check_vector(trials, m, "trials", positive=True)
+    return NewRows(X, off, trials, index)

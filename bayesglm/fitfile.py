@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .families import Family, get_family
-from .links import Power, get_link
+from .families import Family, from_spec
 
 __all__ = ["FitFileError", "SPEC_ATTR", "write", "read", "family_from_spec"]
 
@@ -107,9 +106,5 @@ def read(path):
 
 
 def family_from_spec(spec: dict) -> Family:
-    """The family (with its link, and a fixed NegativeBinomial alpha) a spec describes."""
-    link = Power(spec["link_power"]) if spec["link"] == "power" else get_link(spec["link"])
-    family = get_family(spec["family"], link)
-    if spec.get("alpha") is not None and spec["family"] == "negative_binomial":
-        family = type(family)(link=link, alpha=spec["alpha"])
-    return family
+    """The family (with its link, and its fixed parameters) a spec describes."""
+    return from_spec(spec)

@@ -464,7 +464,7 @@ def _response(f, data: pd.DataFrame, family, context, trials):
         except FormulaicError as exc:
             raise FormulaError(
                 f"cannot evaluate the response {lhs!r}: {_first_line(exc)}") from None
-        if mm.shape[1] == 2 and family.name == "binomial":
+        if mm.shape[1] == 2 and family.has_trials:
             return pd.DataFrame(np.asarray(mm, dtype=np.float64), index=data.index,
                                 columns=[str(c) for c in mm.columns]), None
         if mm.shape[1] != 1:
@@ -472,7 +472,7 @@ def _response(f, data: pd.DataFrame, family, context, trials):
                 f"the response {lhs!r} gives {mm.shape[1]} columns {list(mm.columns)}; it must "
                 "give one (or two, [successes, failures], for the binomial family)")
         s = pd.Series(np.asarray(mm)[:, 0], index=data.index)
-    if family.name == "binomial":
+    if family.has_trials:
         s, levels = _binomial_response(s, name, trials)
     else:
         levels = None
@@ -551,8 +551,6 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
 def from_formula(cls, formula, data, family=None, *, link=None, offset=None, exposure=None,
                  weights=None, trials=None, priors="auto", missing="raise", context=None):
     """Build a model of class ``cls`` (a GLM) from a formula; see ``GLM.from_formula``."""
-    from dataclasses import replace
-
     from .families import get_family
 
     fam = get_family(family, link)
@@ -561,12 +559,8 @@ def from_formula(cls, formula, data, family=None, *, link=None, offset=None, exp
     # the array interface's checks, worded for the formula: "response 'y'", not "endog"
     words = dict(response=f"response {fd.spec.response!r}", exog="the design matrix",
                  two_columns="a two-column response 'successes + failures ~ ...'",
-                 positions=fd.positions, nan_hint="")
+                 positions=fd.positions, nan_hint="", dropped_before=fd.n_dropped)
     with naming(**words):
-        model = cls(fd.endog, fd.exog, fam, priors=priors, names=fd.spec.names,
-                    missing="raise", **fd.extras)
-    if fd.n_dropped:
-        model.design = replace(model.design, n_dropped=fd.n_dropped)
-    model.formula_spec = fd.spec
-    return model
+        return cls(fd.endog, fd.exog, fam, priors=priors, names=fd.spec.names,
+                   missing="raise", formula_spec=fd.spec, **fd.extras)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
 import pandas as pd
 
 from ._x64 import float64
@@ -15,12 +12,6 @@ from .mle import fit_mle as _fit_mle
 from .results import MLEResults
 
 __all__ = ["GLM", "glm"]
-
-#: store the pointwise log-likelihood (for LOO/WAIC) and X in the InferenceData up to this many
-#: numbers (chains x draws x rows, 80 MB); beyond it the fit stays lean and ``loo()``/``waic()``
-#: compute the log-likelihood when asked
-LOGLIK_MAX = 10_000_000
-
 
 class GLM:
     """A generalized linear model: data, family, link and priors.
@@ -55,6 +46,12 @@ class GLM:
     missing : {"raise", "drop"}
         What to do with rows holding NaN: raise an error naming them (default), or drop them
         (with a :class:`~bayesglm.MissingDataWarning` giving the count).
+    formula_spec : bayesglm.formula.FormulaSpec, optional
+        The formula the rows were made with (``from_formula`` passes it): ``predict`` then
+        re-applies it to new data.
+
+    A model does not change after it is built: ``family``, ``design``, ``priors`` and
+    ``formula_spec`` are read-only (build another model for other priors).
 
     Examples
     --------
@@ -80,9 +77,12 @@ class GLM:
         priors="auto",
         names=None,
         missing: str = "raise",
+        formula_spec=None,
     ):
-        self.family = get_family(family, link)
-        self.design: Design = make_design(
+        from .priors import resolve_priors
+
+        self._family = get_family(family, link)
+        self._design: Design = make_design(
             endog,
             exog,
             self.family,
@@ -95,11 +95,26 @@ class GLM:
         )
         # priors are checked (unknown coefficient names, misspelt strings) and scaled here, when
         # the model is built, not at the first fit
-        self.priors = priors
+        self._resolved = resolve_priors(priors, self._design, self._family)
+        self._priors = priors
+        self._formula_spec = formula_spec
 
-    #: the formula of a model made by :meth:`from_formula` (a ``bayesglm.formula.FormulaSpec``:
-    #: it re-applies the formula to new data in ``predict``); None for the array interface
-    formula_spec = None
+    @property
+    def family(self) -> Family:
+        """Family: the response distribution, with its link."""
+        return self._family
+
+    @property
+    def design(self) -> Design:
+        """Design: the validated rows (read-only arrays the model owns)."""
+        return self._design
+
+    @property
+    def formula_spec(self):
+        """The formula of a model made by :meth:`from_formula` (a
+        ``bayesglm.formula.FormulaSpec``: it re-applies the formula to new data in ``predict``);
+        None for the array interface."""
+        return self._formula_spec
 
     @classmethod
     def from_formula(
@@ -207,15 +222,17 @@ class GLM:
     # -- the Bayesian side ------------------------------------------------------------------
     @property
     def priors(self):
-        """The priors as given (``"auto"``, a Prior, a dict, ...); setting them re-checks them."""
+        """The priors as given (``"auto"``, a Prior, a dict, ...). Read-only: for other priors
+        build another model (``bg.GLM(..., priors=...)``), so that the resolved priors can never
+        disagree with these."""
         return self._priors
 
     @priors.setter
     def priors(self, value):
-        from .priors import resolve_priors
-
-        self._resolved = resolve_priors(value, self.design, self.family)
-        self._priors = value
+        raise AttributeError(
+            "GLM.priors is read-only: a model does not change after it is built, so its "
+            "resolved priors cannot go stale. Build a new model with the priors you want, "
+            "e.g. bg.GLM(endog, exog, family, priors=...) or bg.glm(formula, data, priors=...)")
 
     @property
     def resolved_priors(self):
@@ -265,34 +282,9 @@ class GLM:
         ConvergenceWarning
             ``method="arm"``: arm's iterations did not converge (``maxit = 100``).
         """
-        from .posterior import MAPResults, Start, map_start
+        from .fitting import fit_map
 
-        methods = ("mode", "arm")
-        if not isinstance(method, str) or method not in methods:
-            raise ValueError(f"fit_map: method must be one of {', '.join(map(repr, methods))}; "
-                             f"got {method!r}")
-        if method == "arm":
-            from .arm import check_arm, fit_arm
-
-            check_arm(self.family, self.resolved_priors)  # bad priors/family: before fitting
-            beta, cov, disp = fit_arm(self.family, self.design, self.resolved_priors)
-            values = {"beta": beta}
-            p = len(beta)
-            if disp is not None:  # arm gives no uncertainty for its dispersion: NaN
-                values[self.family.dispersion_name] = disp
-                full = np.full((p + 1, p + 1), np.nan)
-                full[:p, :p] = cov
-                cov = full
-            return MAPResults(self.names, Start("map", values, cov, None), self.family)
-        mle = None
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                mle = self.fit_mle()
-        except ValueError:
-            mle = None
-        start = map_start(self.family, self.design, self.resolved_priors, mle)
-        return MAPResults(self.names, start, self.family)
+        return fit_map(self, method)
 
     @float64
     def fit(
@@ -349,83 +341,29 @@ class GLM:
         SeparationWarning, ConvergenceWarning
             From the MLE; NUTS then starts at the posterior mode.
         """
-        from .bayes_results import BayesResults, check_draws
-        from .conflict import check_prior_conflict
-        from .convert import to_inference_data
-        from .posterior import (MAPResults, choose_start, pointwise_loglik, sample,
-                                sample_ahead, sampler_config)
+        from .fitting import fit_bayes
 
-        args = dict(draws=draws, warmup=warmup, chains=chains, seed=seed, progress=progress,
-                    target_accept=target_accept, max_tree_depth=max_tree_depth,
-                    chain_method=chain_method)
-        guess = sampler_config(None, **args)  # bad arguments fail before any fitting
-        resolved = self.resolved_priors
-        # The sampler's program does not depend on where it starts: compile it (for the usual
-        # start, the MLE) in a thread while the MLE is fitted. From the MAP (separation,
-        # non-convergence) the sampler's settings differ and that compilation goes unused.
-        ahead = sample_ahead(self.family, self.design, resolved, guess)
-        start = choose_start(self.family, self.design, resolved, self.fit_mle)
-        config = sampler_config(start, **args)
-        result, kwargs = sample(self.family, self.design, resolved, start, config, ahead)
-        posterior = dict(result.samples)
-        disp = posterior.get(self.family.dispersion_name) if self.family.dispersion_name else None
-        loglik = None
-        if config.chains * config.draws * self.nobs <= LOGLIK_MAX:
-            loglik = pointwise_loglik(self.family, kwargs, posterior["beta"], disp)
-        d = self.design
-        constant = {"X": d.X} if d.X.size <= LOGLIK_MAX else {}
-        for name in ("offset", "exposure", "weights", "trials"):
-            if getattr(d, name) is not None:
-                constant[name] = getattr(d, name)
-        y_obs = np.asarray(kwargs["y"])
-        obs_index = np.arange(d.nobs) if d.row_index is None else np.asarray(d.row_index)
-        spec = {"has_offset": d.offset is not None, "has_exposure": d.exposure is not None,
-                "priors": resolved.table().astype(str).to_dict(orient="list")}
-        idata = to_inference_data(
-            posterior=posterior, sample_stats=result.stats, names=self.names, obs_index=obs_index,
-            y=y_obs, constant_data=constant, log_likelihood=loglik,
-            attrs={"inference_library": "bayesglm (numpyro NUTS)", "start": start.kind,
-                   "chain_method": result.chain_method, "warmup": config.warmup},
-        )
-        map_fit = MAPResults(self.names, start, self.family) if start.kind == "map" else None
-        res = BayesResults(idata, family=self.family, names=self.names, mle=start.mle if start.kind == "mle" else None,
-                           map_fit=map_fit, start=start.kind, design=d, spec=spec,
-                           config=config)
-        res.formula_spec = self.formula_spec
-        if config.chains * config.draws * self.nobs <= LOGLIK_MAX:
-            # y_rep for az.plot_ppc(fit.idata), as small as the stored log-likelihood; one
-            # vectorised draw, with the fit's seed (fit.posterior_predictive(seed) remakes it)
-            res.posterior_predictive(seed=config.seed)
-        check_draws(idata, config.max_tree_depth)
-        check_prior_conflict(start, result.samples, resolved, self.names,
-                             self.family.dispersion_name)
-        return res
+        return fit_bayes(self, draws=draws, warmup=warmup, chains=chains, seed=seed,
+                         progress=progress, target_accept=target_accept,
+                         max_tree_depth=max_tree_depth, chain_method=chain_method)
 
     @float64
     def sample_prior(self, draws: int = 500, seed: int = 0):
-        """Prior predictive draws (InferenceData with prior, prior_predictive, observed_data)."""
-        import jax
+        """Prior predictive draws (InferenceData with prior, prior_predictive, observed_data).
 
-        from .convert import to_inference_data
-        from .model import likelihood, sample_prior_draws
-        from .posterior import model_kwargs
+        Parameters
+        ----------
+        draws : int
+            Draws from the priors (all of them must be proper).
+        seed : int
+            Random seed (NumPy's generator: the same seed gives the same draws).
+        """
+        from ._args import integer
+        from .fitting import sample_prior
 
-        resolved = self.resolved_priors
-        k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
-        prior = {k: np.asarray(v)[None] for k, v in sample_prior_draws(self.family, resolved, k1, draws).items()}
-        kwargs = model_kwargs(self.design, resolved)
-        eta = prior["beta"][0] @ np.asarray(kwargs["X"]).T
-        if kwargs["offset"] is not None:
-            eta = eta + np.asarray(kwargs["offset"])
-        disp = prior.get(self.family.dispersion_name) if self.family.dispersion_name else None
-        dist_ = likelihood(self.family, eta, None if disp is None else disp[0][:, None], kwargs["trials"])
-        y_rep = np.asarray(dist_.sample(k2), dtype=float)[None]
-        d = self.design
-        obs_index = np.arange(d.nobs) if d.row_index is None else np.asarray(d.row_index)
-        return to_inference_data(
-            posterior=None, sample_stats=None, names=self.names, obs_index=obs_index,
-            y=np.asarray(kwargs["y"]), constant_data={}, prior=prior, prior_predictive=y_rep,
-        )
+        draws = integer(draws, "draws", low=1)
+        seed = integer(seed, "seed", low=0)
+        return sample_prior(self, draws, seed)
 
     def __repr__(self):
         return (

@@ -25,7 +25,7 @@ from .design import Design, Rows
 from .families import Family, NegativeBinomial
 from .irls import IRLSData, irls, irls_nb, loglike_sum, observation_stats
 
-__all__ = ["MLEFit", "fit_mle", "RankDeficientError", "COV_TYPES"]
+__all__ = ["MLEFit", "fit_mle", "RankDeficientError", "COV_TYPES", "prior_weights", "irls_data"]
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 
@@ -54,6 +54,7 @@ class MLEFit(NamedTuple):
     alpha_se: float | None  # its standard error when estimated
     alpha_estimated: bool
     obs: object  # () -> per-observation arrays: loglike, variance, unit_deviance, dmu_deta
+    null_deviance: object  # () -> the intercept-only model's deviance (fitted when first asked)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,10 +139,9 @@ def _divergence(design: Design, family: Family, res, tol: float) -> list[str] | 
     Binomial separation, and for the log-link count families the zero-count direction (see
     :mod:`bayesglm.existence`). Checked only when fitted means sit at the boundary.
     """
-    binomial = family.name == "binomial"
-    counts = family.name in ("poisson", "negative_binomial") and family.link.name == "log"
-    if not (binomial or counts):
+    if family.boundary not in ("separation", "zero_counts"):
         return None
+    binomial = family.boundary == "separation"
     mu = np.asarray(res.mu)
     pw = prior_weights(design)
     X, y = design.X, design.y
@@ -314,7 +314,7 @@ def fit_mle(
     if sep is not None:
         converged = False
         named = ", ".join(repr(s) for s in sep)
-        if family.name == "binomial":
+        if family.boundary == "separation":
             what = (f"perfect or quasi-complete separation: the binomial response is predicted "
                     f"exactly by {named}")
         else:
@@ -392,14 +392,15 @@ def fit_mle(
         alpha_se=alpha_se,
         alpha_estimated=nb and alpha_fixed is None,
         obs=obs,
+        null_deviance=lambda: _null_deviance(design, family, alpha, maxiter=maxiter, tol=tol),
     )
 
 
-def null_deviance(design: Design, family: Family, fit: MLEFit, *, maxiter=100, tol=1e-8) -> float:
+def _null_deviance(design: Design, family: Family, alpha, *, maxiter=100, tol=1e-8) -> float:
     """Deviance of the intercept-only model (with the offset), as R's ``glm`` reports it."""
     pw = prior_weights(design)
     pw = np.ones_like(design.y) if pw is None else pw
-    alpha = fit.alpha if fit.alpha is not None else 0.0
+    alpha = alpha if alpha is not None else 0.0
     off = design.total_offset
     if design.const_index is None:
         eta = np.zeros_like(design.y) if off is None else off

@@ -20,12 +20,10 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox, ScaledTranslation
 
-from ._x64 import float64
 
 __all__ = ["plot_trace", "plot_forest", "plot_ppc", "plot_mle_vs_posterior",
            "plot_binned_residuals"]
 
-_COUNTS = ("poisson", "negative_binomial")
 _PPC_KINDS = ("kde", "cumulative", "hist", "bars", "binned")
 _POST_COLOR = "C0"
 _MLE_COLOR = "C3"
@@ -36,6 +34,12 @@ _MLE_LINE = dict(color="k", ls="--", lw=1.4, zorder=10,
 _PPC_INTERVAL = 0.94
 #: above this many bins a count axis is grouped into wider integer bins
 _MAX_BINS = 40
+
+
+def _bayes_results():
+    from .bayes_results import BayesResults  # lazily: it loads JAX, which plots need not
+
+    return BayesResults
 
 
 # -- what to plot ---------------------------------------------------------------------------
@@ -99,7 +103,7 @@ def _no_mle_reason(fit) -> str | None:
     mle = fit.mle
     if mle is None:
         return "the MLE does not exist"
-    if getattr(mle, "converged", True) is False or getattr(fit, "start", "mle") == "map":
+    if not mle.converged or fit.start == "map":
         return "the MLE does not exist or did not converge (separation?)"
     return None
 
@@ -117,15 +121,12 @@ def _mle_table(fit, params: list[str], alpha: float = 0.05) -> dict[str, tuple[f
     coefs = [p for p in params if p in fit.names]
     if coefs:
         est = mle.params
-        if hasattr(mle, "conf_int"):
-            ci = mle.conf_int(alpha)
-            lower, upper = ci.iloc[:, 0], ci.iloc[:, 1]
-        else:  # a fit loaded from disk keeps params and bse only
-            lower, upper = est - q * mle.bse, est + q * mle.bse
+        ci = mle.conf_int(alpha)  # a loaded fit's too, from its saved params and bse
+        lower, upper = ci.iloc[:, 0], ci.iloc[:, 1]
         for c in coefs:
             out[c] = (float(est[c]), float(lower[c]), float(upper[c]))
     for d in (p for p in params if p not in fit.names):
-        disp = fit._mle_dispersion() if hasattr(fit, "_mle_dispersion") else None
+        disp = fit.mle_dispersion()
         if disp is None:
             continue
         v, se = (float(disp[0]), float(disp[1]))
@@ -257,7 +258,7 @@ def _ratio_name(fit) -> str | None:
     if link == "logit":
         return "odds ratio"
     if link == "log":
-        return "rate ratio" if fit.family.name in _COUNTS else "ratio of means"
+        return "rate ratio" if fit.family.count_response else "ratio of means"
     return None
 
 
@@ -591,37 +592,17 @@ def binned_residuals(x, r, nclass: int, weights=None) -> dict[str, np.ndarray]:
     return {k: np.array(v) for k, v in out.items()}
 
 
-@float64
-def _posterior_mean_mu(fit, obs) -> np.ndarray:
-    """E[mu_i | data] for the fitted rows ``obs`` (``fit._obs_data``), in row chunks (never all
-    draws x rows at once)."""
-    import jax.numpy as jnp
-
-    X = np.asarray(obs.X)
-    off = np.zeros(X.shape[0]) if obs.offset is None else np.asarray(obs.offset)
-    beta = fit.idata.posterior["beta"].to_numpy()
-    beta = beta.reshape(-1, beta.shape[-1])
-    step = max(1, 2**22 // beta.shape[0])
-    out = np.empty(X.shape[0])
-    for s in range(0, X.shape[0], step):
-        eta = X[s:s + step] @ beta.T + off[s:s + step, None]
-        out[s:s + step] = np.asarray(fit.family.link.inverse(jnp.asarray(eta))).mean(axis=1)
-    return out
-
-
 def _fitted_and_residuals(fit):
     """(y, fitted mean, frequency weights or None, what the mean is); y on mu's scale."""
-    if hasattr(fit, "idata") and hasattr(fit, "family"):  # BayesResults
-        obs = fit._obs_data("binned residuals (or plot_binned_residuals(fit.mle))")
-        y = obs.y.astype(float)
-        if obs.trials is not None:
-            y = y / obs.trials
-        return y, _posterior_mean_mu(fit, obs), obs.weights, "posterior mean of mu"
-    if hasattr(fit, "resid_response") and hasattr(fit, "mu"):  # MLEResults
-        design = getattr(fit, "_design", None)
-        w = None if design is None else design.weights
+    from .results import MLEResults
+
+    if isinstance(fit, _bayes_results()):
+        obs = fit.fitted_rows()  # y on mu's scale
+        return np.asarray(obs.y, dtype=float), fit.fitted_mean(), obs.weights, \
+            "posterior mean of mu"
+    if isinstance(fit, MLEResults):
         mu = fit.mu.to_numpy()
-        return mu + fit.resid_response.to_numpy(), mu, w, "MLE of mu"
+        return mu + fit.resid_response.to_numpy(), mu, fit.model.design.weights, "MLE of mu"
     raise TypeError(f"fit must be a BayesResults or an MLEResults, got {type(fit).__name__}")
 
 
@@ -665,7 +646,7 @@ def plot_binned_residuals(fit, nclass: int | None = None, ax=None):
     outside = int(np.sum(np.abs(b["ybar"]) > b["se2"]))
     ax.plot(b["xbar"], b["ybar"], "o", color="k", ms=4, gid="binned_points",
             label=f"average residual y - mu of a bin ({outside} of {len(b['xbar'])} outside)")
-    binary = fit.family.name == "binomial" and np.all((y == 0) | (y == 1))
+    binary = fit.family.ppc_kind == "binomial" and np.all((y == 0) | (y == 1))
     ax.set_xlabel(f"expected value ({what}" + (": the fitted probability)" if binary else ")"))
     ax.set_ylabel("average residual")
     ax.set_title(f"Binned residuals ({type(fit.family).__name__})")
@@ -677,9 +658,9 @@ def plot_binned_residuals(fit, nclass: int | None = None, ax=None):
 def _response_type(family, y, y_rep, trials) -> str:
     """"binary", "proportion", "count" or "continuous": from the family, or else the values."""
     if family is not None:
-        if family.name == "binomial":
+        if family.ppc_kind == "binomial":
             return "binary" if trials is None or np.all(trials == 1) else "proportion"
-        return "count" if family.name in _COUNTS else "continuous"
+        return family.ppc_kind
     finite = y_rep[np.isfinite(y_rep)]
     if np.all(y == np.round(y)) and np.all(finite == np.round(finite)) and y.min() >= 0:
         return "binary" if y.max() <= 1 and finite.max(initial=0) <= 1 else "count"
@@ -725,7 +706,7 @@ def _ppc_source(fit):
     A fit is always "posterior" (its predictive draws may still have to be made)."""
     if isinstance(fit, az.InferenceData):
         idata, family = fit, None
-    elif hasattr(fit, "idata") and hasattr(fit, "family"):
+    elif isinstance(fit, _bayes_results()):
         return fit.idata, fit.family, "posterior"
     else:
         raise TypeError("plot_ppc takes a fit (BayesResults) or an InferenceData with a "

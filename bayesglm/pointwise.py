@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import NamedTuple
 
 import jax
 import numpy as np
@@ -34,10 +33,10 @@ from scipy.special import logsumexp
 from ._warnings import warn
 from ._xla import jit
 from .families import Family
+from .problem import Problem, loglik_rows, pad_rows, rows
 
-__all__ = ["ObsData", "MEMORY_CAP", "LOO_COPIES", "PPC_COPIES", "available_memory",
-           "memory_budget", "format_bytes", "rows_per_chunk", "loo", "waic", "draw_y",
-           "sample_response"]
+__all__ = ["MEMORY_CAP", "LOO_COPIES", "PPC_COPIES", "available_memory", "memory_budget",
+           "format_bytes", "rows_per_chunk", "loglik_draws", "loo", "waic", "draw_y"]
 
 #: the most the default budget allows, whatever the machine has (8 GB)
 MEMORY_CAP = 8 * 10**9
@@ -52,20 +51,6 @@ PPC_COPIES = 4
 _FLOAT = 8  # bytes
 #: a word of every y_rep generator's seed: a random stream of its own, apart from the sampler's
 _PPC_STREAM = 0x79726570
-
-
-class ObsData(NamedTuple):
-    """The fitted rows as the model reads them (NumPy arrays; None where the model has none).
-
-    ``offset`` is the total offset (offset + log exposure); ``y`` is on the model's scale
-    (Binomial: success counts).
-    """
-
-    X: np.ndarray
-    offset: np.ndarray | None
-    weights: np.ndarray | None
-    trials: np.ndarray | None
-    y: np.ndarray
 
 
 # -- the budget --------------------------------------------------------------------------------
@@ -148,23 +133,32 @@ def rows_per_chunk(n_draws: int, n_rows: int, budget: int, copies: int = LOO_COP
 
 
 # -- log-likelihood in row chunks --------------------------------------------------------------
-def _rows(a, start, stop, size):
-    """``a[start:stop]`` padded to ``size`` rows by repeating its last row (one program shape)."""
-    if a is None:
-        return None
-    part = a[start:stop]
-    if stop - start < size:
-        pad = np.repeat(part[-1:], size - (stop - start), axis=0)
-        part = np.concatenate([part, pad])
-    return jax.device_put(np.ascontiguousarray(part))
+@jit(static_argnames=("family",))
+def _loglik_draws(family, beta, disp, data: Problem):
+    def one(b, d):
+        ll = loglik_rows(family, data, b, d)
+        return ll if data.weights is None else ll * data.weights
+
+    if disp is None:
+        return jax.lax.map(lambda b: one(b, None), beta, batch_size=64)
+    return jax.lax.map(lambda bd: one(*bd), (beta, disp), batch_size=64)
 
 
-def _loglik_chunks(family, data: ObsData, beta, disp, budget: int, what: str):
+def loglik_draws(family: Family, data: Problem, beta: np.ndarray, disp) -> np.ndarray:
+    """log p(y_i | draw) for every draw: (chains, draws, n), weighted by frequency weights.
+
+    ``data`` with X (device or host arrays); ``disp`` the dispersion's draws or None.
+    """
+    c, s, p = beta.shape
+    b = jax.device_put(beta.reshape(c * s, p))
+    d = None if disp is None else jax.device_put(disp.reshape(c * s))
+    return np.asarray(_loglik_draws(family, b, d, data)).reshape(c, s, -1)
+
+
+def _loglik_chunks(family, data: Problem, beta, disp, budget: int, what: str):
     """Yield ``(start, stop, ll)`` with ll (draws, stop - start): log p(y_i | draw), weighted."""
-    from .posterior import pointwise_loglik
-
     c, s, _ = beta.shape
-    n = data.X.shape[0]
+    n = data.nobs
     given, budget = budget, _budget(budget)
     size = rows_per_chunk(c * s, n, budget)
     if size < 1:
@@ -175,9 +169,7 @@ def _loglik_chunks(family, data: ObsData, beta, disp, budget: int, what: str):
         )
     for start in range(0, n, size):
         stop = min(start + size, n)
-        kwargs = {k: _rows(getattr(data, k), start, stop, size)
-                  for k in ("X", "offset", "weights", "trials", "y")}
-        ll = pointwise_loglik(family, kwargs, beta, disp)  # (c, s, size)
+        ll = loglik_draws(family, rows(data, start, stop, size), beta, disp)  # (c, s, size)
         yield start, stop, ll.reshape(c * s, size)[:, : stop - start]
 
 
@@ -194,7 +186,7 @@ def _pointwise_array(values, obs_index, name):
     return xr.DataArray(values, dims=["obs"], coords={"obs": np.asarray(obs_index)}, name=name)
 
 
-def loo(family: Family, data: ObsData, beta: np.ndarray, disp, *, reff: float, obs_index,
+def loo(family: Family, data: Problem, beta: np.ndarray, disp, *, reff: float, obs_index,
         scale: str = "log", pointwise: bool = False, budget=None):
     """PSIS-LOO as ``az.loo`` (same ELPDData fields and warning), the rows taken in chunks.
 
@@ -204,7 +196,7 @@ def loo(family: Family, data: ObsData, beta: np.ndarray, disp, *, reff: float, o
     import arviz as az
 
     scale_value = _scale_value(scale)
-    n = data.X.shape[0]
+    n = data.nobs
     n_samples = beta.shape[0] * beta.shape[1]
     loo_i = np.empty(n)
     lppd_i = np.empty(n)
@@ -241,13 +233,13 @@ def loo(family: Family, data: ObsData, beta: np.ndarray, disp, *, reff: float, o
     return az.ELPDData(data=data_ + [scale, good_k], index=index + ["scale", "good_k"])
 
 
-def waic(family: Family, data: ObsData, beta: np.ndarray, disp, *, obs_index,
+def waic(family: Family, data: Problem, beta: np.ndarray, disp, *, obs_index,
          scale: str = "log", pointwise: bool = False, budget=None):
     """WAIC as ``az.waic`` (same ELPDData fields and warning), the rows taken in chunks."""
     import arviz as az
 
     scale_value = _scale_value(scale)
-    n = data.X.shape[0]
+    n = data.nobs
     n_samples = beta.shape[0] * beta.shape[1]
     lppd_i = np.empty(n)
     var_i = np.empty(n)
@@ -284,60 +276,12 @@ def _means(family, beta, X, offset):
     return family.link.inverse(eta)
 
 
-#: NumPy's Poisson takes means below 2^63 (~9.2e18); larger ones are drawn at this mean
-_POISSON_MAX = 1e18
-
-
-def _valid_mean(family: Family, mu: np.ndarray) -> np.ndarray:
-    ok = np.isfinite(mu)
-    if family.name == "binomial":
-        return ok & (mu >= 0) & (mu <= 1)
-    if family.name == "poisson":
-        return ok & (mu >= 0)
-    if family.name in ("gamma", "inverse_gaussian", "negative_binomial"):
-        return ok & (mu > 0)
-    return ok
-
-
-def sample_response(family: Family, rng: np.random.Generator, mu: np.ndarray, disp,
-                    trials) -> np.ndarray:
-    """One draw of y given its mean ``mu`` (rows,) and the dispersion (a scalar), in NumPy.
-
-    The distributions of :func:`bayesglm.model.likelihood` (Binomial: success counts out of
-    ``trials``, or 0/1): Normal(mu, sigma), Poisson(mu), Gamma(shape, scale = mu / shape),
-    inverse Gaussian (Wald) with mean mu and shape lam, NB2 as the gamma-Poisson mixture with
-    Gamma(1 / alpha, scale = alpha mu). NumPy's generators are used because JAX's Poisson
-    (a rejection sampler) is ~20x slower on the CPU. A mean outside the family's domain
-    (overflow) gives NaN.
-    """
-    valid = _valid_mean(family, mu)
-    m = np.where(valid, mu, 0.5)
-    name = family.name
-    if name == "gaussian":
-        out = rng.normal(m, disp)
-    elif name == "binomial":
-        n = 1 if trials is None else np.round(trials).astype(np.int64)
-        out = rng.binomial(n, m).astype(float)
-    elif name == "poisson":
-        out = rng.poisson(np.minimum(m, _POISSON_MAX)).astype(float)
-    elif name == "gamma":
-        out = rng.gamma(disp, m / disp)
-    elif name == "inverse_gaussian":
-        out = rng.wald(m, disp)
-    elif name == "negative_binomial":
-        alpha = family.alpha if disp is None else disp
-        lam = rng.gamma(1.0 / alpha, alpha * m)
-        out = rng.poisson(np.minimum(lam, _POISSON_MAX)).astype(float)
-    else:
-        raise ValueError(f"no sampler for family {family.name!r}")
-    if not valid.all():
-        out[~valid] = np.nan
-    return out
-
-
-def draw_y(family: Family, data: ObsData, beta: np.ndarray, disp, *, seed: int, thin: int = 1,
+def draw_y(family: Family, data: Problem, beta: np.ndarray, disp, *, seed: int, thin: int = 1,
            budget=None, what: str = "posterior_predictive()") -> np.ndarray:
-    """Replicated responses y_rep, (chains, ceil(draws / thin), n): one per kept draw and row.
+    """Replicated responses y_rep, (chains, ceil(draws / thin), n): one per kept draw and row,
+    on the observed scale (Binomial: success counts), by ``Family.draw``.
+
+    ``data``: host arrays with X; ``disp``: the dispersion parameter's draws or None.
 
     Draw ``d`` of chain ``c`` has its own generator, seeded by ``(seed, stream, c * draws +
     d)``, so the result is the same in any chunking and thinning keeps those very values.
@@ -345,7 +289,7 @@ def draw_y(family: Family, data: ObsData, beta: np.ndarray, disp, *, seed: int, 
     """
     given, budget = budget, _budget(budget)
     c, s, p = beta.shape
-    n = data.X.shape[0]
+    n = data.nobs
     kept = len(range(0, s, thin))
     need = c * kept * n * _FLOAT
     per_draw = n * _FLOAT * PPC_COPIES
@@ -364,13 +308,15 @@ def draw_y(family: Family, data: ObsData, beta: np.ndarray, disp, *, seed: int, 
     size = int(min(len(ids), max(1, (budget - need) // per_draw)))
     X = jax.device_put(data.X)
     off = None if data.offset is None else jax.device_put(data.offset)
+    trials = None if data.trials is None else np.asarray(data.trials)
     out = np.empty((len(ids), n))
     for start in range(0, len(ids), size):
         stop = min(start + size, len(ids))
-        mu = np.asarray(_means(family, _rows(b, start, stop, size), X, off))
+        mu = np.asarray(_means(family, pad_rows(b, start, stop, size), X, off))
         for j in range(stop - start):
             i = start + j
             rng = np.random.Generator(np.random.PCG64([seed, _PPC_STREAM, int(ids[i])]))
-            out[i] = sample_response(family, rng, mu[j], None if d is None else d[i], data.trials)
+            phi = family.fixed_scale() if d is None else family.scale_from_dispersion(d[i])
+            out[i] = family.draw(rng, mu[j], phi, trials)
         del mu
     return out.reshape(c, kept, n)

@@ -1,40 +1,34 @@
-"""The Bayesian fit: from the classical fit (or the posterior mode) to NUTS draws.
+"""Where NUTS starts: the classical fit or the posterior mode, and the normal approximation there.
 
-Order of work in :func:`fit_bayes`:
+* :func:`mle_start`: the MLE, its covariance (inverse Fisher information) and the
+  log-dispersion's asymptotic variance, block-diagonal (they are orthogonal in a GLM), the
+  dispersion's rules from the family;
+* :func:`map_start`: the posterior mode (MAP) with the model's priors and the inverse Hessian
+  there, where the MLE does not exist (separation, rank deficiency) or did not converge;
+* :func:`choose_start`: which of the two, from the outcome of the classical fit it is given;
+* :func:`sampler_config`: the sampler's settings, every argument checked before any fitting.
 
-1. the MLE by IRLS; where it does not exist (separation, rank deficiency) or did not converge,
-   the posterior mode (MAP) with the model's priors instead;
-2. a normal approximation there: the coefficients' covariance (inverse Fisher information) and
-   the log-dispersion's asymptotic variance, block-diagonal (they are orthogonal in a GLM);
-3. NUTS from that point with that covariance as the inverse mass matrix (:mod:`.sampling`),
-   whose program was compiled in a background thread during step 1 (:func:`sample_ahead`);
-4. pointwise log-likelihood and InferenceData (:mod:`.convert`).
+The order of a whole fit is :func:`bayesglm.fitting.fit_bayes`'s.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
 from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
-from jax.scipy.special import polygamma
 
 from ._args import integer, real
-from ._xla import jit
 from ._warnings import ConvergenceWarning, SeparationWarning, warn
 from .design import Design
 from .families import Family
-from .mle import RankDeficientError
-from .model import likelihood, prior_arrays, prior_structure
+from .model import prior_arrays, prior_structure
 from .priors import ResolvedPriors
-from .sampling import Ahead, NUTSConfig, Plan, compile_in_background, find_mode, make_plan, run_nuts
+from .problem import Problem
+from .sampling import NUTSConfig, find_mode
 
-__all__ = ["model_kwargs", "site_order", "Start", "mle_start", "map_start", "MAPResults",
-           "pointwise_loglik", "plan_sampling", "sample_ahead", "sample", "DEFAULT_WARMUP"]
+__all__ = ["site_order", "Start", "MLEOutcome", "mle_start", "map_start", "choose_start",
+           "MAPResults", "sampler_config", "DEFAULT_WARMUP"]
 
 #: default warmup when NUTS starts at a converged MLE with its Fisher mass matrix held fixed
 #: (PERFORMANCE-NOTES: 50 warmup iterations already gave R-hat < 1.01 on every seed; gradient
@@ -44,23 +38,7 @@ DEFAULT_WARMUP = {"mle": 200, "map": 500}
 
 
 def site_order(family: Family, resolved: ResolvedPriors) -> list[str]:
-    return ["beta"] + ([family.dispersion_name] if resolved.dispersion is not None else [])
-
-
-def model_kwargs(design: Design, resolved: ResolvedPriors, X=None) -> dict:
-    """The model's data arguments (device arrays). Binomial ``y`` as success counts."""
-    y = design.y
-    if design.trials is not None:
-        y = np.round(y * design.trials)
-    # jax.device_put, not jnp.asarray: the latter compiles a small program per new shape
-    return {
-        "X": jax.device_put(design.X if X is None else X),
-        "offset": None if design.total_offset is None else jax.device_put(design.total_offset),
-        "weights": None if design.weights is None else jax.device_put(design.weights),
-        "trials": None if design.trials is None else jax.device_put(design.trials),
-        "y": jax.device_put(y),
-        "priors": prior_arrays(resolved, prior_structure(resolved)),
-    }
+    return ["beta"] + ([family.dispersion_param] if resolved.dispersion is not None else [])
 
 
 class Start(NamedTuple):
@@ -72,42 +50,23 @@ class Start(NamedTuple):
     mle: object  # MLEResults or None
 
 
-def _log_dispersion_var(family: Family, value: float, n_eff: float, alpha_se=None) -> float:
-    """Asymptotic variance of log(dispersion) from the Fisher information."""
-    if family.name == "gaussian":  # sigma
-        return 1.0 / (2.0 * n_eff)
-    if family.name == "gamma":  # shape k: I = n (trigamma(k) - 1/k)
-        info = n_eff * (float(polygamma(1, value)) - 1.0 / value)
-        return 1.0 / (value**2 * max(info, 1e-300))
-    if family.name == "inverse_gaussian":  # lambda: I = n / (2 lambda^2)
-        return 2.0 / n_eff
-    if family.name == "negative_binomial":
-        if alpha_se is not None and np.isfinite(alpha_se) and alpha_se > 0:
-            return (alpha_se / value) ** 2
-        return 1.0 / n_eff
-    raise ValueError(family.name)
+class MLEOutcome(NamedTuple):
+    """What the classical fit gave: its results (None: rank deficient) and its warnings."""
 
-
-def _dispersion_from_mle(family: Family, mle) -> float:
-    if family.name == "gaussian":
-        return math.sqrt(mle.scale)
-    if family.name in ("gamma", "inverse_gaussian"):
-        return 1.0 / mle.scale
-    return mle.alpha
+    mle: object
+    warnings: list
 
 
 def mle_start(family: Family, design: Design, resolved: ResolvedPriors, mle) -> Start:
     p = len(design.names)
     values = {"beta": mle.params.to_numpy()}
     cov = np.zeros((p + (resolved.dispersion is not None),) * 2)
-    cov_beta = mle.cov_params().to_numpy()
-    if mle.cov_type != "nonrobust":
-        cov_beta = mle._fit.cov_unscaled * mle.scale
-    cov[:p, :p] = cov_beta
+    # the model-based covariance whatever cov_type the classical fit reports
+    cov[:p, :p] = mle.normalized_cov_params * mle.scale
     if resolved.dispersion is not None:
-        value = _dispersion_from_mle(family, mle)
-        values[family.dispersion_name] = value
-        cov[p, p] = _log_dispersion_var(family, value, design.sum_weights, mle.alpha_se)
+        value = float(family.dispersion_from_scale(family.mle_scale(mle.scale, mle.alpha)))
+        values[family.dispersion_param] = value
+        cov[p, p] = family.log_dispersion_var(value, design.sum_weights, mle.alpha_se)
     return Start("mle", values, cov, mle)
 
 
@@ -117,32 +76,28 @@ def _crude_start(family: Family, design: Design, resolved: ResolvedPriors) -> di
     w = np.ones(design.nobs) if design.weights is None else design.weights
     ybar = float(np.sum(w * design.y) / np.sum(w))
     if design.const_index is not None:
-        lo, hi = (0.02, 0.98) if family.name == "binomial" else (1e-3, np.inf)
-        m = float(np.clip(ybar, lo, hi)) if family.positive_mean or family.name == "binomial" else ybar
-        beta[design.const_index] = float(family.link.link(jnp.asarray(m))) / float(
+        m = family.crude_mean(ybar)
+        beta[design.const_index] = float(family.link.link(np.float64(m))) / float(
             design.X[0, design.const_index]
         )
     values = {"beta": beta}
     if resolved.dispersion is not None:
         var = float(np.sum(w * (design.y - ybar) ** 2) / np.sum(w))
-        guess = {
-            "gaussian": math.sqrt(max(var, 1e-12)),
-            "gamma": max(ybar**2 / max(var, 1e-12), 1e-3),
-            "inverse_gaussian": max(ybar**3 / max(var, 1e-12), 1e-3),
-            "negative_binomial": max((var - ybar) / max(ybar**2, 1e-12), 0.05),
-        }[family.name]
-        values[family.dispersion_name] = guess
+        values[family.dispersion_param] = family.crude_dispersion(ybar, var)
     return values
 
 
-def map_start(family: Family, design: Design, resolved: ResolvedPriors, mle=None) -> Start:
+def map_start(family: Family, design: Design, data: Problem, resolved: ResolvedPriors,
+              mle=None) -> Start:
+    """The posterior mode, from the MLE's coefficients where they are finite and moderate."""
     init = _crude_start(family, design, resolved)
     if mle is not None and np.all(np.isfinite(mle.params.to_numpy())):
         ok = np.all(np.abs(mle.params.to_numpy()) < 1e3)
         if ok:
             init["beta"] = mle.params.to_numpy()
+    structure = prior_structure(resolved)
     values, cov, converged = find_mode(
-        family, prior_structure(resolved), model_kwargs(design, resolved), init,
+        family, structure, data, prior_arrays(resolved, structure), init,
         site_order(family, resolved),
     )
     if not converged or not np.all(np.isfinite(cov)) or np.any(np.linalg.eigvalsh(cov) <= 0):
@@ -165,16 +120,17 @@ def map_start(family: Family, design: Design, resolved: ResolvedPriors, mle=None
     return Start("map", values, cov, mle)
 
 
-def choose_start(family, design, resolved, fit_mle) -> Start:
-    """The MLE where it exists and converged, else the MAP (with the reason as a warning)."""
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            mle = fit_mle()
-    except RankDeficientError:
-        return map_start(family, design, resolved, None)
+def choose_start(family, design, data: Problem, resolved, outcome: MLEOutcome) -> Start:
+    """The MLE where it exists and converged, else the MAP (with the reason as a warning).
+
+    ``outcome``: the classical fit's results (None where the design is rank deficient) and
+    the warnings it raised, which are handed on here, pointing at the user's call.
+    """
+    mle, caught = outcome
+    if mle is None:
+        return map_start(family, design, data, resolved, None)
     bad = [w for w in caught if issubclass(w.category, (SeparationWarning, ConvergenceWarning))]
-    for w in caught:  # hand the warnings on, pointing at the user's call of fit()
+    for w in caught:
         warn(w.message, w.category)
     if any(issubclass(w.category, SeparationWarning) for w in caught) and all(
         not pr.proper for pr in resolved.coef
@@ -188,30 +144,8 @@ def choose_start(family, design, resolved, fit_mle) -> Start:
             'proper priors (priors="auto", the default, or "gelman2008").'
         )
     if bad or not mle.converged:
-        return map_start(family, design, resolved, mle)
+        return map_start(family, design, data, resolved, mle)
     return mle_start(family, design, resolved, mle)
-
-
-@jit(static_argnames=("family",))
-def _loglik_draws(family, beta, disp, X, offset, weights, trials, y):
-    def one(b, d):
-        eta = X @ b if offset is None else X @ b + offset
-        ll = likelihood(family, eta, d, trials).log_prob(y)
-        return ll if weights is None else ll * weights
-
-    if disp is None:
-        return jax.lax.map(lambda b: one(b, None), beta, batch_size=64)
-    return jax.lax.map(lambda bd: one(*bd), (beta, disp), batch_size=64)
-
-
-def pointwise_loglik(family: Family, kwargs: dict, beta: np.ndarray, disp: np.ndarray | None):
-    """log p(y_i | draw) for every draw: (chains, draws, n), weighted by frequency weights."""
-    c, s, p = beta.shape
-    b = jax.device_put(beta.reshape(c * s, p))
-    d = None if disp is None else jax.device_put(disp.reshape(c * s))
-    out = _loglik_draws(family, b, d, kwargs["X"], kwargs["offset"], kwargs["weights"],
-                        kwargs["trials"], kwargs["y"])
-    return np.asarray(out).reshape(c, s, -1)
 
 
 class MAPResults:
@@ -228,7 +162,7 @@ class MAPResults:
         self.params = pd.Series(start.values["beta"], index=list(names), name="params")
         self._cov = start.cov
         self.bse = pd.Series(np.sqrt(np.diag(start.cov)[:p]), index=list(names), name="bse")
-        self.dispersion_name = family.dispersion_name if start.cov.shape[0] > p else None
+        self.dispersion_name = family.dispersion_param if start.cov.shape[0] > p else None
         self.dispersion = (
             float(start.values[self.dispersion_name]) if self.dispersion_name else None
         )
@@ -276,25 +210,3 @@ def sampler_config(start: Start, *, draws, warmup, chains, seed, progress, targe
         target_accept=float(target_accept), max_tree_depth=int(max_tree_depth),
         progress=bool(progress), adapt_mass_matrix=kind == "map", chain_method=chain_method,
     )
-
-
-def plan_sampling(family, design, resolved, config: NUTSConfig, kwargs=None) -> Plan:
-    """The sampler's plan (:class:`~bayesglm.sampling.Plan`) for this model and configuration."""
-    sizes = {"beta": len(design.names)}
-    if resolved.dispersion is not None:
-        sizes[family.dispersion_name] = 1
-    kwargs = model_kwargs(design, resolved) if kwargs is None else kwargs
-    return make_plan(family, prior_structure(resolved), kwargs, sizes, config)
-
-
-def sample_ahead(family, design, resolved, config: NUTSConfig) -> Ahead:
-    """Compile the sampler for a start at the MLE in the background (see ``fit``)."""
-    return compile_in_background(plan_sampling(family, design, resolved, config))
-
-
-def sample(family, design, resolved, start: Start, config: NUTSConfig, ahead: Ahead | None = None):
-    """NUTS draws from ``start``; ``ahead``: the sampler compiled ahead for a guessed config."""
-    kwargs = None if ahead is None else ahead.plan.model_kwargs  # the same data, on the device
-    plan = plan_sampling(family, design, resolved, config, kwargs)
-    draws = run_nuts(plan, start.values, start.cov, config, site_order(family, resolved), ahead)
-    return draws, plan.model_kwargs

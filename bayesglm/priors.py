@@ -1,7 +1,9 @@
 """Prior specifications and the default (autoscaled) priors of a GLM.
 
-Backend-neutral: plain Python/NumPy objects. ``model.py`` turns them into NumPyro
-distributions; ``logpdf`` (NumPy, normalised) serves the MAP fit and the tests.
+Backend-neutral: plain Python/NumPy objects. Each prior writes its log density once
+(``Prior.kernel``, generic over NumPy's and JAX's functions, :class:`Ops`): ``logpdf``
+evaluates it in NumPy (the prior-conflict check, the tests), the NumPyro model in
+``model.py`` with JAX. ``sample`` draws from it with NumPy's generator (prior predictive).
 
 Default priors (``priors="auto"``) follow rstanarm, as documented in the vignette *Prior
 Distributions for rstanarm Models* (section "Default priors and scale adjustments",
@@ -44,6 +46,7 @@ import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import wraps
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -63,6 +66,11 @@ __all__ = [
     "ResolvedPriors",
     "resolve_priors",
     "PROBIT_FACTOR",
+    "Ops",
+    "NUMPY_OPS",
+    "PRIOR_CLASSES",
+    "centre",
+    "x_scale",
 ]
 
 #: rstanarm's probit rescaling of default prior scales: dnorm(0) / dlogis(0) = 4 / sqrt(2 pi).
@@ -104,15 +112,38 @@ def _check(prior, name: str, value, *, positive: bool) -> None:
     object.__setattr__(prior, name, v)
 
 
-def _t_logpdf(z, df):
-    return (math.lgamma((df + 1.0) / 2.0) - math.lgamma(df / 2.0) - 0.5 * math.log(df * math.pi)
-            - (df + 1.0) / 2.0 * np.log1p(z * z / df))
+class Ops(NamedTuple):
+    """The array functions a prior's log density is written with: NumPy's or JAX's.
+
+    Each prior writes its log density once (``Prior.kernel``), in these functions; ``logpdf``
+    evaluates it with :data:`NUMPY_OPS` (adding the handling of values off the support), the
+    NumPyro model (``bayesglm.model``) with ``jax.numpy``'s, on values inside the support.
+    """
+
+    log: object
+    log1p: object
+    abs: object
+    lgamma: object
+
+
+def _np_lgamma(a):
+    from scipy.special import gammaln
+
+    return gammaln(a)
+
+
+NUMPY_OPS = Ops(np.log, np.log1p, np.abs, _np_lgamma)
+
+
+def _t_kernel(ops, z, df):
+    return (ops.lgamma((df + 1.0) / 2.0) - ops.lgamma(df / 2.0) - 0.5 * ops.log(df * math.pi)
+            - (df + 1.0) / 2.0 * ops.log1p(z * z / df))
 
 
 def _half(x, logdens):
-    """``log 2 + logdens(x)`` on x >= 0, -inf below (NaN stays NaN)."""
+    """``logdens(|x|)`` on x >= 0 (the kernel holds the log 2), -inf below (NaN stays NaN)."""
     x = np.asarray(x, dtype=float)
-    return np.where(x < 0, -np.inf, _LOG_2 + logdens(np.abs(x)))
+    return np.where(x < 0, -np.inf, logdens(np.abs(x)))
 
 
 # -- the priors ----------------------------------------------------------------------------
@@ -120,13 +151,24 @@ class Prior:
     """Base class of prior specifications.
 
     Attributes: ``support`` ("real" or "positive"), ``proper`` (integrates to 1), and
-    methods ``describe()``, ``scaled(factor)``, ``shifted(loc)`` and ``logpdf(x)``.
+    methods ``describe()``, ``scaled(factor)``, ``shifted(loc)``, ``logpdf(x)``, ``params()``,
+    ``sample(rng, size)`` and the log density itself, ``kernel(ops, x, **params)``.
     """
 
     support: str = "real"
     proper: bool = True
 
     def _args(self) -> tuple[float, ...]:
+        raise NotImplementedError
+
+    def params(self) -> dict:
+        """The numeric parameters by name (the keyword arguments of :meth:`kernel`)."""
+        return {f: float(getattr(self, f)) for f in self.__dataclass_fields__
+                if f != "support"}
+
+    @staticmethod
+    def kernel(ops: Ops, x, **params):
+        """The normalised log density at ``x`` inside the support, in ``ops``' functions."""
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -145,8 +187,16 @@ class Prior:
         """The distribution of ``X + loc`` (location families only)."""
         raise TypeError(f"{type(self).__name__} is not a location family; it cannot be shifted")
 
+    @_quiet
     def logpdf(self, x):
         """Normalised log density at ``x`` (array-like; a float for a scalar)."""
+        kern = lambda v: self.kernel(NUMPY_OPS, v, **self.params())  # noqa: E731
+        if self.support == "positive":
+            return _out(x, _half(x, kern))
+        return _out(x, kern(np.asarray(x, dtype=float)))
+
+    def sample(self, rng: np.random.Generator, size) -> np.ndarray:
+        """Draws from the prior (NumPy's generator ``rng``)."""
         raise NotImplementedError
 
     def __str__(self) -> str:
@@ -206,10 +256,13 @@ class Normal(_LocationScale):
     def _args(self):
         return self.mu, self.sigma
 
-    @_quiet
-    def logpdf(self, x):
-        z = (np.asarray(x, dtype=float) - self.mu) / self.sigma
-        return _out(x, -0.5 * _LOG_2PI - math.log(self.sigma) - 0.5 * z * z)
+    @staticmethod
+    def kernel(ops, x, mu, sigma):
+        z = (x - mu) / sigma
+        return -0.5 * _LOG_2PI - ops.log(sigma) - 0.5 * z * z
+
+    def sample(self, rng, size):
+        return rng.normal(self.mu, self.sigma, size)
 
 
 @dataclass(frozen=True)
@@ -228,10 +281,12 @@ class StudentT(_LocationScale):
     def _args(self):
         return self.df, self.mu, self.sigma
 
-    @_quiet
-    def logpdf(self, x):
-        z = (np.asarray(x, dtype=float) - self.mu) / self.sigma
-        return _out(x, _t_logpdf(z, self.df) - math.log(self.sigma))
+    @staticmethod
+    def kernel(ops, x, df, mu, sigma):
+        return _t_kernel(ops, (x - mu) / sigma, df) - ops.log(sigma)
+
+    def sample(self, rng, size):
+        return self.mu + self.sigma * rng.standard_t(self.df, size)
 
 
 @dataclass(frozen=True)
@@ -248,10 +303,13 @@ class Cauchy(_LocationScale):
     def _args(self):
         return self.mu, self.sigma
 
-    @_quiet
-    def logpdf(self, x):
-        z = (np.asarray(x, dtype=float) - self.mu) / self.sigma
-        return _out(x, -_LOG_PI - math.log(self.sigma) - np.log1p(z * z))
+    @staticmethod
+    def kernel(ops, x, mu, sigma):
+        z = (x - mu) / sigma
+        return -_LOG_PI - ops.log(sigma) - ops.log1p(z * z)
+
+    def sample(self, rng, size):
+        return self.mu + self.sigma * rng.standard_cauchy(size)
 
 
 @dataclass(frozen=True)
@@ -269,10 +327,12 @@ class Laplace(_LocationScale):
     def _args(self):
         return self.mu, self.b
 
-    @_quiet
-    def logpdf(self, x):
-        d = np.abs(np.asarray(x, dtype=float) - self.mu)
-        return _out(x, -_LOG_2 - math.log(self.b) - d / self.b)
+    @staticmethod
+    def kernel(ops, x, mu, b):
+        return -_LOG_2 - ops.log(b) - ops.abs(x - mu) / b
+
+    def sample(self, rng, size):
+        return rng.laplace(self.mu, self.b, size)
 
 
 @dataclass(frozen=True)
@@ -293,6 +353,9 @@ class Flat(Prior):
     def describe(self):
         return "Flat()" if self.support == "real" else "Flat(0, inf)"
 
+    def params(self):
+        return {}
+
     def _scaled(self, factor):
         return self
 
@@ -307,6 +370,9 @@ class Flat(Prior):
         x = np.asarray(x, dtype=float)
         off = (x <= 0) if self.support == "positive" else np.zeros(x.shape, dtype=bool)
         return _out(x, np.where(np.isnan(x), np.nan, np.where(off, -np.inf, 0.0)))
+
+    def sample(self, rng, size):
+        raise ValueError("a flat (improper) prior cannot be sampled")
 
 
 @dataclass(frozen=True)
@@ -325,10 +391,12 @@ class HalfNormal(Prior):
     def _scaled(self, factor):
         return HalfNormal(self.sigma * factor)
 
-    @_quiet
-    def logpdf(self, x):
-        s = self.sigma
-        return _out(x, _half(x, lambda a: -0.5 * _LOG_2PI - math.log(s) - 0.5 * (a / s) ** 2))
+    @staticmethod
+    def kernel(ops, x, sigma):
+        return _LOG_2 + Normal.kernel(ops, x, 0.0, sigma)
+
+    def sample(self, rng, size):
+        return np.abs(rng.normal(0.0, self.sigma, size))
 
 
 @dataclass(frozen=True)
@@ -349,10 +417,12 @@ class HalfStudentT(Prior):
     def _scaled(self, factor):
         return HalfStudentT(self.df, self.sigma * factor)
 
-    @_quiet
-    def logpdf(self, x):
-        s, df = self.sigma, self.df
-        return _out(x, _half(x, lambda a: _t_logpdf(a / s, df) - math.log(s)))
+    @staticmethod
+    def kernel(ops, x, df, sigma):
+        return _LOG_2 + StudentT.kernel(ops, x, df, 0.0, sigma)
+
+    def sample(self, rng, size):
+        return np.abs(self.sigma * rng.standard_t(self.df, size))
 
 
 @dataclass(frozen=True)
@@ -371,10 +441,12 @@ class HalfCauchy(Prior):
     def _scaled(self, factor):
         return HalfCauchy(self.sigma * factor)
 
-    @_quiet
-    def logpdf(self, x):
-        s = self.sigma
-        return _out(x, _half(x, lambda a: -_LOG_PI - math.log(s) - np.log1p((a / s) ** 2)))
+    @staticmethod
+    def kernel(ops, x, sigma):
+        return _LOG_2 + Cauchy.kernel(ops, x, 0.0, sigma)
+
+    def sample(self, rng, size):
+        return np.abs(self.sigma * rng.standard_cauchy(size))
 
 
 @dataclass(frozen=True)
@@ -393,11 +465,12 @@ class Exponential(Prior):
     def _scaled(self, factor):
         return Exponential(self.rate / factor)
 
-    @_quiet
-    def logpdf(self, x):
-        x = np.asarray(x, dtype=float)
-        val = np.where(x < 0, -np.inf, math.log(self.rate) - self.rate * x)
-        return _out(x, val)
+    @staticmethod
+    def kernel(ops, x, rate):
+        return ops.log(rate) - rate * x
+
+    def sample(self, rng, size):
+        return rng.exponential(1.0 / self.rate, size)
 
 
 @dataclass(frozen=True)
@@ -418,17 +491,42 @@ class Gamma(Prior):
     def _scaled(self, factor):
         return Gamma(self.alpha, self.beta / factor)
 
+    @staticmethod
+    def kernel(ops, x, alpha, beta):
+        return alpha * ops.log(beta) - ops.lgamma(alpha) + (alpha - 1.0) * ops.log(x) - beta * x
+
     @_quiet
     def logpdf(self, x):
         a, b = self.alpha, self.beta
         x = np.asarray(x, dtype=float)
-        pos = x > 0
-        xs = np.where(pos, x, 1.0)
+        pos = (x > 0) & (x < np.inf)
+        val = self.kernel(NUMPY_OPS, np.where(pos, x, 1.0), a, b)
         at0 = 0.0 if a == 1.0 else (math.inf if a < 1.0 else -math.inf)  # (a - 1) log(0)
-        term = np.where(pos, (a - 1.0) * np.log(xs), at0)
-        val = a * math.log(b) - math.lgamma(a) + term - b * np.where(pos, x, 0.0)
+        val = np.where(pos, val, a * math.log(b) - math.lgamma(a) + at0)
         val = np.where((x < 0) | (x == np.inf), -np.inf, val)
         return _out(x, np.where(np.isnan(x), np.nan, val))
+
+    def sample(self, rng, size):
+        return rng.gamma(self.alpha, 1.0 / self.beta, size)
+
+
+#: the prior classes by name (a compiled model's static structure names them)
+PRIOR_CLASSES = {cls.__name__: cls for cls in (Normal, StudentT, Cauchy, Laplace, Flat,
+                                               HalfNormal, HalfStudentT, HalfCauchy,
+                                               Exponential, Gamma)}
+
+
+def centre(params, x_means, index, *, inverse: bool = False):
+    """The intercept ``params[index]`` moved to the centred intercept ``b0 + x_means @ beta``
+    (``inverse``: back), on the last axis; NumPy or JAX arrays.
+
+    ``x_means[index]`` is 0, so the map is linear with unit Jacobian and its inverse subtracts
+    the same ``x_means @ beta``.
+    """
+    shift = params @ x_means
+    e = np.zeros(np.shape(x_means)[-1])
+    e[index] = 1.0
+    return params + (-shift if inverse else shift)[..., None] * e
 
 
 # -- resolved priors -----------------------------------------------------------------------
@@ -480,9 +578,7 @@ class ResolvedPriors:
         params = np.asarray(params, dtype=float)
         if not self.intercept_centered:
             return params
-        out = params.copy()
-        out[..., self.intercept_index] = params[..., self.intercept_index] + params @ self.x_means
-        return out
+        return centre(params, self.x_means, self.intercept_index)
 
     def log_prior(self, params, dispersion=None) -> float:
         """Total normalised log prior density (NumPy) of a coefficient vector and dispersion."""
@@ -491,6 +587,24 @@ class ResolvedPriors:
         if self.dispersion is not None and dispersion is not None:
             total += float(self.dispersion.logpdf(dispersion))
         return total
+
+    def draw(self, rng: np.random.Generator, draws: int) -> dict:
+        """Draws of the parameters from their (proper) priors, NumPy's generator ``rng``:
+        ``{"beta": (draws, p), dispersion_name: (draws,)}``; a centred intercept's draw is
+        turned into the intercept (:func:`centre`, inverse)."""
+        if any(not pr.proper for pr in self.coef) or (
+                self.dispersion is not None and not self.dispersion.proper):
+            raise ValueError(
+                "prior predictive draws need proper priors; this model has a flat (improper) "
+                'prior. Use priors="auto" or give a proper prior for every coefficient and the '
+                "dispersion.")
+        beta = np.stack([pr.sample(rng, draws) for pr in self.coef], axis=-1)
+        if self.intercept_centered:
+            beta = centre(beta, self.x_means, self.intercept_index, inverse=True)
+        out = {"beta": beta}
+        if self.dispersion is not None:
+            out[self.dispersion_name] = self.dispersion.sample(rng, draws)
+        return out
 
     def table(self) -> pd.DataFrame:
         """Rows: coefficients, then the dispersion; columns: parameter, prior (as used),
@@ -518,25 +632,19 @@ def _sd(x) -> float:
     return float(np.std(x, ddof=1)) if len(x) > 1 else math.nan
 
 
-def _family_info(family):
-    try:
-        name, link = family.name, family.link.name
-    except AttributeError:
-        raise TypeError(f"family must be a bayesglm.families.Family, got {type(family).__name__}"
-                        ) from None
-    disp = getattr(family, "dispersion_name", None)
-    if name == "negative_binomial" and getattr(family, "alpha", None) is not None:
-        disp = None  # alpha fixed by the family: not a parameter, no prior
-    identity = link == "identity" or (link == "power" and getattr(family.link, "power", 0) == 1)
-    return name, link, disp, identity
-
-
 class _Context:
     """Data summaries shared by the default rules."""
 
     def __init__(self, design, family):
-        self.name, self.link, self.disp_name, self.identity = _family_info(family)
-        self.gaussian = self.name == "gaussian"
+        if not all(hasattr(family, a) for a in ("link", "dispersion_param", "autoscale_by_sd_y")):
+            raise TypeError("family must be a bayesglm.families.Family, got "
+                            f"{type(family).__name__}")
+        self.family = family
+        self.name, self.link = family.name, family.link.name
+        self.disp_name = family.dispersion_param  # None: no dispersion parameter (or fixed)
+        self.identity = self.link == "identity" or (
+            self.link == "power" and getattr(family.link, "power", 0) == 1)
+        self.gaussian = family.autoscale_by_sd_y
         X = np.asarray(design.X, dtype=float)
         y = np.asarray(design.y, dtype=float)
         self.X, self.y = X, y
@@ -554,7 +662,7 @@ class _Context:
         self.x_means = means
 
 
-def _x_scale(x, rule: str) -> tuple[float, str]:
+def x_scale(x, rule: str) -> tuple[float, str]:
     """Divisor of a column's prior scale: rstanarm (sd) or arm (range / 2 sd); 1 if constant."""
     k = len(np.unique(x))
     if k == 1:
@@ -592,8 +700,8 @@ def _default_coefs(ctx: _Context, rule: str):
             coef.append(prior)
             spec.append(dist(loc, icpt_scale))
         else:
-            x_scale, how = _x_scale(ctx.X[:, j], rule)
-            coef.append(dist(0.0, max(_MIN_SCALE, 2.5 * factor / x_scale)))
+            divisor, how = x_scale(ctx.X[:, j], rule)
+            coef.append(dist(0.0, max(_MIN_SCALE, 2.5 * factor / divisor)))
             spec.append(dist(0.0, 2.5))
             note = f"{src}: 2.5{txt} {how}"
         notes.append(note)
@@ -604,13 +712,7 @@ def _auto_dispersion(ctx: _Context):
     """rstanarm's prior_aux = exponential(autoscale = TRUE): (prior, specified, note)."""
     if ctx.disp_name is None:
         return None, None, ""
-    if ctx.gaussian:
-        how = "1 / sd(y)" if ctx.sd_y_ok else "1 (sd(y) is 0 or undefined)"
-        return Exponential(1.0 / ctx.s_y), Exponential(1.0), f"rstanarm prior_aux: rate {how}"
-    if ctx.name == "negative_binomial":
-        return (Exponential(1.0), Exponential(1.0),
-                "Exponential(1) on alpha; rstanarm puts it on theta = 1/alpha instead")
-    return Exponential(1.0), Exponential(1.0), "rstanarm prior_aux"
+    return ctx.family.default_dispersion_prior(ctx.s_y, ctx.sd_y_ok)
 
 
 def _check_prior(value, where: str):
@@ -738,7 +840,7 @@ def _check_keys(given: dict, ctx: _Context) -> dict:
     valid = list(ctx.names) + (["dispersion"] if ctx.disp_name else [])
     for key in given:
         if key == "dispersion" and ctx.disp_name is None:
-            why = ("its alpha is fixed by the family" if ctx.name == "negative_binomial"
+            why = (f"its {ctx.family.dispersion_name} is fixed by the family" if ctx.family.dispersion_name
                    else "it has no dispersion parameter")
             raise ValueError(f'priors: a "dispersion" prior was given, but the {ctx.name} '
                              f"family has none ({why})")

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from ._x64 import float64
-from .design import Design, check_vector, make_exog
+from .design import Design, new_rows
 from .families import Family
-from .mle import MLEFit, null_deviance
+from .mle import MLEFit
 
 __all__ = ["MLEResults", "Summary"]
 
@@ -102,6 +102,9 @@ class MLEResults:
         self.zvalues.name = "z"
         self.pvalues = pd.Series(_norm_sf2(self.zvalues.to_numpy()), index=names, name="P>|z|")
         """Series: two-sided p-values of ``zvalues`` from the standard normal distribution."""
+        self.normalized_cov_params = fit.cov_unscaled
+        """ndarray (p, p): the model-based covariance before scaling, (X'WX)^-1 (statsmodels'
+        name); ``normalized_cov_params * scale`` is the nonrobust ``cov_params()``."""
         self.cov_type = fit.cov_type
         """str: the covariance used for ``bse``: ``"nonrobust"`` or ``"HC0"`` .. ``"HC3"``."""
         self.deviance = fit.deviance
@@ -180,7 +183,7 @@ class MLEResults:
     def null_deviance(self) -> float:
         """float: deviance of the intercept-only model with the same offset (R's
         ``null.deviance``)."""
-        return null_deviance(self._design, self.family, self._fit)
+        return self._fit.null_deviance()
 
     # -- residuals ------------------------------------------------------------------------
     def _prior_weights(self):
@@ -258,29 +261,11 @@ class MLEResults:
                 raise ValueError("offset/exposure for predict() need new exog rows as well")
             X, off, index = d.X, d.total_offset, d.row_index
         else:
-            fs = getattr(self.model, "formula_spec", None)
-            if fs is not None and fs.uses(exog, d.names):  # raw columns: re-apply the formula
-                X, index = fs.design_matrix(exog, what="exog")
-                offset = fs.vector(offset, exog, "offset")
-                exposure = fs.vector(exposure, exog, "exposure")
-            else:
-                X = make_exog(exog, d.names, what="exog")
-                index = exog.index if isinstance(exog, (pd.DataFrame, pd.Series)) else None
-            m = X.shape[0]
-            off = np.zeros(m)
-            if d.offset is not None and offset is None:
-                raise ValueError(
-                    "the model was fitted with an offset: pass offset= for the new rows")
-            if d.exposure is not None and exposure is None:
-                raise ValueError(
-                    "the model was fitted with an exposure: pass exposure= for the new rows"
-                )
-            if offset is not None:
-                off = off + check_vector(offset, m, "offset")
-            if exposure is not None:
-                if self.family.link.name != "log":
-                    raise ValueError("exposure applies only to models with the log link")
-                off = off + np.log(check_vector(exposure, m, "exposure", positive=True))
+            rows = new_rows(exog, names=d.names, family=self.family,
+                            formula_spec=self.model.formula_spec, offset=offset,
+                            exposure=exposure, has_offset=d.offset is not None,
+                            has_exposure=d.exposure is not None, what="exog")
+            X, off, index = rows.X, rows.offset, rows.index
         eta = X @ self._fit.params + (0.0 if off is None else off)
         se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, self._fit.cov, X), 0.0))
         q = NormalDist().inv_cdf(1 - alpha / 2)
@@ -337,7 +322,7 @@ class MLEResults:
             se = "" if self.alpha_se is None else f" (std err {self.alpha_se:.4g})"
             how = "estimated by maximum likelihood" if self._fit.alpha_estimated else "fixed"
             notes.append(f"alpha = {self.alpha:.6g}{se}, {how}; var = mu + alpha mu^2")
-        fs = getattr(self.model, "formula_spec", None)
+        fs = self.model.formula_spec
         if fs is not None:
             notes.append(f"Formula: {fs.formula}")
             if fs.response_note():

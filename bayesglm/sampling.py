@@ -18,10 +18,14 @@ The sampler is NumPyro's NUTS kernel (``numpyro.infer.hmc.hmc``) driven by a loo
 * what a run needs before its start is known (data, settings, the compiled program) is its
   :class:`Plan`; ``fit()`` compiles the plan for a start at the MLE in a background thread
   (:func:`compile_in_background`) while the MLE is being fitted;
-* the gradient of the log density is the bulk of the work: the model's canonical-link
+* the gradient of the log density is the bulk of the work: the families' canonical-link
   likelihoods have their derivative written out, and the sampler computes ``X beta`` and
-  ``X' g`` from a row-major copy of X' alone (:func:`bayesglm.model.linear_predictor`), about
+  ``X' g`` from a row-major copy of X' alone (:func:`bayesglm.problem.for_sampler`), about
   halving the time per leapfrog step of a logistic regression (benchmarks/nuts.py).
+
+The pieces are pure functions of NamedTuples (:class:`Settings`, :class:`ChainStart`,
+:class:`IterationOutput`); the compiled programs are kept in bounded caches keyed by the model
+and the settings, so refits reuse them.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import concurrent.futures
 import functools
 import math
 import threading
-from functools import partial
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 import jax
@@ -45,13 +49,17 @@ from numpyro.infer.util import potential_energy
 
 from ._x64 import float64
 from ._xla import jit
-from .model import build_model
+from .model import PriorArrays, build_model
+from .problem import Problem, for_sampler
 
-__all__ = ["NUTSConfig", "Draws", "Plan", "Ahead", "make_plan", "compile_ahead",
-           "compile_in_background", "run_nuts", "find_mode", "compiled_model", "DENSE_MAX"]
+__all__ = ["NUTSConfig", "Draws", "Plan", "Ahead", "Settings", "ChainStart", "IterationOutput",
+           "make_plan", "compile_ahead", "compile_in_background", "run_nuts", "find_mode",
+           "compiled_model", "DENSE_MAX", "CACHE_SIZE"]
 
 #: up to this many parameters the mass matrix is dense
 DENSE_MAX = 250
+#: compiled models and sampler programs kept per process (least recently used dropped)
+CACHE_SIZE = 32
 
 
 class NUTSConfig(NamedTuple):
@@ -72,11 +80,23 @@ class Draws(NamedTuple):
     samples: dict
     stats: dict
     chain_method: str
+    #: leapfrog steps of every iteration, warmup included: (chains, warmup + draws)
+    steps_all: np.ndarray | None = None
 
 
-_MODELS: dict = {}
+class IterationOutput(NamedTuple):
+    """What each NUTS iteration of a compiled chunk returns (stacked over the chunk)."""
+
+    z: dict
+    diverging: object
+    num_steps: object
+    step_size: object
+    energy: object
+    potential_energy: object
+    accept_prob: object
 
 
+@lru_cache(maxsize=CACHE_SIZE)
 def compiled_model(family, structure):
     """(model, potential_fn_gen) for a family and prior structure, built once per process.
 
@@ -86,15 +106,12 @@ def compiled_model(family, structure):
     objects are returned for the same key, so JAX's compilation caches (keyed on them) are
     reused across fits.
     """
-    key = (family, structure)
-    if key not in _MODELS:
-        model = build_model(family, structure)
+    model = build_model(family, structure)
 
-        def potential_fn_gen(*args, **kwargs):
-            return partial(potential_energy, model, args, kwargs)
+    def potential_fn_gen(*args, **kwargs):
+        return partial(potential_energy, model, args, kwargs)
 
-        _MODELS[key] = (model, potential_fn_gen)
-    return _MODELS[key]
+    return model, potential_fn_gen
 
 
 def _site_sizes(init: dict, site_order: list[str]) -> dict:
@@ -144,9 +161,6 @@ def _chunk_size(warmup: int, draws: int) -> int:
     return best if best >= 10 else 50
 
 
-_KERNELS: dict = {}
-
-
 class Settings(NamedTuple):
     """The static sampler settings a compiled program is specialised to (hashable: a cache key)."""
 
@@ -158,7 +172,8 @@ class Settings(NamedTuple):
     length: int  # iterations per compiled chunk
 
 
-def _kernels(potential_fn_gen, settings):
+@lru_cache(maxsize=CACHE_SIZE)
+def _kernels(potential_fn_gen, settings: Settings):
     """(chunk, chunk over devices, init) for one model and sampler settings, built once.
 
     ``chunk over devices`` is a function of the number of chains giving (compiled function,
@@ -173,11 +188,7 @@ def _kernels(potential_fn_gen, settings):
     NumPyro's functional ``hmc`` keeps the warmup schedule and tree depth in its closure, set
     when ``init_kernel`` is first traced, so each settings tuple gets its own kernel pair.
     """
-    key = (potential_fn_gen, settings)
-    if key in _KERNELS:
-        return _KERNELS[key]
     init_kernel, sample_kernel = hmc(potential_fn_gen=potential_fn_gen, algo="NUTS")
-    warmup, dense, target, depth, adapt_mass, length = settings  # a Settings
 
     def init(z, center, rng_key, inv_mass, model_kwargs):
         z = _finite_start(potential_fn_gen(**model_kwargs), z, center)
@@ -187,13 +198,13 @@ def _kernels(potential_fn_gen, settings):
         d = jax.flatten_util.ravel_pytree(z)[0].shape[0]
         return init_kernel(
             z,
-            warmup,
+            settings.warmup,
             step_size=float(d) ** -0.25,
             inverse_mass_matrix=inv_mass,
-            adapt_mass_matrix=adapt_mass,
-            dense_mass=dense,
-            target_accept_prob=target,
-            max_tree_depth=depth,
+            adapt_mass_matrix=settings.adapt_mass,
+            dense_mass=settings.dense,
+            target_accept_prob=settings.target_accept,
+            max_tree_depth=settings.max_tree_depth,
             find_heuristic_step_size=False,
             model_kwargs=model_kwargs,
             rng_key=rng_key,
@@ -202,18 +213,19 @@ def _kernels(potential_fn_gen, settings):
     # jitted so that its trace for the placeholder's shapes is reused inside ``chunk``
     init = jax.jit(init)
 
-    def chunk(state, start, model_kwargs):
-        first, z, center, rng_key, inv_mass = start
-        state = lax.cond(first, lambda: init(z, center, rng_key, inv_mass, model_kwargs),
-                         lambda: state)
+    def chunk(state, start: ChainStart, model_kwargs):
+        state = lax.cond(
+            start.first,
+            lambda: init(start.z, start.center, start.rng_key, start.inv_mass, model_kwargs),
+            lambda: state)
 
         def body(s, _):
             s = sample_kernel(s, model_kwargs=model_kwargs)
-            out = (s.z, s.diverging, s.num_steps, s.adapt_state.step_size, s.energy,
-                   s.potential_energy, s.accept_prob)
+            out = IterationOutput(s.z, s.diverging, s.num_steps, s.adapt_state.step_size,
+                                  s.energy, s.potential_energy, s.accept_prob)
             return s, out
 
-        state, outs = lax.scan(body, state, None, length=length)
+        state, outs = lax.scan(body, state, None, length=settings.length)
         # strongly typed like the placeholder, so the next chunk's call reuses this compilation
         return jax.tree_util.tree_map(lambda x: lax.convert_element_type(x, x.dtype), state), outs
 
@@ -235,8 +247,7 @@ def _kernels(potential_fn_gen, settings):
         ))
         return fn, NamedSharding(mesh, spec)
 
-    _KERNELS[key] = (jit(chunk), functools.cache(sharded), init)
-    return _KERNELS[key]
+    return jit(chunk), functools.cache(sharded), init
 
 
 class ChainStart(NamedTuple):
@@ -273,13 +284,12 @@ def _placeholder(init, z, rng_key, inv_mass, model_kwargs, chains=None):
     return jax.tree_util.tree_map(lambda a: np.zeros(lead + a.shape, a.dtype), shapes)
 
 
-#: the sampler works from a copy of X' (model.linear_predictor) while X is at most this big
-#: (beyond, it uses X itself rather than double the design's memory)
-TRANSPOSE_MAX_BYTES = 512 * 2**20
-
-# NumPyro's effect handlers keep a process-wide stack, so two threads must not trace NumPyro
-# models at once (the sampler may be compiled ahead in a thread while the main thread works).
-_TRACING = threading.RLock()
+@functools.cache
+def _tracing_lock() -> threading.RLock:
+    """NumPyro's effect handlers keep a process-wide stack, so two threads must not trace
+    NumPyro models at once (the sampler may be compiled ahead in a thread while the main thread
+    works). Made at the first fit: a process that never fits holds no lock and no thread."""
+    return threading.RLock()
 
 
 class Plan(NamedTuple):
@@ -290,26 +300,34 @@ class Plan(NamedTuple):
     method: str  # "parallel" or "sequential"
     chains: int
     sizes: tuple  # ((site, size), ...), in site order
-    model_kwargs: dict  # the data as device arrays (with X' for the gradient)
+    data: Problem  # the rows as device arrays, in the sampler's layout (X' for the gradient)
+    priors: PriorArrays
 
     @property
     def dim(self) -> int:
         return sum(size for _, size in self.sizes)
 
+    @property
+    def model_kwargs(self) -> dict:
+        """The model's arguments, as NumPyro's kernels pass them on."""
+        return {"data": self.data, "priors": self.priors}
+
     def same_run(self, other) -> bool:
         """Whether ``other`` plans the same program on the same data (the same device arrays)."""
-        return other is not None and other.model_kwargs is self.model_kwargs and (
+        return other is not None and other.data is self.data and (
             (self.pot_gen, self.settings, self.method, self.chains, self.sizes)
             == (other.pot_gen, other.settings, other.method, other.chains, other.sizes)
         )
 
 
-def make_plan(family, structure, model_kwargs: dict, sizes: dict, config: NUTSConfig) -> Plan:
-    """The plan of a run of ``config`` for parameters of ``sizes`` (site -> size, in site order)."""
+def make_plan(family, structure, data: Problem, priors: PriorArrays, sizes: dict,
+              config: NUTSConfig) -> Plan:
+    """The plan of a run of ``config`` for parameters of ``sizes`` (site -> size, in site order).
+
+    ``data`` in any layout (it is put in the sampler's, :func:`bayesglm.problem.for_sampler`).
+    """
     _, pot_gen = compiled_model(family, structure)
-    X = model_kwargs["X"]
-    if model_kwargs.get("XT") is None and X.size * X.dtype.itemsize <= TRANSPOSE_MAX_BYTES:
-        model_kwargs = {**model_kwargs, "XT": jax.device_put(np.ascontiguousarray(np.asarray(X).T))}
+    data = for_sampler(data)
     d = sum(sizes.values())
     settings = Settings(int(config.warmup), d <= DENSE_MAX, float(config.target_accept),
                         int(config.max_tree_depth), bool(config.adapt_mass_matrix),
@@ -322,7 +340,8 @@ def make_plan(family, structure, model_kwargs: dict, sizes: dict, config: NUTSCo
             f"chain_method='parallel' needs {config.chains} devices, JAX has "
             f"{jax.local_device_count()}; use 'sequential'"
         )
-    return Plan(pot_gen, settings, method, int(config.chains), tuple(sizes.items()), model_kwargs)
+    return Plan(pot_gen, settings, method, int(config.chains), tuple(sizes.items()), data,
+                priors)
 
 
 def _program(plan: Plan):
@@ -350,11 +369,9 @@ def _first_args(plan: Plan, kw: dict, z_starts: list, center: dict, keys: np.nda
 
 
 def _sampler_kwargs(plan: Plan, sharding) -> dict:
-    """The data as the compiled sampler takes them: X' without X (see
-    :func:`bayesglm.model.linear_predictor`), put on every device once (parallel chains)."""
-    kw = dict(plan.model_kwargs)
-    if kw.get("XT") is not None:
-        kw["X"] = None
+    """The model's arguments as the compiled sampler takes them, put on every device once
+    (parallel chains)."""
+    kw = plan.model_kwargs
     if sharding is not None:
         kw = jax.device_put(kw, NamedSharding(sharding.mesh, P()))
     return kw
@@ -372,14 +389,17 @@ def compile_ahead(plan: Plan) -> None:
     z = {name: np.zeros(() if name != "beta" else (size,)) for name, size in plan.sizes}
     z_starts = [z] * plan.chains
     keys = np.zeros((plan.chains, 2), np.uint32)
-    with _TRACING:
+    with _tracing_lock():
         kw = _sampler_kwargs(plan, sharding)
         state, start = _first_args(plan, kw, z_starts, z, keys, np.zeros(_inverse_mass_shape(plan)), 0)
         lowered = fn.lower(state, start, kw)
     lowered.compile()  # XLA releases the GIL: the caller's thread goes on meanwhile
 
 
-_AHEAD = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="bayesglm")
+@functools.cache
+def _compiler() -> concurrent.futures.ThreadPoolExecutor:
+    """The one background thread that compiles ahead, started at the first fit."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="bayesglm")
 
 
 class Ahead(NamedTuple):
@@ -395,7 +415,7 @@ def compile_in_background(plan: Plan) -> Ahead:
     On 2 cores this measured ~0.7 s off a first fit: XLA's compilation of the sampler and the
     tracing and compilation of the IRLS use the cores in turns.
     """
-    return Ahead(plan, _AHEAD.submit(compile_ahead, plan))
+    return Ahead(plan, _compiler().submit(compile_ahead, plan))
 
 
 def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
@@ -438,7 +458,7 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
 
     def run_chain(chain=None):
         """All chunks of all chains (parallel: the state stays sharded) or of one chain."""
-        with _TRACING:  # the first call may trace (a plan not compiled ahead)
+        with _tracing_lock():  # the first call may trace (a plan not compiled ahead)
             state, start = _first_args(plan, kw, z_starts, unravel(flat0), keys, inv_mass, chain)
             state, out = fn(state, start, kw)
         outs = [jax.device_get(out)]
@@ -448,33 +468,29 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
             state, out = fn(state, later, kw)
             outs.append(jax.device_get(out))
             bar.update(length)
-        return [_concat([o[k] for o in outs], axis=0 if chain is not None else 1) for k in range(7)]
+        return _concat(outs, axis=0 if chain is not None else 1)  # an IterationOutput
 
     if method == "parallel":
-        chain_outs = run_chain()
+        out = run_chain()
     else:
-        per_chain = [run_chain(c) for c in range(config.chains)]
-        chain_outs = [
-            jax.tree_util.tree_map(lambda *xs: np.stack(xs), *[pc[k] for pc in per_chain])
-            for k in range(7)
-        ]
+        out = jax.tree_util.tree_map(lambda *xs: np.stack(xs),
+                                     *[run_chain(c) for c in range(config.chains)])
     bar.close()
 
+    steps_all = np.asarray(out.num_steps).astype(np.int64)[:, :total]
     keep = slice(config.warmup, config.warmup + config.draws)
-    z_draws, diverging, num_steps, step_size, energy, potential, accept = (
-        jax.tree_util.tree_map(lambda x: x[:, keep], x) for x in chain_outs
-    )
-    samples = _to_constrained({k: np.asarray(v) for k, v in z_draws.items()})
+    out = jax.tree_util.tree_map(lambda x: np.asarray(x)[:, keep], out)
+    samples = _to_constrained({k: np.asarray(v) for k, v in out.z.items()})
     stats = {
-        "diverging": diverging.astype(bool),
-        "n_steps": num_steps.astype(np.int64),
-        "tree_depth": np.ceil(np.log2(num_steps.astype(float) + 1)).astype(np.int64),
-        "step_size": step_size,
-        "energy": energy,
-        "lp": -potential,
-        "acceptance_rate": accept,
+        "diverging": out.diverging.astype(bool),
+        "n_steps": out.num_steps.astype(np.int64),
+        "tree_depth": np.ceil(np.log2(out.num_steps.astype(float) + 1)).astype(np.int64),
+        "step_size": out.step_size,
+        "energy": out.energy,
+        "lp": -out.potential_energy,
+        "acceptance_rate": out.accept_prob,
     }
-    return Draws(samples, stats, method)
+    return Draws(samples, stats, method, steps_all)
 
 
 def jitter_factor(cov: np.ndarray) -> np.ndarray:
@@ -525,8 +541,8 @@ def _progress(enabled: bool, total: int, desc: str):
     return _Null()
 
 
-def find_mode(family, structure, model_kwargs: dict, init: dict, site_order: list[str],
-              maxiter: int = 200):
+def find_mode(family, structure, data: Problem, priors: PriorArrays, init: dict,
+              site_order: list[str], maxiter: int = 200):
     """Posterior mode in the unconstrained space by damped Newton, and the Hessian there.
 
     Returns ``(values, cov, converged)``: the mode on the constrained scale (a dict by site), the
@@ -535,8 +551,8 @@ def find_mode(family, structure, model_kwargs: dict, init: dict, site_order: lis
     """
     _, pot_gen = compiled_model(family, structure)
     z0 = _to_unconstrained(init, site_order)
-    with _TRACING:
-        z, hess, converged = _newton(pot_gen, z0, model_kwargs, maxiter)
+    with _tracing_lock():
+        z, hess, converged = _newton(pot_gen, z0, {"data": data, "priors": priors}, maxiter)
     values = _to_constrained({k: np.asarray(v) for k, v in z.items()})
     perm = _permutation(_site_sizes(init, site_order), site_order)
     inv = np.argsort(perm)

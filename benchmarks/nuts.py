@@ -44,9 +44,8 @@ Measured per run:
   R-hat: computed here, with the project's ArviZ, from the kept draws of every tool.
 * ``ESS/s`` = min bulk ESS / wall; ``grad/ESS`` = leapfrog steps (= gradient evaluations) of
   warmup and sampling, all chains, / min bulk ESS. bayesglm keeps only the kept draws' ``n_steps``
-  in its InferenceData; the warmup's are read by wrapping ``bayesglm.sampling._kernels`` (it sees
-  the per-iteration ``num_steps`` that bayesglm already returns from each compiled chunk; no extra
-  device work). NumPyro's warmup steps come from an untimed re-run of the warmup alone with the
+  in its InferenceData; the warmup's come from ``BayesResults.steps_all`` (the per-iteration
+  ``num_steps`` that each compiled chunk returns anyway; no extra device work). NumPyro's warmup steps come from an untimed re-run of the warmup alone with the
   same key (``MCMC.warmup(collect_warmup=True)``, which follows the same trajectory). PyMC and
   nutpie: ``n_steps`` of ``warmup_sample_stats`` + ``sample_stats``. bayesglm's MLE (a few IRLS
   iterations) is not counted as gradient evaluations.
@@ -155,9 +154,11 @@ def _set_host_devices():
 
 
 class _StepCounter:
-    """Wraps bayesglm.sampling._kernels: keeps each chunk's num_steps, optionally times calls.
+    """Wraps bayesglm.sampling._kernels: keeps each chunk's num_steps and times each call.
 
-    The first chunk of a chain also initialises it (bayesglm compiles one program for both).
+    Only the ``bayesglm-profile`` breakdown uses it (a diagnostic of where the time goes, which
+    needs to see inside a fit); the measured runs read ``BayesResults.steps_all``. The first
+    chunk of a chain also initialises it (bayesglm compiles one program for both).
     """
 
     def __init__(self, sampling, timed: bool = False):
@@ -177,7 +178,7 @@ class _StepCounter:
                 if self.timed:
                     jax.block_until_ready(out)
                     self.chunk_times.append(time.perf_counter() - t)
-                self.steps.append(out[2])
+                self.steps.append(out.num_steps)
                 return state, out
             g.lower = f.lower  # bayesglm compiles ahead through it
             return g
@@ -225,10 +226,8 @@ def worker_bayesglm(data, seed):
 
     t0 = time.perf_counter()
     import bayesglm as bg
-    import bayesglm.sampling as S
     import_s = time.perf_counter() - t0
     X, y, meta = load_data(data)
-    counter = _StepCounter(S)
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SamplingWarnings are re-derived from the draws
@@ -237,7 +236,7 @@ def worker_bayesglm(data, seed):
     wall = time.perf_counter() - t
     import numpy as np
 
-    total = sum(counter.per_chunk_steps())
+    total = float(np.asarray(res.steps_all).sum())  # every iteration's leapfrog steps
     warmup = int(res.idata.posterior.attrs.get("warmup", -1))
     samp = float(np.asarray(res.idata.sample_stats["n_steps"]).sum())
     info = {"wall_s": wall, "import_s": import_s, "warmup_steps": total - samp,
@@ -321,8 +320,8 @@ def worker_profile(data, seed):
 
     import bayesglm as bg
     import bayesglm.bayes_results as BR
-    import bayesglm.convert as CV
-    import bayesglm.posterior as PO
+    import bayesglm.fitting as FT
+    import bayesglm.pointwise as PW
     import bayesglm.sampling as S
     import_s = time.perf_counter() - t0
     X, y, meta = load_data(data)
@@ -341,10 +340,11 @@ def worker_profile(data, seed):
             return out
         setattr(mod, name, g)
 
-    timed(PO, "choose_start", "MLE start (IRLS)")
-    timed(PO, "sample", "NUTS (init + chunks)")
+    timed(FT, "choose_start", "MLE start (IRLS)")
+    timed(FT, "run_nuts", "NUTS (init + chunks)")
     timed(S, "compiled_model", "model setup")
-    timed(PO, "pointwise_loglik", "pointwise log-lik")
+    timed(PW, "loglik_draws", "pointwise log-lik")
+    import bayesglm.convert as CV
     timed(CV, "to_inference_data", "InferenceData")
     timed(BR, "check_draws", "diagnostics (az.summary)")
 

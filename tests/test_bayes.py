@@ -519,22 +519,15 @@ def test_parallel_and_sequential_chains_agree(short_fits, gaussian_flat_fit):
 def test_sampler_without_the_transposed_copy_agrees(short_fits, gaussian_flat_model, monkeypatch):
     """Beyond ``TRANSPOSE_MAX_BYTES`` the sampler uses X itself (plain autodiff of X @ beta):
     the same chains as with the X' copy, to rounding (short run, as above). Deterministic."""
-    from bayesglm import sampling
+    from bayesglm import problem
 
-    monkeypatch.setattr(sampling, "TRANSPOSE_MAX_BYTES", 0)
-    plans = []
-    make_plan = sampling.make_plan
-
-    def recording(*args, **kwargs):
-        plans.append(make_plan(*args, **kwargs))
-        return plans[-1]
-
-    monkeypatch.setattr(posterior_module, "make_plan", recording)
+    monkeypatch.setattr(problem, "TRANSPOSE_MAX_BYTES", 0)
+    layout = problem.for_sampler(problem.from_design(gaussian_flat_model.design))
+    assert layout.XT is None and layout.X is not None  # the sampler gets X itself
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bg.SamplingWarning)
         plain = gaussian_flat_model.fit(warmup=0, draws=50, chains=CHAINS, seed=5,
                                         chain_method="parallel", progress=False)
-    assert plans and all(p.model_kwargs.get("XT") is None for p in plans)
     ref = short_fits["parallel"]
     np.testing.assert_array_equal(plain.idata.sample_stats["n_steps"], ref.idata.sample_stats["n_steps"])
     for var in ("beta", "sigma"):

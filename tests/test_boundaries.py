@@ -38,7 +38,7 @@ def test_one_module_imports_the_backend(backend, only):
 
 def test_the_check_sees_imports():
     # guards the helper itself: jax is imported by several modules
-    assert {"irls.py", "links.py", "families.py"} <= _importers("jax")
+    assert {"irls.py", "links.py", "families/base.py"} <= _importers("jax")
 
 
 def test_import_bayesglm_is_light():
@@ -62,3 +62,50 @@ def test_import_bayesglm_is_light():
     assert best < 1.0, best
     # and the names still resolve, the function bg.glm included (no module shadows it)
     assert callable(bg.glm) and not isinstance(bg.glm, type(sys)) and bg.GLM.__name__ == "GLM"
+
+
+@pytest.mark.parametrize("backend, only", [
+    # NumPyro where the model is built and sampled
+    ("numpyro", {"model.py", "sampling.py"}),
+    # ArviZ where InferenceData and its summaries are made and read
+    ("arviz", {"convert.py", "bayes_results.py", "fitfile.py", "pointwise.py", "plots.py"}),
+])
+def test_backend_stays_in_its_modules(backend, only):
+    assert _importers(backend) <= only
+
+
+def test_no_jax_in_plots():
+    assert "plots.py" not in _importers("jax")
+
+
+def _family_name_switches(path: Path) -> list[str]:
+    """``<x>.name == "..."`` / ``<x>.name in (...)`` where <x> is a family (by its name)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.Compare):
+            continue
+        left = node.left
+        if not (isinstance(left, ast.Attribute) and left.attr == "name"):
+            continue
+        owner = left.value
+        owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+        if "family" not in owner_name and owner_name not in ("ctx",):
+            continue
+        strings = [c for c in ast.walk(node) if isinstance(c, ast.Constant)
+                   and isinstance(c.value, str)]
+        if strings:
+            found.append(f"{path.name}:{node.lineno}")
+    return found
+
+
+def test_no_switch_on_the_family_name_outside_families():
+    """Everything that depends on which family it is lives with the family (issue 10)."""
+    hits = [h for path in PACKAGE.rglob("*.py") if "families" not in path.parts
+            for h in _family_name_switches(path)]
+    assert hits == []
+
+
+def test_the_switch_check_sees_switches(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text('if family.name == "poisson":\n    pass\nok = self.family.name in ("a", "b")\n')
+    assert len(_family_name_switches(bad)) == 2

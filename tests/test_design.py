@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import bayesglm as bg
 from bayesglm import families as F
 from bayesglm._warnings import DomainWarning, MissingDataWarning
 from bayesglm.design import Design, check_vector, make_design, make_exog, naming, ordinal
@@ -117,8 +118,22 @@ def test_inputs_not_mutated_and_not_shared():
     d2 = make_design(np.array([1.0, 2.0]), np.array([[1.0], [2.0]]), GAUSS, offset=np.zeros(2))
     for a in (d.y, d.X, d.offset, d.weights):
         assert not any(np.shares_memory(a, b) for b in (y, X, off, w))
-    d2.X[0, 0] = 99.0  # outputs are fresh arrays
+    with pytest.raises(ValueError, match="read-only"):  # the design's arrays do not change
+        d2.X[0, 0] = 99.0
     assert X[0, 0] == 1.0
+
+
+def test_design_owns_its_arrays_when_the_input_is_already_aligned():
+    # issue 10: an aligned float64 exog was held by reference (the fast path), so editing the
+    # user's X afterwards changed model.design.X
+    from bayesglm.design import aligned
+
+    X = aligned(np.column_stack([np.ones(6), np.arange(6.0)]))
+    y = np.array([1.0, 0.0, 2.0, 3.0, 2.0, 5.0])
+    m = bg.GLM(y, X, family="poisson")
+    X[0, 1] = 100.0
+    assert m.design.X[0, 1] == 0.0 and not np.shares_memory(m.design.X, X)
+    assert not m.design.X.flags.writeable and not m.design.y.flags.writeable
 
 
 def test_missing_drop_rows_counts_and_index():

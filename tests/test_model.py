@@ -1,9 +1,11 @@
-"""The NumPyro model's fast pieces (bayesglm.model): the canonical-link likelihoods with their
-derivative written out, and the linear predictor whose gradient reads X transposed.
+"""The NumPyro model (bayesglm.model) and its fast pieces: the families' canonical-link
+likelihoods with their derivative written out, and the linear predictor whose gradient reads X
+transposed (bayesglm.problem).
 
 Each is checked against what it replaces: NumPyro's own distribution (log-probability, and its
-first and second derivatives by autodiff, on eta from -700 to 700) and the plain ``X @ beta``.
-Deterministic, no sampling.
+first and second derivatives by autodiff, on eta from -700 to 700) and the plain ``X @ beta``;
+the model's log density against the family's ``loglike_obs`` and the priors' ``logpdf`` (one
+density, written once). Deterministic, no sampling.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
 import pytest
+from numpyro.infer.util import log_density
 
-import bayesglm  # noqa: F401
+import bayesglm as bg
 from bayesglm import families as F
 from bayesglm import model as M
-
+from bayesglm import problem as PB
 
 # this module's own JAX computations (references, direct calls of links and families) in
 # float64: bayesglm no longer switches JAX's global setting (conftest.jax_float64)
@@ -45,20 +48,27 @@ def _cases():
 def test_canonical_likelihood_matches_numpyro_with_derivatives(case):
     family, trials, y, reference = _cases()[case]
     eta = jnp.asarray(ETA if case != "poisson" else np.clip(ETA, -700, 700))
-    like = M.likelihood(family, eta, None, None if trials is None else jnp.asarray(trials))
-    assert type(like).__module__ == "bayesglm.model"  # the hand-differentiated form is used
-    ours = np.asarray(like.log_prob(jnp.asarray(y)))
+    t = None if trials is None else jnp.asarray(trials)
+    y_mean = jnp.asarray(y if trials is None else y / trials)  # the mean's scale
+
+    def loglik(e):
+        return family.loglike_eta(y_mean, e, 1.0, t)
+
+    # the hand-differentiated form is used (a custom_jvp in the program)
+    assert "custom_jvp_call" in str(jax.make_jaxpr(loglik)(eta))
+    ours = np.asarray(loglik(eta))
     theirs = np.asarray(reference(eta).log_prob(jnp.asarray(y)))
     finite = np.isfinite(theirs)
     if case == "poisson":  # exp(700) overflows nowhere in float64, but y*eta - mu is -1e304
         assert np.all(np.isfinite(ours) | ~finite)
     np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-12, atol=1e-12)
 
-    def total(fn):
-        return lambda e: jnp.sum(fn(e).log_prob(jnp.asarray(y)))
+    def mine(e):
+        return jnp.sum(loglik(e))
 
-    mine = total(lambda e: M.likelihood(family, e, None, None if trials is None else jnp.asarray(trials)))
-    ref = total(reference)
+    def ref(e):
+        return jnp.sum(reference(e).log_prob(jnp.asarray(y)))
+
     # first and second derivatives elementwise (the log-likelihood is a sum over observations)
     g1, g2 = jax.grad(mine)(eta), jax.grad(ref)(eta)
     h1 = jax.jvp(jax.grad(mine), (eta,), (jnp.ones_like(eta),))[1]
@@ -78,28 +88,37 @@ def test_canonical_likelihood_matches_numpyro_with_derivatives(case):
     np.testing.assert_allclose(np.asarray(h1)[ok], (-n * var)[ok], rtol=1e-10, atol=1e-12)
 
 
-def test_canonical_likelihood_samples_like_numpyro():
-    key = jax.random.PRNGKey(0)
-    eta = jnp.asarray([-1.0, 0.5, 2.0])
-    ours = M.likelihood(F.Poisson(), eta, None, None).sample(key, (2000,))
-    assert np.allclose(np.asarray(ours).mean(axis=0), np.exp(eta), rtol=0.1)
-    b = M.likelihood(F.Binomial(), eta, None, None).sample(key, (2000,))
-    assert np.allclose(np.asarray(b).mean(axis=0), 1 / (1 + np.exp(-eta)), atol=0.05)
-
-
-def test_canonical_likelihoods_survive_jax_transformations():
-    """NumPyro flattens distributions into pytrees (vmap, jit boundaries): the hand-written
-    forms must come back whole, with the same log-probabilities."""
-    eta, y = jnp.asarray([-1.0, 0.5, 2.0]), jnp.asarray([0.0, 1.0, 3.0])
-    for like in (M.likelihood(F.Poisson(), eta, None, None),
-                 M.likelihood(F.Binomial(), eta, None, jnp.asarray([3.0, 3.0, 3.0])),
-                 M.likelihood(F.Binomial(), eta, None, None)):
-        leaves, tree = jax.tree_util.tree_flatten(like)
-        back = jax.tree_util.tree_unflatten(tree, leaves)
-        value = y if type(like).__name__ != "_BernoulliLogit" else jnp.minimum(y, 1.0)
-        np.testing.assert_allclose(back.log_prob(value), like.log_prob(value), rtol=1e-14)
-        via_jit = jax.jit(lambda d: d.log_prob(value))(like)
-        np.testing.assert_allclose(via_jit, like.log_prob(value), rtol=1e-14)
+@pytest.mark.parametrize("family, y", [
+    (F.Gaussian(), np.array([0.3, -1.2, 2.5, 0.0])),
+    (F.Binomial("probit"),
+     np.array([0.0, 1.0, 1.0, 0.0])),
+    (F.Poisson("sqrt"), np.array([0.0, 3.0, 1.0, 7.0])),
+    (F.Gamma("log"), np.array([0.5, 1.5, 2.0, 4.0])),
+    (F.InverseGaussian("log"), np.array([0.5, 1.5, 2.0, 4.0])),
+    (F.NegativeBinomial(), np.array([0.0, 3.0, 1.0, 7.0])),
+])
+def test_model_density_is_the_family_and_the_priors(family, y):
+    """The NumPyro model's log joint = the family's loglike_obs summed with the frequency weights
+    + every prior's logpdf (NumPy) at the centred intercept: the densities are written once."""
+    X = np.column_stack([np.ones(4), [0.1, -0.4, 0.8, 0.3]])
+    w = np.array([1.0, 2.0, 1.0, 3.0])
+    m = bg.GLM(y, X, family=family, weights=w, priors={"x1": bg.priors.StudentT(3, 0.1, 2.0)})
+    resolved = m.resolved_priors
+    structure = M.prior_structure(resolved)
+    model = M.build_model(m.family, structure)
+    beta = np.array([0.2, -0.3])
+    params = {"beta": jnp.asarray(beta)}
+    disp = m.family.dispersion_param
+    phi = m.family.fixed_scale()
+    if disp is not None:
+        params[disp] = jnp.asarray(1.7)
+        phi = m.family.scale_from_dispersion(1.7)
+    data = PB.from_design(m.design)
+    got, _ = log_density(model, (data, M.prior_arrays(resolved, structure)), {}, params)
+    mu = np.asarray(m.family.link.inverse(jnp.asarray(X @ beta)))
+    expected = float(np.sum(w * np.asarray(m.family.loglike_obs(jnp.asarray(y), mu, phi, 1.0))))
+    expected += resolved.log_prior(beta, 1.7 if disp is not None else None)
+    np.testing.assert_allclose(float(got), expected, rtol=1e-12)
 
 
 def test_linear_predictor_gradient_reads_the_transpose():
@@ -107,10 +126,12 @@ def test_linear_predictor_gradient_reads_the_transpose():
     X = rng.standard_normal((50, 4))
     XT = np.ascontiguousarray(X.T)
     beta, g = jnp.asarray(rng.standard_normal(4)), jnp.asarray(rng.standard_normal(50))
-    np.testing.assert_allclose(M.linear_predictor(X, beta, XT), X @ beta, rtol=1e-14)
+    with_xt = PB.Problem(X=None, XT=XT, y=None)
+    np.testing.assert_allclose(PB.linear_predictor(with_xt, beta), X @ beta, rtol=1e-14)
 
     def f(b, xt):
-        return jnp.dot(M.linear_predictor(X, b, xt), g)
+        layout = PB.Problem(X=None, XT=xt, y=None) if xt is not None else PB.Problem(X, None, None)
+        return jnp.dot(PB.linear_predictor(layout, b), g)
 
     np.testing.assert_allclose(jax.grad(f)(beta, XT), X.T @ np.asarray(g), rtol=1e-13)
     np.testing.assert_allclose(jax.grad(f)(beta, None), X.T @ np.asarray(g), rtol=1e-13)

@@ -332,6 +332,13 @@ class _StubMLE:
         self.params = pd.Series(params)
         self.bse = pd.Series(bse)
 
+    def conf_int(self, alpha=0.05):  # Wald intervals, as a loaded fit's saved MLE gives them
+        import pandas as pd
+        from statistics import NormalDist
+
+        q = NormalDist().inv_cdf(1 - alpha / 2)
+        return pd.DataFrame({0: self.params - q * self.bse, 1: self.params + q * self.bse})
+
 
 # R 4.x: coef(m) and sqrt(diag(vcov(m))) of
 #   glm(breaks ~ wool + tension, poisson, warpbreaks)

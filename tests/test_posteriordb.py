@@ -74,7 +74,7 @@ kidiq_with_mom_work models, three mesquite 7-coefficient models, sblrc/sblri) co
 draws, warmup and chains are the same for every posterior so the settings never differ.
 Compilation is most of the runtime (a refit of an already compiled structure and shape takes
 ~1 s; a new one 10-15 s of CPU). The pointwise log-likelihood (not needed here; 320 MB for
-diamonds) is switched off by setting ``bayesglm.glm_model``'s ``LOGLIK_MAX`` to 0 during the fit.
+diamonds) is switched off by setting ``bayesglm.fitting``'s ``LOGLIK_MAX`` to 0 during the fit.
 
 Measured on the 2-core development machine, shared with other jobs: default tier 46 s wall
 (35 s CPU; load average ~4); slow sweep 5 min 54 s wall (3 min 57 s CPU; load ~6), 12 min 42 s
@@ -303,7 +303,7 @@ def run_case(name: str) -> CaseResult:
 
     import bayesglm as bg
 
-    glm_module = importlib.import_module("bayesglm.glm_model")
+    glm_module = importlib.import_module("bayesglm.fitting")
     case = S.load_case(name)
     t0 = time.perf_counter()
     model = bg.GLM(case.y, case.X, family="gaussian", names=case.names, priors=case.priors)

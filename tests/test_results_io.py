@@ -28,12 +28,13 @@ import xarray as xr
 import bayesglm as bg
 from bayesglm.bayes_results import BayesResults
 from bayesglm.convert import to_inference_data
-from bayesglm.posterior import pointwise_loglik
+from bayesglm.pointwise import loglik_draws
+from bayesglm.problem import Problem
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-glm_module = importlib.import_module("bayesglm.glm_model")
+glm_module = importlib.import_module("bayesglm.fitting")
 DRAWS, CHAINS = 1000, 4
 
 
@@ -206,11 +207,11 @@ def test_posterior_predictive_in_chunks_and_thinned(gaussian_flat_fit):
     (bg.families.NegativeBinomial(alpha=1.5), None, None),
 ])
 def test_response_sampler_has_the_likelihoods_moments(family, disp, trials):
-    """y_rep's NumPy sampler against the family's mean and variance (the likelihood's)."""
-    pointwise = _pointwise()
+    """y_rep's NumPy sampler (``Family.draw``) against the family's mean and variance."""
     mu = np.array([0.2, 0.5, 0.7, 0.9]) if family.name == "binomial" else np.array([0.3, 1, 2, 4.0])
     rng = np.random.default_rng(11)
-    y = np.array([pointwise.sample_response(family, rng, mu, disp, trials) for _ in range(40_000)])
+    phi = family.fixed_scale() if disp is None else family.scale_from_dispersion(disp)
+    y = np.array([family.draw(rng, mu, phi, trials) for _ in range(40_000)])
     t = 1.0 if trials is None else trials
     mean = mu * t
     var = {"gaussian": np.full(4, 0.7**2), "binomial": t * mu * (1 - mu), "poisson": mu,
@@ -222,8 +223,7 @@ def test_response_sampler_has_the_likelihoods_moments(family, disp, trials):
     np.testing.assert_allclose(y.var(0), var, rtol=0.06)
     if family.name in ("binomial", "poisson", "negative_binomial"):
         assert np.array_equal(y, np.round(y))
-    bad = pointwise.sample_response(family, rng, np.array([np.nan, np.inf, -1.0, mu[0]]), disp,
-                                    trials)
+    bad = family.draw(rng, np.array([np.nan, np.inf, -1.0, mu[0]]), phi, trials)
     assert np.isfinite(bad[-1]) and np.isnan(bad[:2]).all()
 
 
@@ -338,9 +338,10 @@ def test_large_fit_loo_after_load(tiny_fit, tmp_path):
     full = _own(tiny_fit)
     post = full.idata.posterior
     with jax.enable_x64(True):  # as bayesglm's entry points compute
-        rows = full._obs_data("test")._asdict()  # X, offset, weights, trials, y
-        ll = pointwise_loglik(full.family, rows, post["beta"].to_numpy(),
-                              post["sigma"].to_numpy())
+        # the fitted rows as the saved file holds them (no offset, weights or trials here)
+        rows = Problem(X=loaded.idata.constant_data["X"].to_numpy(), XT=None,
+                       y=loaded.idata.observed_data["y"].to_numpy())
+        ll = loglik_draws(full.family, rows, post["beta"].to_numpy(), post["sigma"].to_numpy())
     full.idata.add_groups(log_likelihood={"y": ll}, dims={"y": ["obs"]})
     expected = az.loo(full.idata, pointwise=True)
     _assert_same_elpd(tiny_fit.loo(pointwise=True), expected, {"loo_i", "pareto_k"})

@@ -1,19 +1,28 @@
-"""Exponential-dispersion families: domain, variance, unit deviance and full log-likelihood.
+"""The base of the GLM families: what every family declares, and the generic forms of its rules.
 
-Pure JAX (no NumPyro). Each family declares as data the domain of its response, the links it
-allows (R's set at least), its canonical default link and whether it has a dispersion parameter.
+Pure JAX and NumPy (no NumPyro). A family owns everything that depends on which family it is;
+the rest of the package asks the family, never its name. What a family declares (as data):
+the domain of its response, the links it allows (R's set at least), its canonical default link,
+whether it has a dispersion and what the Bayesian model calls it.
 
 Conventions (the same as R's ``glm`` and statsmodels):
 
-* ``y`` is the response on the mean's scale: for Binomial the *proportion* of successes, with
-  ``trials`` (the binomial index) passed alongside.
-* ``variance(mu, dispersion)`` is the variance function V(mu), so Var(y) = scale * V(mu) / trials.
-  Only NegativeBinomial uses ``dispersion`` here (its alpha: V(mu) = mu + alpha mu^2).
-* ``unit_deviance(y, mu, dispersion)`` is d(y, mu), with deviance = sum(weights * trials * d).
-* ``loglike_obs(y, mu, dispersion, trials)`` is the full log density of one observation, with its
-  normalising constants, so that log-likelihood, AIC and BIC match R. ``dispersion`` is the
-  family's dispersion on the variance scale: sigma^2 for Gaussian, 1/shape for Gamma, 1/lambda
-  for the inverse Gaussian, alpha for the negative binomial; ignored by Binomial and Poisson.
+* ``y`` is the response on the mean's scale everywhere inside the package: for Binomial the
+  *proportion* of successes, with ``trials`` (the binomial index) passed alongside;
+  :meth:`Family.observed` turns it into what the user sees in ``observed_data`` and y_rep (the
+  success counts).
+* ``phi`` is the dispersion on the *variance scale*, Var(y) = phi * V(mu) / trials: sigma^2
+  for Gaussian, 1/shape for Gamma, 1/lambda for the inverse Gaussian, alpha for the negative
+  binomial (in V(mu) = mu + alpha mu^2, with phi entering only there); 1 for Binomial and
+  Poisson. The Bayesian model's dispersion parameter (``dispersion_name``: sigma, shape, lam,
+  alpha) is a different quantity; :meth:`Family.scale_from_dispersion` and
+  :meth:`Family.dispersion_from_scale` are the one conversion between the two.
+* ``variance(mu, phi)`` is the variance function V(mu) (only NegativeBinomial reads phi);
+  ``unit_deviance(y, mu, phi)`` is d(y, mu), with deviance = sum(weights * trials * d).
+* ``loglike_obs(y, mu, phi, trials)`` is the full log density of one observation, normalising
+  constants included, so that log-likelihood, AIC and BIC match R. It is *the* density: the
+  MLE's log-likelihood, the NumPyro model, the posterior mode and LOO all evaluate it (through
+  :meth:`Family.loglike_eta`, where a canonical link may override it with a faster form).
 """
 
 from __future__ import annotations
@@ -22,38 +31,12 @@ import math
 from typing import NamedTuple
 
 import jax.numpy as jnp
-from jax.scipy.special import gammaln, xlogy
+import numpy as np
 
-from . import links as L
-from ._args import real
+from .. import links as L
+from .. import priors as P
 
-__all__ = [
-    "Family",
-    "Domain",
-    "Gaussian",
-    "Binomial",
-    "Poisson",
-    "Gamma",
-    "InverseGaussian",
-    "NegativeBinomial",
-    "get_family",
-    "FAMILIES",
-]
-
-_LOG_2PI = math.log(2.0 * math.pi)
-
-
-def _ylogy_over(y, mu):
-    """``y * log(y / mu)``, taken as 0 where ``y == 0`` whatever ``mu`` (R's ``y_log_y``).
-
-    ``xlogy(y, y / mu)`` is NaN at ``y == mu == 0`` (``0 / 0``) and its gradient in ``mu`` is
-    NaN at every ``y == 0`` (the custom JVP of ``xlogy`` divides by ``y / mu = 0``); the safe
-    ``where`` below keeps both the value and the gradient finite there.
-    """
-    nonzero = y != 0
-    y_safe = jnp.where(nonzero, y, 1.0)
-    mu_safe = jnp.where(nonzero, mu, 1.0)
-    return jnp.where(nonzero, y_safe * jnp.log(y_safe / mu_safe), 0.0)
+__all__ = ["Family", "Domain", "FAMILIES", "register", "get_family"]
 
 
 class Domain(NamedTuple):
@@ -76,8 +59,6 @@ class Domain(NamedTuple):
 
         The domain is a set of real numbers: +-inf and NaN are never in it, whatever the bounds.
         """
-        import numpy as np
-
         y = np.asarray(y, dtype=float)
         ok = np.isfinite(y)
         ok &= (y > self.lower) if self.lower_open else (y >= self.lower)
@@ -88,10 +69,18 @@ class Domain(NamedTuple):
 class Family:
     """Base class of the GLM families.
 
-    Attributes (data, read by validation and by the fitting code):
-    ``name``, ``domain`` (of y), ``links`` (allowed link classes), ``default_link``,
-    ``has_dispersion`` (scale estimated from the data), ``dispersion_name`` (the Bayesian
-    dispersion parameter's name), ``allow_power`` (whether Power(p) links are allowed).
+    Data (read by validation and by the fitting code): ``name``, ``domain`` (of y), ``links``
+    (allowed link classes), ``default_link``, ``has_dispersion`` (a scale estimated from the
+    data), ``dispersion_name`` (the Bayesian dispersion parameter's name, or None),
+    ``allow_power`` (whether Power(p) links are allowed), ``positive_mean``, ``has_trials``
+    (the response is a proportion of ``trials``: Binomial), ``autoscale_by_sd_y`` (the default
+    priors' scales are multiplied by sd(y): Gaussian, as rstanarm), ``ppc_kind`` (what a
+    predictive check plots: "continuous", "count" or "binomial"), ``boundary`` (how the MLE
+    can fail to exist: "separation", "zero_counts" or None), ``count_response`` (whose
+    exp(coefficient) under a log link is a rate ratio).
+
+    A new family is one subclass (overriding the mathematics, and the rules below where the
+    generic form does not fit) and one :func:`register` call.
     """
 
     name: str = ""
@@ -102,6 +91,11 @@ class Family:
     dispersion_name: str | None = None
     allow_power: bool = False
     positive_mean: bool = True  # mu must be > 0 (Binomial: in (0, 1))
+    has_trials: bool = False
+    autoscale_by_sd_y: bool = False
+    ppc_kind: str = "continuous"
+    boundary: str | None = None
+    count_response: bool = False
 
     def __init__(self, link: L.Link | str | None = None):
         link = self.default_link() if link is None else L.get_link(link)
@@ -124,15 +118,37 @@ class Family:
     def __hash__(self):
         return hash((type(self).__name__, self.link))
 
-    # -- the mathematics ------------------------------------------------------------------
-    def variance(self, mu, dispersion=1.0):
+    def with_link(self, link: L.Link) -> Family:
+        """The same family (with the same fixed parameters) under another link."""
+        return type(self)(link)
+
+    def spec(self) -> dict:
+        """What a saved fit records to rebuild this family (see :func:`from_spec`)."""
+        return {"family": self.name, "link": self.link.name,
+                "link_power": getattr(self.link, "power", None)}
+
+    # -- the mathematics (JAX) ------------------------------------------------------------
+    def variance(self, mu, phi=1.0):
         raise NotImplementedError
 
-    def unit_deviance(self, y, mu, dispersion=1.0):
+    def unit_deviance(self, y, mu, phi=1.0):
         raise NotImplementedError
 
-    def loglike_obs(self, y, mu, dispersion=1.0, trials=1.0):
+    def loglike_obs(self, y, mu, phi=1.0, trials=1.0):
         raise NotImplementedError
+
+    def loglike_eta(self, y, eta, phi=1.0, trials=None):
+        """``loglike_obs`` at the mean ``link.inverse(eta)``; ``trials=None`` means 1.
+
+        The form the NumPyro model and LOO evaluate. Families override it for their canonical
+        link with a form whose derivative in eta is written out (:mod:`.kernels`).
+
+        Outside the link's domain (``link.valid_eta``: e.g. eta <= 0 for the inverse links,
+        whose ``inverse`` clips eta to keep IRLS's means positive) the density is 0 (-inf):
+        the model has no mean there, and the sampler must not go there.
+        """
+        ll = self.loglike_obs(y, self.link.inverse(eta), phi, 1.0 if trials is None else trials)
+        return jnp.where(self.link.valid_eta(eta), ll, -jnp.inf)
 
     def valid_mu(self, mu):
         if self.positive_mean:
@@ -144,7 +160,7 @@ class Family:
         return y
 
     def llf_dispersion(self, deviance, sum_weights, pearson_chi2, df_resid):
-        """Dispersion at which R evaluates the log-likelihood (and so AIC/BIC): dev / n."""
+        """phi at which R evaluates the log-likelihood (and so AIC/BIC): dev / n, or 1."""
         return 1.0
 
     def scale(self, pearson_chi2, df_resid):
@@ -153,210 +169,102 @@ class Family:
             return pearson_chi2 / df_resid if df_resid > 0 else math.nan
         return 1.0
 
+    # -- the dispersion: the one conversion and the rules about it ------------------------
+    @property
+    def dispersion_param(self) -> str | None:
+        """The Bayesian model's dispersion parameter, or None where the model has none."""
+        return self.dispersion_name
 
-class Gaussian(Family):
-    """Normal response: V(mu) = 1, dispersion sigma^2."""
+    def scale_from_dispersion(self, value):
+        """phi (the variance scale) from the Bayesian dispersion parameter's value."""
+        return value
 
-    name = "gaussian"
-    links = (L.Identity, L.Log, L.Inverse)
-    default_link = L.Identity
-    has_dispersion = True
-    dispersion_name = "sigma"
-    allow_power = True
-    positive_mean = False
+    def dispersion_from_scale(self, phi):
+        """The Bayesian dispersion parameter's value from phi (inverse of the above)."""
+        return phi
 
-    def _positive_link(self):
-        # log, inverse and power links map only positive means
-        return isinstance(self.link, L.Log) or (
-            isinstance(self.link, L.Power) and self.link.power != 1.0
-        )
+    def fixed_scale(self) -> float:
+        """phi where the model has no dispersion parameter."""
+        return 1.0
 
-    def valid_mu(self, mu):
-        if self._positive_link():
-            return jnp.isfinite(mu) & (mu > 0)
-        return jnp.isfinite(mu)
+    def mle_scale(self, scale: float, alpha: float | None) -> float:
+        """phi estimated by the classical fit (the MLE's ``scale``; NB: its alpha)."""
+        return scale
 
-    def variance(self, mu, dispersion=1.0):
-        return jnp.ones_like(mu)
+    def mle_dispersion(self, scale, alpha, alpha_se, n_eff):
+        """(value, standard error) of the dispersion parameter from the classical fit's numbers.
 
-    def unit_deviance(self, y, mu, dispersion=1.0):
-        return (y - mu) ** 2
+        ``n_eff`` is the (weighted) number of observations. The standard error is NaN where the
+        classical fit's estimate is a moment estimate without one.
+        """
+        return self.dispersion_from_scale(self.mle_scale(scale, alpha)), math.nan
 
-    def loglike_obs(self, y, mu, dispersion=1.0, trials=1.0):
-        var = dispersion / trials
-        return -0.5 * (_LOG_2PI + jnp.log(var) + (y - mu) ** 2 / var)
+    def log_dispersion_var(self, value: float, n_eff: float, alpha_se=None) -> float:
+        """Asymptotic (Fisher) variance of log(dispersion parameter) at ``value``."""
+        return 1.0 / n_eff
 
-    def starting_mu(self, y, trials):
-        if self._positive_link():
-            return jnp.where(y > 0, y, jnp.maximum(jnp.mean(jnp.abs(y)), 1.0) * 0.1)
+    def crude_dispersion(self, ybar: float, var: float) -> float:
+        """A start for the dispersion parameter from the response's mean and variance."""
+        return 1.0
+
+    def crude_mean(self, ybar: float) -> float:
+        """A mean inside the link's domain near the response's mean (the mode search's start)."""
+        return float(np.clip(ybar, 1e-3, np.inf)) if self.positive_mean else ybar
+
+    def default_dispersion_prior(self, s_y: float, sd_y_ok: bool):
+        """rstanarm's ``prior_aux = exponential(autoscale = TRUE)``: (prior, specified, note)."""
+        return P.Exponential(1.0), P.Exponential(1.0), "rstanarm prior_aux"
+
+    # -- the response -----------------------------------------------------------------------
+    def observed(self, y, trials):
+        """y as the user sees it in ``observed_data`` and y_rep (Binomial: success counts)."""
         return y
 
-    def llf_dispersion(self, deviance, sum_weights, pearson_chi2, df_resid):
-        return deviance / sum_weights
+    def from_observed(self, y_obs, trials):
+        """The inverse of :meth:`observed`: back to the mean's scale."""
+        return y_obs
+
+    def valid_draw_mean(self, mu: np.ndarray) -> np.ndarray:
+        """Which means (NumPy) the family's sampler can draw from (not overflowed)."""
+        ok = np.isfinite(mu)
+        return ok & (mu > 0) if self.positive_mean else ok
+
+    def _draw(self, rng: np.random.Generator, mu: np.ndarray, phi, trials) -> np.ndarray:
+        raise NotImplementedError
+
+    def draw(self, rng: np.random.Generator, mu: np.ndarray, phi, trials) -> np.ndarray:
+        """One draw of y (on the :meth:`observed` scale) given its mean and phi, in NumPy.
+
+        NumPy's generators: JAX's Poisson (a rejection sampler) is ~20x slower on the CPU. A
+        mean outside the family's domain (overflow) gives NaN.
+        """
+        mu = np.asarray(mu, dtype=float)
+        valid = self.valid_draw_mean(mu)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # -> inf/NaN draws
+            out = np.asarray(self._draw(rng, np.where(valid, mu, 0.5), phi, trials), dtype=float)
+        if not valid.all():
+            out = np.where(valid, out, np.nan)
+        return out
 
 
-class Binomial(Family):
-    """Binomial proportion of successes out of ``trials``: V(mu) = mu (1 - mu)."""
-
-    name = "binomial"
-    domain = Domain(0.0, 1.0)
-    links = (L.Logit, L.Probit, L.Cauchit, L.Log, L.CLogLog, L.LogLog)
-    default_link = L.Logit
-
-    def valid_mu(self, mu):
-        return jnp.isfinite(mu) & (mu > 0) & (mu < 1)
-
-    def variance(self, mu, dispersion=1.0):
-        return mu * (1.0 - mu)
-
-    def unit_deviance(self, y, mu, dispersion=1.0):
-        return 2.0 * (_ylogy_over(y, mu) + _ylogy_over(1.0 - y, 1.0 - mu))
-
-    def loglike_obs(self, y, mu, dispersion=1.0, trials=1.0):
-        k = y * trials
-        log_comb = gammaln(trials + 1.0) - gammaln(k + 1.0) - gammaln(trials - k + 1.0)
-        return log_comb + xlogy(k, mu) + xlogy(trials - k, 1.0 - mu)
-
-    def starting_mu(self, y, trials):
-        return (trials * y + 0.5) / (trials + 1.0)
+#: the registry: name -> family class (the names ``get_family`` and saved fits use)
+FAMILIES: dict[str, type[Family]] = {}
+_ALIASES: dict[str, str] = {}
 
 
-class Poisson(Family):
-    """Counts: V(mu) = mu."""
-
-    name = "poisson"
-    domain = Domain(0.0, math.inf, upper_open=True, integer=True)
-    links = (L.Log, L.Identity, L.Sqrt)
-    default_link = L.Log
-    allow_power = True
-
-    def variance(self, mu, dispersion=1.0):
-        return mu
-
-    def unit_deviance(self, y, mu, dispersion=1.0):
-        return 2.0 * (_ylogy_over(y, mu) - (y - mu))
-
-    def loglike_obs(self, y, mu, dispersion=1.0, trials=1.0):
-        return xlogy(y, mu) - mu - gammaln(y + 1.0)
-
-    def starting_mu(self, y, trials):
-        return y + 0.1
+def register(cls: type[Family], *aliases: str) -> type[Family]:
+    """Add a family class to the registry under ``cls.name`` (and ``aliases``)."""
+    if not (isinstance(cls, type) and issubclass(cls, Family)) or not cls.name:
+        raise TypeError(f"register: needs a Family subclass with a name, got {cls!r}")
+    FAMILIES[cls.name] = cls
+    for a in aliases:
+        _ALIASES[a] = cls.name
+    return cls
 
 
-class Gamma(Family):
-    """Positive continuous response: V(mu) = mu^2, dispersion 1/shape."""
-
-    name = "gamma"
-    domain = Domain(0.0, math.inf, lower_open=True, upper_open=True)
-    links = (L.Inverse, L.Identity, L.Log)
-    default_link = L.Inverse
-    has_dispersion = True
-    dispersion_name = "shape"
-    allow_power = True
-
-    def variance(self, mu, dispersion=1.0):
-        return mu**2
-
-    def unit_deviance(self, y, mu, dispersion=1.0):
-        return 2.0 * (-jnp.log(y / mu) + (y - mu) / mu)
-
-    def loglike_obs(self, y, mu, dispersion=1.0, trials=1.0):
-        shape = trials / dispersion
-        return shape * jnp.log(shape * y / mu) - shape * y / mu - jnp.log(y) - gammaln(shape)
-
-    def llf_dispersion(self, deviance, sum_weights, pearson_chi2, df_resid):
-        return deviance / sum_weights
-
-
-class InverseGaussian(Family):
-    """Positive continuous response: V(mu) = mu^3, dispersion 1/lambda."""
-
-    name = "inverse_gaussian"
-    domain = Domain(0.0, math.inf, lower_open=True, upper_open=True)
-    links = (L.InverseSquared, L.Inverse, L.Identity, L.Log)
-    default_link = L.InverseSquared
-    has_dispersion = True
-    dispersion_name = "lam"
-    allow_power = True
-
-    def variance(self, mu, dispersion=1.0):
-        return mu**3
-
-    def unit_deviance(self, y, mu, dispersion=1.0):
-        return (y - mu) ** 2 / (y * mu**2)
-
-    def loglike_obs(self, y, mu, dispersion=1.0, trials=1.0):
-        phi = dispersion / trials
-        return -0.5 * (_LOG_2PI + jnp.log(phi) + 3.0 * jnp.log(y) + (y - mu) ** 2 / (phi * y * mu**2))
-
-    def llf_dispersion(self, deviance, sum_weights, pearson_chi2, df_resid):
-        return deviance / sum_weights
-
-
-class NegativeBinomial(Family):
-    """Overdispersed counts (NB2): V(mu) = mu + alpha mu^2, alpha = 1/theta of MASS::glm.nb.
-
-    ``alpha=None`` (the default) means alpha is estimated by maximum likelihood in ``fit_mle``;
-    a number fixes it (as statsmodels' GLM NegativeBinomial family does).
-    """
-
-    name = "negative_binomial"
-    domain = Domain(0.0, math.inf, upper_open=True, integer=True)
-    links = (L.Log, L.Sqrt, L.Identity)
-    default_link = L.Log
-    dispersion_name = "alpha"
-    allow_power = True
-
-    def __init__(self, link: L.Link | str | None = None, alpha: float | None = None):
-        super().__init__(link)
-        if alpha is not None:
-            alpha = real(alpha, "NegativeBinomial: alpha", low=0.0, low_open=True)
-        self.alpha = alpha
-
-    def __repr__(self):
-        extra = "" if self.alpha is None else f", alpha={self.alpha:g}"
-        return f"NegativeBinomial(link={self.link!r}{extra})"
-
-    def __eq__(self, other):
-        return super().__eq__(other) and self.alpha == other.alpha
-
-    def __hash__(self):
-        return hash((type(self).__name__, self.link, self.alpha))
-
-    def variance(self, mu, dispersion=1.0):
-        return mu + dispersion * mu**2
-
-    def unit_deviance(self, y, mu, dispersion=1.0):
-        theta = 1.0 / dispersion
-        return 2.0 * (_ylogy_over(y, mu) - (y + theta) * jnp.log((y + theta) / (mu + theta)))
-
-    def loglike_obs(self, y, mu, dispersion=1.0, trials=1.0):
-        theta = 1.0 / dispersion
-        return (
-            gammaln(y + theta)
-            - gammaln(theta)
-            - gammaln(y + 1.0)
-            + xlogy(y, mu / (mu + theta))
-            + theta * jnp.log(theta / (mu + theta))
-        )
-
-    def starting_mu(self, y, trials):
-        return y + 0.1
-
-
-FAMILIES: dict[str, type[Family]] = {
-    cls.name: cls for cls in (Gaussian, Binomial, Poisson, Gamma, InverseGaussian, NegativeBinomial)
-}
-_ALIASES = {
-    "normal": "gaussian",
-    "bernoulli": "binomial",
-    "logistic": "binomial",
-    "inversegaussian": "inverse_gaussian",
-    "inverse.gaussian": "inverse_gaussian",
-    "negativebinomial": "negative_binomial",
-    "negbin": "negative_binomial",
-    "nb": "negative_binomial",
-}
+def _key(name: str) -> str:
+    k = name.lower().replace("-", "_")
+    return _ALIASES.get(k, k)
 
 
 def get_family(family: Family | str | None, link: L.Link | str | None = None) -> Family:
@@ -369,7 +277,7 @@ def get_family(family: Family | str | None, link: L.Link | str | None = None) ->
     if isinstance(family, type) and issubclass(family, Family):
         family = family()
     if isinstance(family, str):
-        key = _ALIASES.get(family.lower().replace("-", "_"), family.lower().replace("-", "_"))
+        key = _key(family)
         if key not in FAMILIES:
             raise ValueError(
                 f"unknown family {family!r}; valid names are {', '.join(sorted(FAMILIES))}"
@@ -382,8 +290,17 @@ def get_family(family: Family | str | None, link: L.Link | str | None = None) ->
     if link is None:
         return family
     link = L.get_link(link)
-    if link == family.link:
-        return family
-    if isinstance(family, NegativeBinomial):
-        return NegativeBinomial(link, alpha=family.alpha)
-    return type(family)(link)
+    return family if link == family.link else family.with_link(link)
+
+
+def from_spec(spec: dict) -> Family:
+    """The family a saved fit's :meth:`Family.spec` describes (raises ValueError if unknown)."""
+    link = L.Power(spec["link_power"]) if spec["link"] == "power" else L.get_link(spec["link"])
+    key = _key(spec["family"])
+    if key not in FAMILIES:
+        raise ValueError(f"unknown family {spec['family']!r}; valid names are "
+                         f"{', '.join(sorted(FAMILIES))} (register a family of your own with "
+                         "bayesglm.families.register)")
+    cls = FAMILIES[key]
+    extra = {k: spec[k] for k in getattr(cls, "spec_params", ()) if spec.get(k) is not None}
+    return cls(link, **extra)

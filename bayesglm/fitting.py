@@ -1,0 +1,156 @@
+"""The Bayesian fit from top to bottom: MLE (or MAP) -> start -> NUTS -> InferenceData -> results.
+
+:func:`fit_bayes` is ``GLM.fit``; :func:`fit_map` is ``GLM.fit_map``; :func:`sample_prior` is
+``GLM.sample_prior``. Each reads the model's public parts (family, design, resolved priors,
+formula) and hands the results container everything it shows, so that no container refits.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import problem as pb
+from .conflict import check_prior_conflict
+from .mle import RankDeficientError
+from .model import prior_arrays, prior_structure
+from .posterior import (MAPResults, MLEOutcome, Start, choose_start, map_start,
+                        sampler_config, site_order)
+from .sampling import compile_in_background, make_plan, run_nuts
+
+__all__ = ["fit_bayes", "fit_map", "sample_prior", "LOGLIK_MAX"]
+
+#: store the pointwise log-likelihood (for LOO/WAIC), y_rep and X in the InferenceData up to
+#: this many numbers (chains x draws x rows, 80 MB); beyond it the fit stays lean and
+#: ``loo()``/``waic()``/``posterior_predictive()`` compute what they need when asked
+LOGLIK_MAX = 10_000_000
+
+
+def _classical(model, *, quiet: bool = False) -> MLEOutcome:
+    """The MLE and the warnings it raised (kept, to be handed on or dropped by the caller)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("ignore" if quiet else "always")
+        try:
+            mle = model.fit_mle()
+        except RankDeficientError:
+            return MLEOutcome(None, [])
+        except ValueError:
+            if not quiet:
+                raise
+            return MLEOutcome(None, [])
+    return MLEOutcome(mle, list(caught))
+
+
+def _sizes(family, design, resolved) -> dict:
+    sizes = {"beta": len(design.names)}
+    if resolved.dispersion is not None:
+        sizes[family.dispersion_param] = 1
+    return sizes
+
+
+def fit_bayes(model, **args):
+    """NUTS from the MLE (the MAP where it does not exist or did not converge): ``GLM.fit``."""
+    from .bayes_results import BayesResults, check_draws
+    from .convert import to_inference_data
+    from .pointwise import loglik_draws
+
+    guess = sampler_config(None, **args)  # bad arguments fail before any fitting
+    family, design, resolved = model.family, model.design, model.resolved_priors
+    structure = prior_structure(resolved)
+    priors = prior_arrays(resolved, structure)
+    data = pb.from_design(design)
+    sizes = _sizes(family, design, resolved)
+
+    # 1. The sampler's program does not depend on where it starts: compile it (for the usual
+    #    start, the MLE) in a thread while the MLE is fitted. From the MAP (separation,
+    #    non-convergence) the settings differ and that compilation goes unused.
+    ahead = compile_in_background(make_plan(family, structure, data, priors, sizes, guess))
+    # 2. The start: the MLE, or the posterior mode.
+    start = choose_start(family, design, data, resolved, _classical(model))
+    config = sampler_config(start, **args)
+    # 3. NUTS (on the very device arrays compiled for, so the ahead-of-time program is used).
+    plan = make_plan(family, structure, ahead.plan.data, priors, sizes, config)
+    result = run_nuts(plan, start.values, start.cov, config, site_order(family, resolved), ahead)
+    del plan, ahead  # the sampler's copy of X' is not kept
+    # 4. InferenceData: draws, statistics, the rows, and (small fits) the log-likelihood.
+    posterior = dict(result.samples)
+    disp = posterior.get(family.dispersion_param) if family.dispersion_param else None
+    small = config.chains * config.draws * design.nobs <= LOGLIK_MAX
+    loglik = loglik_draws(family, data, posterior["beta"], disp) if small else None
+    constant = {"X": design.X} if design.X.size <= LOGLIK_MAX else {}
+    for name in ("offset", "exposure", "weights", "trials"):
+        if getattr(design, name) is not None:
+            constant[name] = getattr(design, name)
+    obs_index = np.arange(design.nobs) if design.row_index is None else np.asarray(
+        design.row_index)
+    idata = to_inference_data(
+        posterior=posterior, sample_stats=result.stats, names=design.names,
+        obs_index=obs_index, y=family.observed(design.y, design.trials),
+        constant_data=constant, log_likelihood=loglik,
+        attrs={"inference_library": "bayesglm (numpyro NUTS)", "start": start.kind,
+               "chain_method": result.chain_method, "warmup": config.warmup},
+    )
+    # 5. The results, given all they show.
+    spec = {"has_offset": design.offset is not None, "has_exposure": design.exposure is not None,
+            "priors": resolved.table().astype(str).to_dict(orient="list")}
+    res = BayesResults(
+        idata, family=family, names=design.names,
+        mle=start.mle if start.kind == "mle" else None,
+        map_fit=MAPResults(design.names, start, family) if start.kind == "map" else None,
+        start=start.kind, design=design, spec=spec, config=config,
+        formula_spec=model.formula_spec, steps_all=result.steps_all,
+    )
+    if small:
+        # y_rep for az.plot_ppc(fit.idata), as small as the stored log-likelihood, drawn with
+        # the fit's seed (fit.posterior_predictive(seed) remakes it)
+        res.posterior_predictive(seed=config.seed)
+    # 6. The package's warnings about the draws.
+    check_draws(idata, config.max_tree_depth)
+    check_prior_conflict(start, result.samples, resolved, design.names, family.dispersion_param)
+    return res
+
+
+def fit_map(model, method: str = "mode") -> MAPResults:
+    """The posterior mode and its Laplace covariance, or arm::bayesglm's estimate."""
+    methods = ("mode", "arm")
+    if not isinstance(method, str) or method not in methods:
+        raise ValueError(f"fit_map: method must be one of {', '.join(map(repr, methods))}; "
+                         f"got {method!r}")
+    family, design, resolved = model.family, model.design, model.resolved_priors
+    if method == "arm":
+        from .arm import check_arm, fit_arm
+
+        check_arm(family, resolved)  # bad priors/family: before fitting
+        beta, cov, disp = fit_arm(family, design, resolved)
+        values = {"beta": beta}
+        p = len(beta)
+        if disp is not None:  # arm gives no uncertainty for its dispersion: NaN
+            values[family.dispersion_param] = disp
+            full = np.full((p + 1, p + 1), np.nan)
+            full[:p, :p] = cov
+            cov = full
+        return MAPResults(design.names, Start("map", values, cov, None), family)
+    mle = _classical(model, quiet=True).mle
+    start = map_start(family, design, pb.from_design(design), resolved, mle)
+    return MAPResults(design.names, start, family)
+
+
+def sample_prior(model, draws: int, seed: int):
+    """Prior predictive draws: InferenceData with prior, prior_predictive and observed_data."""
+    from .convert import to_inference_data
+    from .pointwise import draw_y
+
+    family, design, resolved = model.family, model.design, model.resolved_priors
+    rng = np.random.default_rng(seed)
+    prior = {k: v[None] for k, v in resolved.draw(rng, draws).items()}
+    disp = prior.get(family.dispersion_param) if family.dispersion_param else None
+    y_rep = draw_y(family, pb.from_design(design, device=False), prior["beta"], disp, seed=seed,
+                   what="sample_prior()")
+    obs_index = np.arange(design.nobs) if design.row_index is None else np.asarray(
+        design.row_index)
+    return to_inference_data(
+        posterior=None, sample_stats=None, names=design.names, obs_index=obs_index,
+        y=family.observed(design.y, design.trials), constant_data={}, prior=prior,
+        prior_predictive=y_rep,
+    )

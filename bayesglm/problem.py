@@ -1,0 +1,128 @@
+"""The data of a fit as every numerical consumer reads them: one typed pytree, built once.
+
+:class:`Problem` is what the NumPyro model, the posterior mode, the sampler and the pointwise
+log-likelihood (LOO/WAIC) take: the design matrix (or its transpose, see
+:func:`for_sampler`), ``y`` on the mean's scale (Binomial: the proportion of ``trials``, as
+the MLE side), the total offset, the frequency weights and the binomial trials. Group-level
+effects will add their index arrays here; a sharded likelihood shards its rows.
+
+This module also owns the linear predictor ``X @ beta + offset`` (:func:`linear_predictor` in
+JAX, :func:`eta_draws` for many draws in NumPy) and the X' layout policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+__all__ = ["Problem", "from_design", "for_sampler", "linear_predictor", "eta_draws", "rows",
+           "pad_rows", "loglik_rows",
+           "TRANSPOSE_MAX_BYTES"]
+
+#: the sampler works from a copy of X' (:func:`linear_predictor`) while X is at most this big
+#: (beyond, it uses X itself rather than double the design's memory)
+TRANSPOSE_MAX_BYTES = 512 * 2**20
+
+
+class Problem(NamedTuple):
+    """The rows of a fit (device or host arrays; None where the model has none)."""
+
+    X: Any  # (n, p), or None when only XT is carried
+    XT: Any  # (p, n), row-major X transposed, or None
+    y: Any  # (n,) on the mean's scale (Binomial: proportions)
+    offset: Any = None  # (n,) the total offset (offset + log exposure)
+    weights: Any = None  # (n,) frequency weights
+    trials: Any = None  # (n,) binomial trials (None: 0/1 responses)
+
+    @property
+    def nobs(self) -> int:
+        return (self.X if self.X is not None else self.XT.T).shape[0]
+
+
+def from_design(design, *, device: bool = True) -> Problem:
+    """The problem of a validated ``Design`` (device arrays unless ``device=False``).
+
+    ``jax.device_put``, not ``jnp.asarray``: the latter compiles a small program per new shape.
+    """
+    put = jax.device_put if device else (lambda a: a)
+    opt = lambda a: None if a is None else put(a)  # noqa: E731
+    return Problem(X=put(design.X), XT=None, y=put(design.y), offset=opt(design.total_offset),
+                   weights=opt(design.weights), trials=opt(design.trials))
+
+
+def for_sampler(problem: Problem) -> Problem:
+    """The layout the sampler's gradient is fastest with: X' alone while X is small enough.
+
+    XLA on CPU forms both ``beta @ XT`` and the gradient's ``XT @ g`` from a row-major X' about
+    twice as fast as ``X @ beta`` and (much) faster than the ``g @ X`` that autodiff makes of
+    it (measured at n = 1e4, p = 11: 12 and 15 µs vs 21 and 45 µs), and one matrix of n x p
+    instead of two stays in cache.
+    """
+    X = problem.X
+    if problem.XT is not None or X.size * X.dtype.itemsize > TRANSPOSE_MAX_BYTES:
+        return problem
+    XT = jax.device_put(np.ascontiguousarray(np.asarray(X).T))
+    return problem._replace(X=None, XT=XT)
+
+
+@jax.custom_vjp
+def _matvec_t(XT, beta):
+    return beta @ XT
+
+
+def _matvec_t_fwd(XT, beta):
+    return beta @ XT, XT
+
+
+def _matvec_t_bwd(XT, g):
+    return None, XT @ g
+
+
+_matvec_t.defvjp(_matvec_t_fwd, _matvec_t_bwd)
+
+
+def linear_predictor(problem: Problem, beta):
+    """eta = ``X @ beta + offset`` (JAX); from X' alone when the problem carries it.
+
+    With X' it is reverse-mode differentiable only (``custom_vjp``), as the sampler needs.
+    """
+    eta = _matvec_t(problem.XT, beta) if problem.X is None else problem.X @ beta
+    return eta if problem.offset is None else eta + problem.offset
+
+
+def eta_draws(beta: np.ndarray, X: np.ndarray, offset) -> np.ndarray:
+    """eta for many draws in NumPy: (draws, p) x (rows, p) -> (draws, rows)."""
+    eta = beta @ X.T
+    return eta if offset is None else eta + np.asarray(offset)[None, :]
+
+
+def pad_rows(a, start: int, stop: int, size: int):
+    """``a[start:stop]`` padded to ``size`` rows by repeating its last row (one program shape),
+    on the device; None stays None."""
+    if a is None:
+        return None
+    p = np.asarray(a[start:stop])
+    if stop - start < size:
+        p = np.concatenate([p, np.repeat(p[-1:], size - (stop - start), axis=0)])
+    return jax.device_put(np.ascontiguousarray(p))
+
+
+def rows(problem: Problem, start: int, stop: int, size: int) -> Problem:
+    """Rows ``start:stop`` of a problem with X (not X'), padded to ``size`` (:func:`pad_rows`)."""
+    def part(a):
+        return pad_rows(a, start, stop, size)
+
+    return Problem(X=part(problem.X), XT=None, y=part(problem.y), offset=part(problem.offset),
+                   weights=part(problem.weights), trials=part(problem.trials))
+
+
+def loglik_rows(family, problem: Problem, beta, dispersion=None):
+    """log p(y_i | beta, dispersion) of every row, unweighted (JAX).
+
+    ``dispersion`` is the Bayesian dispersion parameter (None: the family's fixed phi). The
+    NumPyro model's likelihood evaluates this same ``family.loglike_eta``.
+    """
+    phi = family.fixed_scale() if dispersion is None else family.scale_from_dispersion(dispersion)
+    return family.loglike_eta(problem.y, linear_predictor(problem, beta), phi, problem.trials)
