@@ -22,10 +22,10 @@ the last working residuals; ``sigma.hat`` (and so the dispersion here) is arm's 
 estimate.
 
 Its fixed point is not the posterior mode under the same Student-t priors (the EM update's
-``V_jj`` term and the uncentred intercept): on tests/r's models 0.29 SE apart in the
+``V_jj`` term and the uncentred intercept): on tests/reference/r's models 0.29 SE apart in the
 coefficients and 14% in the standard errors on separated iris (setosa ~ sepal length and width),
 0.013 SE on birthwt. ``fit_map()``'s default is the exact
-mode; this module reproduces arm's numbers (tests/r/arm_bayesglm.R), including one quirk of
+mode; this module reproduces arm's numbers (tests/reference/r/arm_bayesglm.R), including one quirk of
 arm 1.13-1: for the Gaussian family its slopes' prior scales lose their division by the
 predictors' range / 2 sd after the first iteration (see :func:`fit_arm`).
 """

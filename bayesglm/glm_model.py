@@ -260,7 +260,7 @@ class GLM:
             prior.df)`` using the uncentred intercept; the dispersion is its moment estimate,
             without a prior); ``params``/``bse`` then reproduce ``coef()``/``se.coef()`` of
             ``arm::bayesglm`` with ``priors="gelman2008"`` (arm's defaults) to rounding
-            (~1e-14 standard errors on the cases of ``tests/r/arm_bayesglm.R``). It takes
+            (~1e-14 standard errors on the cases of ``tests/reference/r/arm_bayesglm.R``). It takes
             Student-t, Cauchy, normal or flat coefficient priors and the binomial, Poisson,
             Gaussian and Gamma families. With ``priors="gelman2008"`` the two estimates differ
             by 0.29 standard errors (14% in the standard errors) on separated iris and 0.013

@@ -2,7 +2,7 @@
 
 Run ``python notebooks/make_notebooks.py`` after editing a cell here, and commit the ``.ipynb``
 files it writes: the notebooks are generated, so edit this script, not the notebooks. The test
-suite executes every notebook top to bottom (``tests/test_notebooks.py``, slow tier) and the
+suite executes every notebook top to bottom (``tests/site/test_notebooks.py``, slow tier) and the
 documentation executes them when it is built and shows them with their outputs as pages
 (``docs/hooks.py`` adds these files to the site). Each starts with ``%matplotlib inline``, so
 its figures land in its outputs whatever ``MPLBACKEND`` says.

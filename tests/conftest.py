@@ -56,7 +56,7 @@ def fit_recording(model, **kwargs) -> Fitted:
 def jax_float64():
     """JAX in float64 for a test module's own computations (references, direct calls of links
     and families). bayesglm leaves JAX's global setting alone and computes in float64 by itself
-    (tests/test_float64_scope.py); modules that use JAX directly ask for this fixture."""
+    (tests/unit/test_x64.py); modules that use JAX directly ask for this fixture."""
     import jax
 
     with jax.enable_x64(True):
@@ -157,7 +157,7 @@ def separation_data():
     """y = (x > 0) with x = linspace(-3, 3, 60): completely separated by x1. A third column x2 of
     pure noise keeps p = 3, so the NumPyro model is shared with ``logistic_*`` (same family
     and prior structure): one compile fewer. (A smooth third column, cos(2x), hits an IRLS
-    bug instead: see test_bayes.py::test_separation_detected_with_smooth_covariate.)"""
+    bug instead: see tests/unit/test_fitting.py::test_separation_detected_with_smooth_covariate.)"""
     n = 60
     x = np.linspace(-3.0, 3.0, n)
     X = np.column_stack([np.ones(n), x, np.random.default_rng(1).normal(size=n)])

@@ -80,7 +80,7 @@ Measured on the 2-core development machine, shared with other jobs: default tier
 (35 s CPU; load average ~4); slow sweep 5 min 54 s wall (3 min 57 s CPU; load ~6), 12 min 42 s
 at load ~15.
 
-Run ``python tests/test_posteriordb.py [names...]`` to print the comparison table.
+Run ``python tests/reference/test_posteriordb.py [names...]`` to print the comparison table.
 """
 
 from __future__ import annotations

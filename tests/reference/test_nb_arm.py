@@ -1,7 +1,7 @@
 """NegativeBinomial with alpha estimated against MASS::glm.nb, and ``fit_map(method="arm")``
 against arm::bayesglm (issue 9, items 5, 7 and 8).
 
-The R references are stored in ``tests/r/`` beside the scripts that made them (R 4.2.2, MASS
+The R references are stored in ``tests/reference/r/`` beside the scripts that made them (R 4.2.2, MASS
 7.3-58.2, arm 1.13-1; see each JSON's "versions"); CI has no R. Each script writes the exact data
 it fitted as CSV where bayesglm does not bundle it. R's calls and any convention difference are
 written next to each assertion.
@@ -48,7 +48,7 @@ def _theta(res) -> float:
 # ==========================================================================================
 @pytest.fixture(scope="module")
 def quine_fit():
-    # tests/r/nb_quine.R: quine.csv is MASS's quine, written by write.csv (factor levels as
+    # tests/reference/r/nb_quine.R: quine.csv is MASS's quine, written by write.csv (factor levels as
     # strings; formulaic's treatment coding drops the same first levels as R's contr.treatment)
     df = pd.read_csv(R_DIR / "quine.csv")
     model = bg.glm("Days ~ Eth + Sex + Age + Lrn", df, family=NegativeBinomial(link="sqrt"))
@@ -167,7 +167,7 @@ def test_identity_link_fits(seed):
 
 @pytest.mark.parametrize("case", ["seed2", "seed1"])
 def test_identity_link_matches_glm_nb(case):
-    """tests/r/nb_identity.R. seed2: glm.nb(y ~ x1 + x2, data, link = identity) from R's own
+    """tests/reference/r/nb_identity.R. seed2: glm.nb(y ~ x1 + x2, data, link = identity) from R's own
     start. seed1: there glm.nb stops with 'no valid set of coefficients has been found: please
     supply starting values' (recorded in the JSON); R's reference is glm.nb(..., start =
     c(mean(y), 0, 0)), the intercept-only start bayesglm restarts from by itself."""
@@ -211,7 +211,7 @@ def test_identity_link_maximum_on_the_domain_edge_warns():
 # item 8: fit_map(method="arm") reproduces arm::bayesglm; the default stays the exact mode
 # ==========================================================================================
 def _arm_models() -> dict:
-    """The models of tests/r/arm_bayesglm.R, bayesglm's formula beside R's call (in the JSON).
+    """The models of tests/reference/r/arm_bayesglm.R, bayesglm's formula beside R's call (in the JSON).
     R's factor(race) and outcome/treatment (gl) are formulaic's C(...): the same treatment
     coding, first level the reference."""
     iris = pd.read_csv(R_DIR / "iris_setosa.csv").rename(columns=lambda c: c.replace(".", "_"))
@@ -268,7 +268,7 @@ def test_fit_map_arm_matches_bayesglm(arm_models, case):
 
 def test_fit_map_default_is_the_exact_mode_not_arm(arm_models):
     """The default method stays the posterior mode (its exactness against scipy:
-    tests/test_bayes.py::test_fit_map_gelman2008_matches_scipy). arm's fixed point is elsewhere:
+    tests/unit/test_fitting.py::test_fit_map_gelman2008_matches_scipy). arm's fixed point is elsewhere:
     0.29 SE and 14% in the SEs on separated iris, 0.013 SE on birthwt (the issue measured
     0.14 SE / 21% on its own separated iris model)."""
     for case, min_gap in (("iris_setosa", 0.1), ("birthwt", 0.005)):

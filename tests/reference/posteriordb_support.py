@@ -48,7 +48,7 @@ import numpy as np
 import bayesglm.priors as P
 
 #: the validation folder: the repository is checked out next to ``shared/``
-POSTERIORDB_DIR = Path(__file__).resolve().parents[2] / "shared" / "validation" / "posteriordb"
+POSTERIORDB_DIR = Path(__file__).resolve().parents[3] / "shared" / "validation" / "posteriordb"
 
 #: name of the dispersion (the Gaussian noise SD) in bayesglm's posterior
 SIGMA = "sigma"

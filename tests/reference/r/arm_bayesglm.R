@@ -1,11 +1,11 @@
 # arm::bayesglm with its default arguments (Cauchy(0, 2.5) slopes, Cauchy(0, 10) intercept,
 # scaled = TRUE, maxit = 100, epsilon = 1e-8), the reference of fit_map(method = "arm")
-# (issue 9, item 8). Run from the repository root:  Rscript tests/r/arm_bayesglm.R
+# (issue 9, item 8). Run from the repository root:  Rscript tests/reference/r/arm_bayesglm.R
 # Writes the data sets bayesglm does not bundle (iris, MASS::birthwt, mtcars) as CSV and the fits
-# to tests/r/arm_bayesglm.json. Dobson's counts are bundled (bayesglm.datasets "dobson").
+# to tests/reference/r/arm_bayesglm.json. Dobson's counts are bundled (bayesglm.datasets "dobson").
 suppressMessages(library(arm))
 library(jsonlite)
-out_dir <- file.path("tests", "r")
+out_dir <- file.path("tests", "reference", "r")
 
 iris2 <- data.frame(setosa = as.integer(iris$Species == "setosa"),
                     Sepal.Length = iris$Sepal.Length, Sepal.Width = iris$Sepal.Width)

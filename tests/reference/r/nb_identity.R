@@ -1,15 +1,15 @@
 # MASS::glm.nb with the identity link, theta estimated (issue 9, item 5).
-# Run from the repository root:  Rscript tests/r/nb_identity.R
+# Run from the repository root:  Rscript tests/reference/r/nb_identity.R
 # Simulates two data sets (counts from a negative binomial with theta = 1/alpha = 1 and a
-# positive identity-link mean), writes each as tests/r/nb_identity_<case>.csv and the fits to
-# tests/r/nb_identity.json.
+# positive identity-link mean), writes each as tests/reference/r/nb_identity_<case>.csv and the fits to
+# tests/reference/r/nb_identity.json.
 #   seed2: glm.nb fits it from R's own start (mustart = y + 1/6, no warnings);
 #   seed1: glm.nb's own start fails ("no valid set of coefficients has been found: please
 #          supply starting values", recorded as default_start_error); from the intercept-only
 #          start, start = c(mean(y), 0, 0), it fits without a warning.
 library(MASS)
 library(jsonlite)
-out_dir <- file.path("tests", "r")
+out_dir <- file.path("tests", "reference", "r")
 simulate <- function(s) {
   set.seed(s)
   n <- 100

@@ -1,10 +1,10 @@
 # MASS::glm.nb on MASS's quine data with the sqrt link (issue 9, item 7).
-# Run from the repository root:  Rscript tests/r/nb_quine.R
-# Writes tests/r/quine.csv (the data, exactly as MASS ships it) and tests/r/nb_quine.json.
+# Run from the repository root:  Rscript tests/reference/r/nb_quine.R
+# Writes tests/reference/r/quine.csv (the data, exactly as MASS ships it) and tests/reference/r/nb_quine.json.
 # R 4.2.2, MASS 7.3-58.2, jsonlite: see the "versions" field of the JSON.
 library(MASS)
 library(jsonlite)
-out_dir <- file.path("tests", "r")
+out_dir <- file.path("tests", "reference", "r")
 write.csv(quine, file.path(out_dir, "quine.csv"), row.names = FALSE)
 
 fits <- list(

@@ -161,7 +161,7 @@ def test_readme_table_is_what_the_demo_prints(runs):
     # issue 9 item 1: the README's example no longer matched the demo. The classical columns
     # are deterministic (the test's demo samples fewer draws, so the posterior ones differ by
     # Monte Carlo error only: within 4 posterior sds / sqrt(400) of the README's 4000 draws)
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     block = readme[readme.index("What `bayesglm demo` prints"):]
     head, rows = _table(block[:block.index("```", block.index("```") + 3)])
     rc, stdout, _, _ = runs["demo"]
@@ -397,7 +397,7 @@ def test_cli_module_answers_help_and_version_without_heavy_imports(arg):
 
 def test_help_in_under_half_a_second():
     # the console script end to end; it imports bayesglm/__init__.py first, which loads its
-    # names lazily (tests/test_boundaries.py checks that it imports no JAX)
+    # names lazily (tests/unit/test_boundaries.py checks that it imports no JAX)
     times = []
     for _ in range(3):  # the best of three: a busy machine slows single runs
         t0 = time.perf_counter()
