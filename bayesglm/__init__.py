@@ -49,13 +49,13 @@ def _ask_for_host_devices(n: int = 4) -> None:
     if want <= 1 or "xla_force_host_platform_device_count" in flags:
         return
     if "jax" in _sys.modules:  # JAX imported already: its backends may have started
-        try:
-            from jax._src import xla_bridge
+        import jax
 
-            if xla_bridge.backends_are_initialized():
-                return
-        except Exception:  # pragma: no cover - private API moved: leave JAX alone
-            return
+        try:  # JAX's public switch, refused (RuntimeError) once its backends are running
+            jax.config.update("jax_num_cpu_devices", want)
+        except (RuntimeError, AttributeError):  # started: leave JAX's devices alone
+            pass
+        return
     _os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={want}".strip()
 
 

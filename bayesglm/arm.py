@@ -40,6 +40,7 @@ import numpy as np
 from ._warnings import ConvergenceWarning, warn
 from ._x64 import float64
 from .design import Design
+from .mle import prior_weights
 from .families import Binomial, Family, Gamma, Gaussian, Poisson
 from .priors import Cauchy, Flat, Normal, ResolvedPriors, StudentT, x_scale
 
@@ -96,15 +97,12 @@ def fit_arm(family: Family, design: Design, resolved: ResolvedPriors, *, maxiter
     link = family.link
     X, y = design.X, design.y
     n, p = X.shape
-    pw = np.ones(n) if design.weights is None else np.asarray(design.weights, float)
-    if design.trials is not None:
-        pw = pw * design.trials
+    pw = prior_weights(design)
+    pw = np.ones(n) if pw is None else pw
     off = np.zeros(n) if design.total_offset is None else np.asarray(design.total_offset)
     # the prior pseudo-rows: identity, the centred intercept's row colMeans(x) (arm's scaled =
     # TRUE; x_means is colMeans(X) / c with 0 at the intercept, c its column's value)
-    prior_rows = np.eye(p)
-    if resolved.intercept_centered and resolved.intercept_index is not None:
-        prior_rows[resolved.intercept_index] += resolved.x_means
+    prior_rows = resolved.centred(np.eye(p)).T
     # arm 1.13-1, gaussian family with scaled = TRUE: every iteration resets prior.scale to
     # prior.scale.0, the scales *before* their division by each column's range or 2 sd(x), so
     # after the first solve its slopes' priors are no longer scaled to the predictors

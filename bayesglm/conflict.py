@@ -72,10 +72,7 @@ def check_prior_conflict(start, posterior: dict, resolved, names, dispersion_nam
     beta = np.asarray(posterior["beta"]).reshape(-1, p)
     # coefficients on the scale their priors are on (the intercept centred where it is)
     theta = resolved.centred(beta)
-    c = np.eye(p)
-    if resolved.intercept_centered:
-        c[:, resolved.intercept_index] += np.asarray(resolved.x_means)
-    c = c.T  # theta = c @ beta
+    c = resolved.centred(np.eye(p)).T  # theta = c @ beta (the centring is linear)
     m_theta = c @ np.asarray(start.values["beta"], dtype=float)
     se_theta = np.sqrt(np.diag(c @ start.cov[:p, :p] @ c.T))
     priors = [pr if pr.proper else None for pr in resolved.coef]

@@ -33,7 +33,7 @@ from scipy.special import logsumexp
 from ._warnings import warn
 from ._xla import jit
 from .families import Family
-from .problem import Problem, loglik_rows, pad_rows, rows
+from .problem import Problem, eta_draws, loglik_rows, pad_rows, rows
 
 __all__ = ["MEMORY_CAP", "LOO_COPIES", "PPC_COPIES", "available_memory", "memory_budget",
            "format_bytes", "rows_per_chunk", "loglik_draws", "loo", "waic", "draw_y"]
@@ -270,10 +270,7 @@ def waic(family: Family, data: Problem, beta: np.ndarray, disp, *, obs_index,
 @jit(static_argnames=("family",))
 def _means(family, beta, X, offset):
     """mu (draws, rows) for a block of draws."""
-    eta = beta @ X.T
-    if offset is not None:
-        eta = eta + offset
-    return family.link.inverse(eta)
+    return family.link.inverse(eta_draws(beta, X, offset))
 
 
 def draw_y(family: Family, data: Problem, beta: np.ndarray, disp, *, seed: int, thin: int = 1,

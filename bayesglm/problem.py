@@ -92,10 +92,10 @@ def linear_predictor(problem: Problem, beta):
     return eta if problem.offset is None else eta + problem.offset
 
 
-def eta_draws(beta: np.ndarray, X: np.ndarray, offset) -> np.ndarray:
-    """eta for many draws in NumPy: (draws, p) x (rows, p) -> (draws, rows)."""
+def eta_draws(beta, X, offset):
+    """eta for many draws: (draws, p) x (rows, p) -> (draws, rows); NumPy or JAX arrays."""
     eta = beta @ X.T
-    return eta if offset is None else eta + np.asarray(offset)[None, :]
+    return eta if offset is None else eta + offset
 
 
 def pad_rows(a, start: int, stop: int, size: int):

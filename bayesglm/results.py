@@ -19,6 +19,7 @@ from ._x64 import float64
 from .design import Design, new_rows
 from .families import Family
 from .mle import MLEFit
+from .problem import eta_draws
 
 __all__ = ["MLEResults", "Summary"]
 
@@ -266,7 +267,7 @@ class MLEResults:
                             exposure=exposure, has_offset=d.offset is not None,
                             has_exposure=d.exposure is not None, what="exog")
             X, off, index = rows.X, rows.offset, rows.index
-        eta = X @ self._fit.params + (0.0 if off is None else off)
+        eta = eta_draws(self._fit.params[None, :], X, off)[0]
         se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, self._fit.cov, X), 0.0))
         q = NormalDist().inv_cdf(1 - alpha / 2)
         lo, hi = eta - q * se_eta, eta + q * se_eta
