@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 
 import arviz as az
 import jax.numpy as jnp

@@ -17,7 +17,9 @@ class GLM:
     """A generalized linear model: data, family, link and priors.
 
     The array interface mirrors statsmodels' ``sm.GLM``: no intercept is added to ``exog``.
-    All input is validated here, before any JAX tracing; a fit never changes the model.
+    All input is validated here, before any JAX tracing; a fit never changes the model, and
+    nothing else does: ``family``, ``design``, ``priors`` and ``formula_spec`` are read-only
+    (build another model for other priors).
 
     Parameters
     ----------
@@ -49,9 +51,6 @@ class GLM:
     formula_spec : bayesglm.formula.FormulaSpec, optional
         The formula the rows were made with (``from_formula`` passes it): ``predict`` then
         re-applies it to new data.
-
-    A model does not change after it is built: ``family``, ``design``, ``priors`` and
-    ``formula_spec`` are read-only (build another model for other priors).
 
     Examples
     --------

@@ -11,7 +11,6 @@ non-convergence (:class:`~bayesglm.ConvergenceWarning`).
 from __future__ import annotations
 
 import math
-import warnings
 from typing import NamedTuple
 
 import jax

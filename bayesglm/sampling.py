@@ -190,8 +190,9 @@ def _kernels(potential_fn_gen, settings: Settings):
     """
     init_kernel, sample_kernel = hmc(potential_fn_gen=potential_fn_gen, algo="NUTS")
 
-    def init(z, center, rng_key, inv_mass, model_kwargs):
+    def init(z, center, key_data, inv_mass, model_kwargs):
         z = _finite_start(potential_fn_gen(**model_kwargs), z, center)
+        rng_key = jax.random.wrap_key_data(key_data)  # the chain's key, from its raw bits
         # With the posterior covariance as the mass matrix the optimal step size is about
         # d^(-1/4) (Beskos et al. 2013), a start dual averaging refines in a few iterations. (The
         # heuristic search would keep this trace's data in the kernel's closure: a tracer leak.)
@@ -227,7 +228,7 @@ def _kernels(potential_fn_gen, settings: Settings):
 
         state, outs = lax.scan(body, state, None, length=settings.length)
         # strongly typed like the placeholder, so the next chunk's call reuses this compilation
-        return jax.tree_util.tree_map(lambda x: lax.convert_element_type(x, x.dtype), state), outs
+        return jax.tree_util.tree_map(_strongly_typed, state), outs
 
     def sharded(chains):
         """``chunk`` over ``chains`` devices, a chain on each (jit of shard_map)."""
@@ -250,13 +251,21 @@ def _kernels(potential_fn_gen, settings: Settings):
     return jit(chunk), functools.cache(sharded), init
 
 
+def _is_key(x) -> bool:
+    return jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
+
+
+def _strongly_typed(x):
+    return x if _is_key(x) else lax.convert_element_type(x, x.dtype)
+
+
 class ChainStart(NamedTuple):
     """What the first chunk initialises a chain from (later chunks carry ``first=False``)."""
 
     first: object
     z: object  # the jittered start (unconstrained)
     center: object  # the point it was jittered from (MLE or MAP): shrunk towards if not finite
-    rng_key: object
+    rng_key: object  # raw key data (uint32, JAX's threefry layout), made a key in ``init``
     inv_mass: object
 
 
@@ -278,10 +287,18 @@ def _finite_start(potential, z, center, max_halvings: int = 60):
 
 
 def _placeholder(init, z, rng_key, inv_mass, model_kwargs, chains=None):
-    """Zeros shaped like the sampler state (host arrays: nothing compiles), for the first chunk."""
+    """Zeros shaped like the sampler state (host arrays: nothing compiles), for the first chunk;
+    its PRNG key is the all-zero key (``jax.random.wrap_key_data``, which only relabels bits)."""
     shapes = jax.eval_shape(init, z, z, rng_key, inv_mass, model_kwargs)
     lead = () if chains is None else (chains,)
-    return jax.tree_util.tree_map(lambda a: np.zeros(lead + a.shape, a.dtype), shapes)
+
+    def zeros(a):
+        if _is_key(a):
+            raw = jax.eval_shape(jax.random.key_data, a)
+            return jax.random.wrap_key_data(np.zeros(lead + raw.shape, raw.dtype))
+        return np.zeros(lead + a.shape, a.dtype)
+
+    return jax.tree_util.tree_map(zeros, shapes)
 
 
 @functools.cache
@@ -440,7 +457,8 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     inv_mass = cov if plan.settings.dense else np.diag(cov)
 
     # Host-side randomness for the set-up (eager jax.random calls would each compile): the
-    # jitter from numpy's generator, one raw threefry key per chain, all from the seed.
+    # jitter from numpy's generator, one threefry key's raw bits per chain (made a JAX key inside
+    # the compiled program), all from the seed.
     rng = np.random.default_rng(config.seed)
     eps = rng.standard_normal((config.chains, d))
     starts = np.asarray(flat0)[None, :] + eps @ jitter_factor(cov).T

@@ -286,7 +286,6 @@ def test_fit_map_method_checked_before_fitting(arm_models, monkeypatch):
         raise AssertionError("fitted before the argument was checked")
 
     monkeypatch.setattr(model, "fit_mle", boom)
-    monkeypatch.setattr(bg.posterior, "map_start", boom)
     monkeypatch.setattr("bayesglm.arm.fit_arm", boom)
     for bad in ("ARM", "bayesglm", "", None, 1):
         with pytest.raises(ValueError, match=r"method must be one of 'mode', 'arm'; got"):

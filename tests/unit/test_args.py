@@ -21,16 +21,15 @@ def tiny_model():
 
 
 @pytest.fixture
-def no_fitting(monkeypatch):
-    """Any MLE or sampler compilation fails the test: the error must come first."""
+def no_fitting(monkeypatch, tiny_model):
+    """Any MLE or sampler compilation fails the test: the error must come first. (The model's
+    public fit_mle, and the public steps fit_bayes calls: compile_in_background, choose_start.)"""
     import bayesglm.fitting
-
-    glm_module = sys.modules["bayesglm.glm_model"]
 
     def boom(*args, **kwargs):
         raise AssertionError("fitting started before the argument was checked")
 
-    monkeypatch.setattr(glm_module, "_fit_mle", boom)
+    monkeypatch.setattr(tiny_model, "fit_mle", boom)
     monkeypatch.setattr(bayesglm.fitting, "compile_in_background", boom)
     monkeypatch.setattr(bayesglm.fitting, "choose_start", boom)
 
