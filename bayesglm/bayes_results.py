@@ -80,7 +80,7 @@ class BayesResults:
 
     def __init__(self, idata, *, family: Family, names, mle=None, map_fit=None, start="mle",
                  design=None, spec: dict | None = None, config=None, formula_spec=None,
-                 steps_all=None):
+                 sampler_run=None):
         self.idata = idata
         """arviz.InferenceData: groups posterior (``beta`` on the ``coef`` coordinate, and the
         dispersion), sample_stats, observed_data (``y``; Binomial: success counts),
@@ -102,10 +102,11 @@ class BayesResults:
         self.formula_spec = formula_spec
         """The model's formula (``bayesglm.formula.FormulaSpec``) when it was made by
         ``GLM.from_formula``: ``predict(new_df)`` re-applies it; None for the array interface."""
-        self.steps_all = steps_all
-        """ndarray (chains, warmup + draws) or None: the leapfrog steps of every iteration,
-        warmup included (``idata.sample_stats.n_steps`` has the kept draws'); None after
-        :func:`load`."""
+        self.sampler_run = sampler_run
+        """``bayesglm.sampling.Draws`` without the draws, or None after :func:`load`: what the
+        sampler measured, e.g. ``steps_all`` (chains, iterations), the leapfrog steps of every
+        iteration run, the warmup's included (``idata.sample_stats.n_steps`` keeps the kept
+        draws'), and ``chunk_seconds``, the time of each compiled chunk."""
         self._design = design
         # every per-row computation reads the rows from ``design`` or the file (:meth:`_obs_data`)
         self._config = config

@@ -99,7 +99,7 @@ def fit_bayes(model, **args):
         mle=start.mle if start.kind == "mle" else None,
         map_fit=MAPResults(design.names, start, family) if start.kind == "map" else None,
         start=start.kind, design=design, spec=spec, config=config,
-        formula_spec=model.formula_spec, steps_all=result.steps_all,
+        formula_spec=model.formula_spec, sampler_run=result._replace(samples=None),
     )
     if small:
         # y_rep for az.plot_ppc(fit.idata), as small as the stored log-likelihood, drawn with

@@ -34,6 +34,7 @@ import concurrent.futures
 import functools
 import math
 import threading
+import time
 from functools import lru_cache, partial
 from typing import NamedTuple
 
@@ -80,8 +81,15 @@ class Draws(NamedTuple):
     samples: dict
     stats: dict
     chain_method: str
-    #: leapfrog steps of every iteration, warmup included: (chains, warmup + draws)
+    #: leapfrog steps of every iteration run, warmup included: (chains, iterations), the
+    #: iterations warmup + draws rounded up to whole chunks (the last chunk's extra ones are run
+    #: and dropped)
     steps_all: np.ndarray | None = None
+    #: seconds of each compiled chunk (the first one of a chain also initialises it, and
+    #: compiles it unless it was compiled ahead), in the order run: all chains at once
+    #: (parallel) or chain after chain (sequential)
+    chunk_seconds: tuple = ()
+    chunk_length: int = 0  # iterations per chunk
 
 
 class IterationOutput(NamedTuple):
@@ -474,17 +482,23 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
                     f"NUTS ({config.chains} chains, {method})")
     z_starts = [unravel(starts[c]) for c in range(config.chains)]
 
+    chunk_seconds = []  # each compiled chunk's call until its outputs are on the host
+
     def run_chain(chain=None):
         """All chunks of all chains (parallel: the state stays sharded) or of one chain."""
+        t = time.perf_counter()
         with _tracing_lock():  # the first call may trace (a plan not compiled ahead)
             state, start = _first_args(plan, kw, z_starts, unravel(flat0), keys, inv_mass, chain)
             state, out = fn(state, start, kw)
         outs = [jax.device_get(out)]
+        chunk_seconds.append(time.perf_counter() - t)
         bar.update(length)
         later = start._replace(first=np.bool_(False))
         for _ in range(n_chunks - 1):
+            t = time.perf_counter()
             state, out = fn(state, later, kw)
             outs.append(jax.device_get(out))
+            chunk_seconds.append(time.perf_counter() - t)
             bar.update(length)
         return _concat(outs, axis=0 if chain is not None else 1)  # an IterationOutput
 
@@ -495,7 +509,7 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
                                      *[run_chain(c) for c in range(config.chains)])
     bar.close()
 
-    steps_all = np.asarray(out.num_steps).astype(np.int64)[:, :total]
+    steps_all = np.asarray(out.num_steps).astype(np.int64)  # every iteration run
     keep = slice(config.warmup, config.warmup + config.draws)
     out = jax.tree_util.tree_map(lambda x: np.asarray(x)[:, keep], out)
     samples = _to_constrained({k: np.asarray(v) for k, v in out.z.items()})
@@ -508,7 +522,7 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
         "lp": -out.potential_energy,
         "acceptance_rate": out.accept_prob,
     }
-    return Draws(samples, stats, method, steps_all)
+    return Draws(samples, stats, method, steps_all, tuple(chunk_seconds), length)
 
 
 def jitter_factor(cov: np.ndarray) -> np.ndarray:

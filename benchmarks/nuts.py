@@ -44,8 +44,8 @@ Measured per run:
   R-hat: computed here, with the project's ArviZ, from the kept draws of every tool.
 * ``ESS/s`` = min bulk ESS / wall; ``grad/ESS`` = leapfrog steps (= gradient evaluations) of
   warmup and sampling, all chains, / min bulk ESS. bayesglm keeps only the kept draws' ``n_steps``
-  in its InferenceData; the warmup's come from ``BayesResults.steps_all`` (the per-iteration
-  ``num_steps`` that each compiled chunk returns anyway; no extra device work). NumPyro's warmup steps come from an untimed re-run of the warmup alone with the
+  in its InferenceData; the warmup's come from ``BayesResults.sampler_run.steps_all`` (the
+  per-iteration ``num_steps`` that each compiled chunk returns anyway; no extra device work). NumPyro's warmup steps come from an untimed re-run of the warmup alone with the
   same key (``MCMC.warmup(collect_warmup=True)``, which follows the same trajectory). PyMC and
   nutpie: ``n_steps`` of ``warmup_sample_stats`` + ``sample_stats``. bayesglm's MLE (a few IRLS
   iterations) is not counted as gradient evaluations.
@@ -153,49 +153,15 @@ def _set_host_devices():
         os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={CHAINS}".strip()
 
 
-class _StepCounter:
-    """Wraps bayesglm.sampling._kernels: keeps each chunk's num_steps and times each call.
+def _chunk_steps(run):
+    """Leapfrog steps (all chains) of each compiled chunk, in ``run.chunk_seconds``' order."""
+    import numpy as np
 
-    Only the ``bayesglm-profile`` breakdown uses it (a diagnostic of where the time goes, which
-    needs to see inside a fit); the measured runs read ``BayesResults.steps_all``. The first
-    chunk of a chain also initialises it (bayesglm compiles one program for both).
-    """
-
-    def __init__(self, sampling, timed: bool = False):
-        self.sampling, self.orig, self.timed = sampling, sampling._kernels, timed
-        self.steps, self.chunk_times = [], []
-        sampling._kernels = self
-
-    def __call__(self, pot_gen, settings):
-        import jax
-
-        chunk_j, chunk_par, *rest = self.orig(pot_gen, settings)
-
-        def wrap_chunk(f):
-            def g(*a):
-                t = time.perf_counter()
-                state, out = f(*a)
-                if self.timed:
-                    jax.block_until_ready(out)
-                    self.chunk_times.append(time.perf_counter() - t)
-                self.steps.append(out.num_steps)
-                return state, out
-            g.lower = f.lower  # bayesglm compiles ahead through it
-            return g
-
-        def wrap_par(chains):
-            fn, sharding = chunk_par(chains)
-            return wrap_chunk(fn), sharding
-
-        return (wrap_chunk(chunk_j), wrap_par, *rest)
-
-    def reset(self):
-        self.steps, self.chunk_times = [], []
-
-    def per_chunk_steps(self):
-        import numpy as np
-
-        return [float(np.asarray(s).sum()) for s in self.steps]
+    steps, length = np.asarray(run.steps_all), run.chunk_length
+    per_chain = [steps[:, k:k + length].sum(axis=1) for k in range(0, steps.shape[1], length)]
+    if run.chain_method == "parallel":  # one call runs a chunk of every chain
+        return [float(c.sum()) for c in per_chain]
+    return [float(c[chain]) for chain in range(steps.shape[0]) for c in per_chain]
 
 
 def _bayesglm_model(bg, X, y, meta):
@@ -237,7 +203,7 @@ def worker_bayesglm(data, seed):
     wall = time.perf_counter() - t
     import numpy as np
 
-    total = float(np.asarray(res.steps_all).sum())  # every iteration's leapfrog steps
+    total = float(np.asarray(res.sampler_run.steps_all).sum())  # every iteration's steps
     warmup = int(res.idata.posterior.attrs.get("warmup", -1))
     samp = float(np.asarray(res.idata.sample_stats["n_steps"]).sum())
     info = {"wall_s": wall, "import_s": import_s, "warmup_steps": total - samp,
@@ -326,7 +292,6 @@ def worker_profile(data, seed):
     import bayesglm.sampling as S
     import_s = time.perf_counter() - t0
     X, y, meta = load_data(data)
-    counter = _StepCounter(S, timed=True)
     stage = {}
 
     def timed(mod, name, label):
@@ -352,15 +317,14 @@ def worker_profile(data, seed):
     fits = []
     for k, s in enumerate((seed, seed + 1)):
         stage.clear()
-        counter.reset()
         t = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = _bayesglm_model(bg, X, y, meta)
-            model.fit(draws=DRAWS, chains=CHAINS, seed=s, progress=False)
+            res = model.fit(draws=DRAWS, chains=CHAINS, seed=s, progress=False)
         wall = time.perf_counter() - t
-        steps = counter.per_chunk_steps()
-        ct = counter.chunk_times
+        steps = _chunk_steps(res.sampler_run)  # bayesglm's own record of its chunks
+        ct = list(res.sampler_run.chunk_seconds)
         # seconds per leapfrog step (all chains together) from chunks 2..end; the first chunk's
         # excess over that rate is its compilation
         rate = (sum(ct[1:]) / sum(steps[1:])) if len(ct) > 1 else float("nan")

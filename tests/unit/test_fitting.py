@@ -704,3 +704,20 @@ def test_max_tree_depth_warns(gaussian_flat_model):
 def test_bad_arguments(gaussian_flat_model, kwargs, name):
     with pytest.raises(ValueError, match=name):
         gaussian_flat_model.fit(progress=False, **kwargs)
+
+
+def test_sampler_run_records_every_iteration_and_chunk(short_fits):
+    """BayesResults.sampler_run (what benchmarks read instead of wrapping sampling internals):
+    the kept iterations' steps are sample_stats' n_steps; one time per compiled chunk."""
+    for method, fit in short_fits.items():
+        run = fit.sampler_run
+        warmup = fit.idata.posterior.attrs["warmup"]
+        draws = fit.idata.posterior.sizes["draw"]
+        chains = fit.idata.posterior.sizes["chain"]
+        assert run.samples is None and run.chain_method == method
+        kept = run.steps_all[:, warmup:warmup + draws]
+        np.testing.assert_array_equal(kept, fit.idata.sample_stats["n_steps"].to_numpy())
+        n_chunks = -(-(warmup + draws) // run.chunk_length)
+        assert run.steps_all.shape == (chains, n_chunks * run.chunk_length)
+        assert len(run.chunk_seconds) == n_chunks * (1 if method == "parallel" else chains)
+        assert all(t > 0 for t in run.chunk_seconds)
