@@ -1,0 +1,152 @@
+"""The linear mixed model's maximum likelihood (and REML), as ``lme4::lmer``.
+
+The profiled deviance of Bates, Maechler, Bolker & Walker (2015, "Fitting linear mixed-effects
+models using lme4", J. Stat. Softw. 67(1), sections 3.1-3.6). The group effects are
+b = Lambda_theta u with u ~ N(0, sigma^2 I); Lambda_theta is block diagonal, for each term the
+lower-triangular q x q factor T (its entries theta, by column, lme4's order) repeated over the
+term's levels (diagonal for ``||`` terms). For a given theta the penalised least-squares problem
+
+    min_{u, beta} ||y - X beta - Z Lambda u||^2 + ||u||^2
+
+is solved exactly (Cholesky factors L of Lambda'Z'Z Lambda + I and R_X of the Schur complement in
+beta), and the deviance is profiled over beta and sigma:
+
+    ML:   -2 l = log|L|^2 + n (1 + log(2 pi r^2 / n))
+    REML: -2 l_R = log|L|^2 + log|R_X|^2 + (n - p) (1 + log(2 pi r^2 / (n - p)))
+
+(lme4's REML criterion, without the 1/2 log|X'X| term). theta is found by a bounded
+quasi-Newton search (the diagonal of each T is >= 0), then beta, sigma, the covariance of beta
+(sigma^2 (R_X'R_X)^-1, lmer's ``vcov``) and the conditional modes follow.
+
+This first version forms Z Lambda densely (n x q, q = the number of group effects): exact and
+simple for up to a few thousand group effects. Terms are given as
+:class:`~bayesglm.group_design.GroupFactor` / :class:`~bayesglm.group_design.GroupRows` pairs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from scipy import linalg, optimize
+
+from .group_design import GroupFactor, GroupRows, dense_z
+
+__all__ = ["LMMFit", "fit_lmm", "theta_layout"]
+
+
+class LMMFit(NamedTuple):
+    """The numbers of a linear mixed-model fit (NumPy)."""
+
+    params: np.ndarray  # (p,) fixed effects
+    cov_params: np.ndarray  # (p, p) sigma^2 (R_X'R_X)^-1
+    theta: np.ndarray  # the relative covariance factors' entries, lme4's order
+    sigma: float  # residual sd
+    covariances: tuple  # per term: sigma^2 T T' (q_j, q_j)
+    modes: tuple  # per term: (L_j, q_j) conditional modes of b
+    cond_sd: tuple  # per term: (L_j, q_j) conditional sds (lme4's condVar)
+    deviance: float  # -2 logLik (ML) or the REML criterion
+    llf: float  # lme4's logLik (REML: -REMLcrit / 2)
+    reml: bool
+    n_params: int  # p + number of theta + 1 (sigma): lme4's logLik df
+    converged: bool
+    n_evals: int
+
+
+def theta_layout(factor: GroupFactor) -> list[tuple[int, int]]:
+    """(row, col) of each theta entry of a term's factor T: the lower triangle by column."""
+    q = len(factor.terms)
+    if not factor.correlated:
+        return [(k, k) for k in range(q)]
+    return [(i, j) for j in range(q) for i in range(j, q)]
+
+
+def _factors(terms, theta):
+    """The T matrices of the terms from the flat theta."""
+    out, k = [], 0
+    for factor, _ in terms:
+        q = len(factor.terms)
+        T = np.zeros((q, q))
+        for i, j in theta_layout(factor):
+            T[i, j] = theta[k]
+            k += 1
+        out.append(T)
+    return out
+
+
+def _lambda_z(terms, Ts, Zd):
+    """Z Lambda (n x q): each term's dense block times I_L kron T."""
+    blocks = []
+    for (factor, _), T, Z in zip(terms, Ts, Zd):
+        L = factor.n_levels
+        blocks.append(Z @ np.kron(np.eye(L), T))
+    return np.hstack(blocks)
+
+
+def _solve(X, y, M, reml: bool):
+    """The penalised least squares at one theta: (deviance, beta, u, r2, L, RX)."""
+    n, p = X.shape
+    q = M.shape[1]
+    A = M.T @ M + np.eye(q)
+    L = linalg.cholesky(A, lower=True)
+    MX, My = M.T @ X, M.T @ y
+    cx = linalg.cho_solve((L, True), MX)
+    cy = linalg.cho_solve((L, True), My)
+    S = X.T @ X - MX.T @ cx
+    RX = linalg.cholesky(S, lower=False)
+    beta = linalg.cho_solve((RX, False), X.T @ y - MX.T @ cy)
+    u = cy - cx @ beta
+    resid = y - X @ beta - M @ u
+    r2 = float(resid @ resid + u @ u)
+    logdet = 2.0 * float(np.sum(np.log(np.diag(L))))
+    if reml:
+        dof = n - p
+        dev = logdet + 2.0 * float(np.sum(np.log(np.abs(np.diag(RX))))) + dof * (
+            1.0 + math.log(2.0 * math.pi * r2 / dof))
+    else:
+        dev = logdet + n * (1.0 + math.log(2.0 * math.pi * r2 / n))
+    return dev, beta, u, r2, L, RX
+
+
+def fit_lmm(X: np.ndarray, y: np.ndarray, terms: list[tuple[GroupFactor, GroupRows]], *,
+            reml: bool = False, tol: float = 1e-12, maxiter: int = 1000) -> LMMFit:
+    """ML (or REML) fit of y = X beta + sum_j Z_j b_j + e, b_j ~ N(0, Sigma_j) per level."""
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n, p = X.shape
+    Zd = [dense_z(rows, factor.n_levels) for factor, rows in terms]
+    layout = [theta_layout(f) for f, _ in terms]
+    start = np.array([1.0 if i == j else 0.0 for lay in layout for i, j in lay])
+    bounds = [(0.0, None) if i == j else (None, None) for lay in layout for i, j in lay]
+
+    def deviance(theta):
+        return _solve(X, y, _lambda_z(terms, _factors(terms, theta), Zd), reml)[0]
+
+    res = optimize.minimize(deviance, start, method="L-BFGS-B", bounds=bounds,
+                            options={"ftol": tol, "gtol": 1e-10, "maxiter": maxiter,
+                                     "maxfun": 20 * maxiter})
+    theta = res.x
+    Ts = _factors(terms, theta)
+    M = _lambda_z(terms, Ts, Zd)
+    dev, beta, u, r2, L, RX = _solve(X, y, M, reml)
+    sigma2 = r2 / ((n - p) if reml else n)
+    cov_params = sigma2 * linalg.cho_solve((RX, False), np.eye(p))
+    # conditional modes b = Lambda u and their variances sigma^2 Lambda A^-1 Lambda'
+    Lam = linalg.block_diag(*[np.kron(np.eye(f.n_levels), T) for (f, _), T in zip(terms, Ts)])
+    b = Lam @ u
+    Linv_Lam = linalg.solve_triangular(L, Lam.T, lower=True)
+    cond_var = sigma2 * np.sum(Linv_Lam**2, axis=0)
+    modes, cond_sd, k = [], [], 0
+    for (factor, _), T in zip(terms, Ts):
+        q, Lv = len(factor.terms), factor.n_levels
+        modes.append(b[k:k + Lv * q].reshape(Lv, q))
+        cond_sd.append(np.sqrt(cond_var[k:k + Lv * q]).reshape(Lv, q))
+        k += Lv * q
+    covariances = tuple(sigma2 * T @ T.T for T in Ts)
+    return LMMFit(
+        params=beta, cov_params=(cov_params + cov_params.T) / 2, theta=theta,
+        sigma=math.sqrt(sigma2), covariances=covariances, modes=tuple(modes),
+        cond_sd=tuple(cond_sd), deviance=float(dev), llf=-float(dev) / 2.0, reml=reml,
+        n_params=p + len(theta) + 1, converged=bool(res.success), n_evals=int(res.nfev),
+    )
