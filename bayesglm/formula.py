@@ -25,6 +25,8 @@ from formulaic.formula import SimpleFormula, StructuredFormula
 from ._warnings import MissingDataWarning, warn
 from .design import Rows, make_exog, naming
 from .formula_checks import FormulaError, check_columns, r_idiom
+from .group_design import GroupFactor, GroupRows, factorize
+from .group_terms import FormulaSyntaxError, split_formula
 
 __all__ = ["FormulaSpec", "FormulaData", "FormulaError", "build", "from_formula", "caller_context"]
 
@@ -317,6 +319,8 @@ class FormulaData(NamedTuple):
     n_dropped: int
     #: 0-based places of the kept rows in the user's data (None: every row was kept)
     positions: np.ndarray | None = None
+    #: the group-level terms: ((GroupFactor, GroupRows), ...) of the kept rows
+    groups: tuple = ()
 
 
 # -- building ------------------------------------------------------------------------------
@@ -508,13 +512,21 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
     if len(data) == 0:
         raise ValueError("data: empty data set (0 rows)")
     context = dict(context or {})
-    f = _parse(formula, data, context)
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a string such as 'y ~ x1 + x2', got "
+                        f"{type(formula).__name__}")
+    try:
+        fixed, gterms = split_formula(formula)  # lme4's (x | g) terms, which formulaic lacks
+    except FormulaSyntaxError as exc:
+        raise FormulaError(str(exc)) from None
+    f = _parse(fixed, data, context)
     arrays, columns = _extras(data, {"offset": offset, "exposure": exposure, "weights": weights,
                                      "trials": trials})
     lhs_vars, rhs_vars = _value_vars(f.lhs, data), _value_vars(f.rhs, data)
     lhs = str(f.lhs).strip()
     check_columns(data, _plain_terms(f.rhs, data), lhs if lhs in data.columns else None)
-    used = list(dict.fromkeys(lhs_vars + rhs_vars + [c for c in columns.values()]))
+    group_vars = _group_vars(gterms, data, formula, context)
+    used = list(dict.fromkeys(lhs_vars + rhs_vars + group_vars + list(columns.values())))
     keep, n_dropped = _missing(data, used, {r: s for r, s in arrays.items() if r not in columns},
                                missing)
     positions = None
@@ -544,8 +556,48 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
         stateful=bool(getattr(model_spec, "transform_state", None)),
     )
     extras = {r: s.to_numpy() for r, s in arrays.items()}
+    groups = tuple(_group_term(t, data, context) for t in gterms)
     return FormulaData(endog=endog, exog=exog, extras=extras, spec=spec, n_dropped=n_dropped,
-                       positions=positions)
+                       positions=positions, groups=groups)
+
+
+def _group_vars(gterms, data: pd.DataFrame, formula: str, context) -> list[str]:
+    """The data columns the group-level terms use (their predictors and grouping factors)."""
+    out = []
+    for t in gterms:
+        for g in t.group.split(":"):
+            if g not in data.columns:
+                raise FormulaError(
+                    f"formula {formula!r}: the grouping factor {g!r} of {t.source} is not a "
+                    f"column of the data (its columns: {', '.join(map(str, data.columns))})")
+            out.append(g)
+        try:
+            part = _parse(f"__y__ ~ {t.predictors}", data.assign(__y__=0.0), context).rhs
+        except FormulaError as exc:
+            raise FormulaError(f"formula {formula!r}, group-level term {t.source}: "
+                               f"{str(exc).split(': ', 1)[-1]}") from None
+        out += _value_vars(part, data)
+    return out
+
+
+def _group_term(t, data: pd.DataFrame, context) -> tuple[GroupFactor, GroupRows]:
+    """One group-level term of the kept rows: its columns (formulaic) and level index."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataMismatchWarning)
+            mm = model_matrix(t.predictors, data, context=context, na_action="ignore")
+    except Exception as exc:  # noqa: BLE001 - user expressions raise anything
+        raise FormulaError(f"cannot evaluate the group-level term {t.source}: "
+                           f"{_first_line(exc)}") from None
+    Z = np.ascontiguousarray(np.asarray(mm, dtype=np.float64))
+    cols = []
+    for g in t.group.split(":"):
+        col = data[g]
+        numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+        cols.append(col.to_numpy() if numeric else col.astype(str).to_numpy())
+    index, levels = factorize(cols)
+    factor = GroupFactor(t.group, tuple(str(c) for c in mm.columns), levels, t.correlated)
+    return factor, GroupRows(Z, index)
 
 
 def from_formula(cls, formula, data, family=None, *, link=None, offset=None, exposure=None,
@@ -562,5 +614,5 @@ def from_formula(cls, formula, data, family=None, *, link=None, offset=None, exp
                  positions=fd.positions, nan_hint="", dropped_before=fd.n_dropped)
     with naming(**words):
         return cls(fd.endog, fd.exog, fam, priors=priors, names=fd.spec.names,
-                   missing="raise", formula_spec=fd.spec, **fd.extras)
+                   missing="raise", formula_spec=fd.spec, groups=fd.groups, **fd.extras)
 

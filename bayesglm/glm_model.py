@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ._x64 import float64
@@ -51,6 +52,10 @@ class GLM:
     formula_spec : bayesglm.formula.FormulaSpec, optional
         The formula the rows were made with (``from_formula`` passes it): ``predict`` then
         re-applies it to new data.
+    groups : tuple, optional
+        The group-level (random-effect) terms, ``((GroupFactor, GroupRows), ...)`` of
+        :mod:`bayesglm.group_design`, one per term, on the same rows; ``from_formula`` makes them
+        from lme4-style terms such as ``(1 + x | g)``. ``fit_mle()`` is then lme4's fit.
 
     Examples
     --------
@@ -77,6 +82,7 @@ class GLM:
         names=None,
         missing: str = "raise",
         formula_spec=None,
+        groups=None,
     ):
         from .priors import resolve_priors
 
@@ -97,6 +103,23 @@ class GLM:
         self._resolved = resolve_priors(priors, self._design, self._family)
         self._priors = priors
         self._formula_spec = formula_spec
+        self._groups = tuple(groups or ())
+        for factor, rows in self._groups:
+            if np.shape(rows.index) != (self._design.nobs,):
+                raise ValueError(f"groups: the term of {factor.group!r} has "
+                                 f"{np.shape(rows.index)[0]} rows, the model "
+                                 f"{self._design.nobs}")
+
+    @property
+    def groups(self) -> tuple:
+        """The group-level terms ``((GroupFactor, GroupRows), ...)``; empty for a plain GLM."""
+        return self._groups
+
+    def _no_groups(self, what: str) -> None:
+        if self._groups:
+            raise NotImplementedError(
+                f"{what} of a model with group-level terms is not built yet (issue 11): "
+                "fit_mle() gives lme4's fit (glmer's Laplace approximation, lmer's ML/REML)")
 
     @property
     def family(self) -> Family:
@@ -192,7 +215,8 @@ class GLM:
         return self.design.nobs
 
     @float64
-    def fit_mle(self, *, maxiter: int = 100, tol: float = 1e-8, cov_type: str = "nonrobust") -> MLEResults:
+    def fit_mle(self, *, maxiter: int = 100, tol: float = 1e-8, cov_type: str = "nonrobust",
+                reml: bool = False):
         """Maximum likelihood by IRLS (jit-compiled JAX), as R's ``glm``.
 
         Parameters
@@ -205,6 +229,13 @@ class GLM:
             Model-based covariance, or a heteroskedasticity-robust sandwich: HC0 plain, HC1 with
             the n / (n - p) correction, HC2/HC3 with each row's squared score divided by
             (1 - h) / (1 - h)^2, h the GLM hat value (as R's ``sandwich::vcovHC``).
+        reml : bool
+            For a Gaussian model with group-level terms: lmer's REML instead of ML.
+
+        Returns
+        -------
+        MLEResults, or ``bayesglm.mixed.MixedMLEResults`` for a model with group-level terms
+        (lme4's ``lmer``/``glmer(nAGQ = 1)`` fit: ``varcorr()``, ``ranef()``, ``ngroups``).
 
         Raises
         ------
@@ -215,6 +246,13 @@ class GLM:
         -----
         SeparationWarning, ConvergenceWarning
         """
+        if self._groups:
+            from .mixed import fit_mixed
+
+            return fit_mixed(self, reml=reml)
+        if reml:
+            raise ValueError("fit_mle: reml=True applies to Gaussian models with group-level "
+                             "terms (lmer's REML), not to a plain GLM")
         fit = _fit_mle(self.design, self.family, maxiter=maxiter, tol=tol, cov_type=cov_type)
         return MLEResults(self, self.design, self.family, fit)
 
@@ -283,6 +321,7 @@ class GLM:
         """
         from .fitting import fit_map
 
+        self._no_groups("fit_map()")
         return fit_map(self, method)
 
     @float64
@@ -342,6 +381,7 @@ class GLM:
         """
         from .fitting import fit_bayes
 
+        self._no_groups("fit()")
         return fit_bayes(self, draws=draws, warmup=warmup, chains=chains, seed=seed,
                          progress=progress, target_accept=target_accept,
                          max_tree_depth=max_tree_depth, chain_method=chain_method)
@@ -360,6 +400,7 @@ class GLM:
         from ._args import integer
         from .fitting import sample_prior
 
+        self._no_groups("sample_prior()")
         draws = integer(draws, "draws", low=1)
         seed = integer(seed, "seed", low=0)
         return sample_prior(self, draws, seed)

@@ -212,7 +212,7 @@ def test_missing_drop_reports_the_count(small):
     ("nope ~ x", FormulaError, r"column 'nope' is not in the data"),
     ("~ x", FormulaError, r"has no response"),
     ("y x", FormulaError, r"has no '~'"),
-    ("y ~ x | z", FormulaError, r"multi-part"),
+    ("y ~ x | z", FormulaError, r"group-level term must be in parentheses"),
     (3, TypeError, r"formula must be a string"),
 ])
 def test_bad_formulas(small, formula, err, match):

@@ -1,0 +1,190 @@
+"""The generalized linear mixed model's maximum likelihood by the Laplace approximation, as
+``lme4::glmer(nAGQ = 1)``.
+
+With b = Lambda_theta u, u ~ N(0, I) (see :mod:`bayesglm.lmm` for Lambda), the marginal
+likelihood of (theta, beta) is approximated at the conditional mode u* of u (Bates et al. 2015,
+section 5; lme4's ``glmer`` vignette):
+
+    -2 log L(theta, beta) ~= -2 sum_i log p(y_i | mu_i(u*)) + ||u*||^2 + log|L|^2,
+
+L the Cholesky factor of Lambda'Z'W Z Lambda + I at u*, W the GLM working weights. u* is found by
+penalised IRLS (Newton's method with step halving on -2 log p(y | u) + ||u||^2); the deviance
+is then minimised over theta and beta jointly (lme4's second stage), and the covariance of beta
+is the inverse of half the Hessian of that deviance in (theta, beta) jointly (glmer's ``vcov``
+with ``use.hessian = TRUE``), taken by central differences.
+
+Dense in Z Lambda (n x q), as :mod:`bayesglm.lmm`: exact, and quick for up to a few hundred
+group effects. The log density is the family's ``loglike_obs`` (normalising constants included,
+so that ``llf`` is lme4's ``logLik``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+from scipy import linalg, optimize
+
+from ._x64 import float64
+from ._xla import jit
+from .group_design import GroupFactor, GroupRows, dense_z
+from .lmm import _factors, _lambda_z, theta_layout
+
+__all__ = ["GLMMFit", "fit_glmm"]
+
+
+class GLMMFit(NamedTuple):
+    """The numbers of a Laplace GLMM fit (NumPy)."""
+
+    params: np.ndarray  # (p,) fixed effects
+    cov_params: np.ndarray  # (p, p) from the joint Hessian in (theta, beta)
+    theta: np.ndarray  # relative covariance factors, lme4's order (the sd's for scalar terms)
+    covariances: tuple  # per term: T T' (no residual scale in a GLMM)
+    modes: tuple  # per term: (L_j, q_j) conditional modes of b
+    cond_sd: tuple  # per term: (L_j, q_j) conditional sds, sqrt(diag(Lambda H^-1 Lambda'))
+    deviance: float  # the Laplace -2 log-likelihood
+    llf: float
+    n_params: int  # p + number of theta (lme4's logLik df)
+    converged: bool
+    n_evals: int
+
+
+@jit(static_argnames=("family",))
+def _rows(family, y, eta, trials):
+    """-2 sum log p(y_i | mu_i), mu, the working weights and the score in eta, at eta (one
+    compiled program per family and n)."""
+    mu = family.link.inverse(eta)
+    ll = family.loglike_obs(y, mu, 1.0, trials)
+    d = family.link.inverse_deriv(eta)
+    var = family.variance(mu, 1.0)
+    return -2.0 * jnp.sum(ll), trials * d**2 / var, trials * (y - mu) * d / var
+
+
+class _Problem:
+    """The data and the family (the family's JAX functions, compiled, on host arrays)."""
+
+    def __init__(self, X, y, terms, family, trials, offset):
+        self.X, self.y, self.terms, self.family = X, y, terms, family
+        self.n, self.p = X.shape
+        self.trials = np.ones(self.n) if trials is None else np.asarray(trials, dtype=float)
+        self.offset = np.zeros(self.n) if offset is None else np.asarray(offset, dtype=float)
+        self.Zd = [dense_z(rows, f.n_levels) for f, rows in terms]
+        self.q = sum(z.shape[1] for z in self.Zd)
+        self.u = np.zeros(self.q)  # warm start of the conditional modes
+
+    def at(self, eta):
+        """(-2 log p(y | eta), working weights, score) as host arrays."""
+        dev, w, score = _rows(self.family, self.y, eta, self.trials)
+        return float(dev), np.asarray(w), np.asarray(score)
+
+    def pirls(self, M, eta0, u, maxiter=100, tol=1e-12):
+        """(u*, objective, Cholesky factor of M'WM + I) at the conditional mode."""
+        dev, w, score = self.at(eta0 + M @ u)
+        if not np.isfinite(dev):
+            u = np.zeros_like(u)
+            dev, w, score = self.at(eta0)
+        obj = dev + float(u @ u)
+        for _ in range(maxiter):
+            L = linalg.cholesky(M.T @ (M * w[:, None]) + np.eye(M.shape[1]), lower=True)
+            step = linalg.cho_solve((L, True), M.T @ score - u)
+            t, new = 1.0, None
+            for _ in range(30):  # step halving until the penalised deviance does not rise
+                cand = u + t * step
+                d2, w2, s2 = self.at(eta0 + M @ cand)
+                o = d2 + float(cand @ cand)
+                if np.isfinite(o) and o <= obj + 1e-12 * abs(obj):
+                    new = (cand, o, w2, s2)
+                    break
+                t /= 2
+            if new is None:
+                break
+            u, obj_new, w, score = new
+            done = abs(obj - obj_new) < tol * (abs(obj_new) + 1.0)
+            obj = obj_new
+            if done:
+                break
+        L = linalg.cholesky(M.T @ (M * w[:, None]) + np.eye(M.shape[1]), lower=True)
+        return u, obj, L
+
+    def laplace(self, theta, beta, keep=True):
+        M = _lambda_z(self.terms, _factors(self.terms, theta), self.Zd)
+        u, obj, L = self.pirls(M, self.X @ beta + self.offset, self.u.copy())
+        if keep and np.all(np.isfinite(u)):
+            self.u = u
+        return obj + 2.0 * float(np.sum(np.log(np.diag(L)))), u, L, M
+
+
+def _hessian(fun, x, steps):
+    """Central-difference Hessian of a scalar function."""
+    k = len(x)
+    H = np.zeros((k, k))
+    f0 = fun(x)
+    for i in range(k):
+        ei = np.zeros(k)
+        ei[i] = steps[i]
+        H[i, i] = (fun(x + ei) - 2 * f0 + fun(x - ei)) / steps[i] ** 2
+        for j in range(i):
+            ej = np.zeros(k)
+            ej[j] = steps[j]
+            H[i, j] = H[j, i] = (fun(x + ei + ej) - fun(x + ei - ej) - fun(x - ei + ej)
+                                 + fun(x - ei - ej)) / (4 * steps[i] * steps[j])
+    return H
+
+
+@float64
+def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_start,
+             trials=None, offset=None, maxiter: int = 500) -> GLMMFit:
+    """Laplace ML of a GLMM. ``y`` on the mean's scale (Binomial: proportions of ``trials``);
+    ``beta_start``: the fixed effects to start from (e.g. the GLM's MLE without the groups)."""
+    X = np.asarray(X, dtype=float)
+    prob = _Problem(X, np.asarray(y, dtype=float), terms, family, trials, offset)
+    layout = [theta_layout(f) for f, _ in terms]
+    theta0 = np.array([1.0 if i == j else 0.0 for lay in layout for i, j in lay])
+    nt = len(theta0)
+    bounds = [(0.0, None) if i == j else (None, None) for lay in layout for i, j in lay]
+    bounds += [(None, None)] * prob.p
+
+    def dev(x):
+        return prob.laplace(x[:nt], x[nt:])[0]
+
+    x0 = np.concatenate([theta0, np.asarray(beta_start, dtype=float)])
+    res = optimize.minimize(dev, x0, method="L-BFGS-B", bounds=bounds,
+                            options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": maxiter,
+                                     "maxfun": 50 * maxiter})
+    x = res.x
+    theta, beta = x[:nt], x[nt:]
+    deviance, u, L, M = prob.laplace(theta, beta)
+    # the covariance of beta: (H/2)^-1's beta block, H the deviance's Hessian in (theta, beta);
+    # a theta on its bound (a singular fit) is held there (the beta block conditional on it)
+    free = [k for k in range(nt) if not (bounds[k][0] == 0.0 and theta[k] <= 1e-8)]
+    idx = free + list(range(nt, nt + prob.p))
+    steps = 1e-4 * np.maximum(np.abs(x[idx]), 1e-2)
+
+    def dev_sub(z):
+        xx = x.copy()
+        xx[idx] = z
+        return prob.laplace(xx[:nt], xx[nt:], keep=False)[0]
+
+    H = _hessian(dev_sub, x[idx], steps)
+    cov_all = np.linalg.inv(H / 2.0)
+    cov = cov_all[len(free):, len(free):]
+    Ts = _factors(terms, theta)
+    Lam = linalg.block_diag(*[np.kron(np.eye(f.n_levels), T) for (f, _), T in zip(terms, Ts)])
+    b = Lam @ u
+    cond_var = np.sum(linalg.solve_triangular(L, Lam.T, lower=True) ** 2, axis=0)
+    modes, cond_sd, k = [], [], 0
+    for factor, _ in terms:
+        q, Lv = len(factor.terms), factor.n_levels
+        modes.append(b[k:k + Lv * q].reshape(Lv, q))
+        cond_sd.append(np.sqrt(cond_var[k:k + Lv * q]).reshape(Lv, q))
+        k += Lv * q
+    return GLMMFit(
+        params=beta, cov_params=(cov + cov.T) / 2, theta=theta,
+        covariances=tuple(T @ T.T for T in Ts), modes=tuple(modes), cond_sd=tuple(cond_sd),
+        deviance=float(deviance), llf=-float(deviance) / 2.0, n_params=prob.p + nt,
+        converged=bool(res.success), n_evals=int(res.nfev),
+    )
+
+
+

@@ -1,0 +1,166 @@
+"""The classical fit of a model with group-level terms, and its results: lme4's, side by side.
+
+:func:`fit_mixed` is ``GLM.fit_mle()`` for a model with ``(x | g)`` terms: the Gaussian identity
+model by :mod:`bayesglm.lmm` (lmer's ML, or REML), the binomial and Poisson ones by
+:mod:`bayesglm.glmm` (glmer's Laplace approximation, nAGQ = 1). :class:`MixedMLEResults` holds
+what lme4 reports: the fixed effects with Wald statistics, the log-likelihood and information
+criteria, ``varcorr()`` (the group sd's and correlations, and the residual sd), ``ranef()`` (the
+conditional modes) and ``ngroups``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+from .results import Summary, _norm_sf2
+
+__all__ = ["fit_mixed", "MixedMLEResults"]
+
+
+def _check(model, reml: bool) -> str:
+    """Which fit the model gets: "lmm" or "glmm"; a clear error for what is not built yet."""
+    from .families import Gaussian
+    from .links import Identity
+
+    family, design = model.family, model.design
+    gaussian_identity = isinstance(family, Gaussian) and isinstance(family.link, Identity)
+    if design.weights is not None:
+        raise NotImplementedError("fit_mle: frequency weights with group-level terms are not "
+                                  "supported yet (issue 11)")
+    if gaussian_identity:
+        return "lmm"
+    if reml:
+        raise ValueError("fit_mle: reml=True is lmer's REML, for Gaussian models with the "
+                         f"identity link; this model is {family!r}")
+    if family.has_dispersion or family.dispersion_param is not None:
+        raise NotImplementedError(
+            f"fit_mle: group-level terms with the {family.name} family ({family.link.name} link) "
+            "are not built yet (issue 11); the binomial and Poisson families and the Gaussian "
+            "identity model are")
+    return "glmm"
+
+
+def fit_mixed(model, *, reml: bool = False) -> MixedMLEResults:
+    """lme4's fit of ``model`` (see the module docstring)."""
+    from .glmm import fit_glmm
+    from .lmm import fit_lmm
+    from .mle import fit_mle
+
+    kind = _check(model, reml)
+    d, terms = model.design, list(model.groups)
+    if kind == "lmm":
+        y = d.y if d.total_offset is None else d.y - d.total_offset
+        fit = fit_lmm(d.X, y, terms, reml=reml)
+    else:
+        with warnings.catch_warnings():  # the start only: the fixed part's MLE
+            warnings.simplefilter("ignore")
+            start = fit_mle(d, model.family).params
+        fit = fit_glmm(d.X, d.y, terms, model.family, beta_start=start, trials=d.trials,
+                       offset=d.total_offset)
+    return MixedMLEResults(model, fit, kind)
+
+
+class MixedMLEResults:
+    """The maximum-likelihood fit of a model with group-level terms (lme4's, see ``fit_mle``).
+
+    Conventions: ``bse`` from lmer's ``vcov`` (sigma^2 (R_X'R_X)^-1) or glmer's (the inverse of
+    half the Laplace deviance's Hessian in the covariance parameters and the fixed effects
+    jointly); ``zvalues``/``pvalues`` normal, as lme4's glmer (lmer prints t without p-values);
+    ``llf`` is lme4's ``logLik`` (REML: -REMLcrit / 2); ``aic``/``bic`` count the fixed effects,
+    the covariance parameters and (Gaussian) sigma, with log(nobs) in BIC, as lme4.
+    """
+
+    def __init__(self, model, fit, kind: str):
+        self.model = model
+        """GLM: the model fitted."""
+        self.family = model.family
+        d = model.design
+        names = list(d.names)
+        self._fit, self._kind = fit, kind
+        self.params = pd.Series(fit.params, index=names, name="params")
+        """Series: the fixed effects."""
+        self.bse = pd.Series(np.sqrt(np.diag(fit.cov_params)), index=names, name="bse")
+        """Series: their standard errors."""
+        self.zvalues = pd.Series(self.params / self.bse, name="z")
+        self.pvalues = pd.Series(_norm_sf2(self.zvalues.to_numpy()), index=names, name="P>|z|")
+        self.llf = fit.llf
+        """float: lme4's logLik."""
+        self.k_params = fit.n_params
+        """int: the parameters counted in aic/bic (lme4's logLik df)."""
+        self.nobs = d.nobs
+        self.aic = -2.0 * self.llf + 2.0 * self.k_params
+        self.bic = -2.0 * self.llf + math.log(self.nobs) * self.k_params
+        self.converged = fit.converged
+        self.reml = getattr(fit, "reml", False)
+        self.ngroups = {f.group: f.n_levels for f, _ in model.groups}
+        """dict: group -> number of levels (lme4's ngrps)."""
+
+    def cov_params(self) -> pd.DataFrame:
+        return pd.DataFrame(self._fit.cov_params, index=self.params.index,
+                            columns=self.params.index)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals of the fixed effects, columns 0 and 1 (as ``MLEResults``)."""
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+        q = NormalDist().inv_cdf(1 - alpha / 2)
+        return pd.DataFrame({0: self.params - q * self.bse, 1: self.params + q * self.bse})
+
+    def varcorr(self) -> pd.DataFrame:
+        """The group sd's and correlations (and the residual ``sigma``), column ``estimate``.
+
+        Rows ``sd_<group>__<term>`` and ``cor_<group>__<term1>__<term2>`` (correlated terms),
+        then ``sigma`` for a Gaussian model.
+        """
+        rows = {}
+        for (factor, _), cov in zip(self.model.groups, self._fit.covariances):
+            sd = np.sqrt(np.diag(cov))
+            for t, s in zip(factor.terms, sd):
+                rows[f"sd_{factor.group}__{t}"] = float(s)
+            if factor.correlated:
+                q = len(factor.terms)
+                for j in range(q):
+                    for i in range(j + 1, q):
+                        c = cov[i, j] / (sd[i] * sd[j]) if sd[i] > 0 and sd[j] > 0 else math.nan
+                        rows[f"cor_{factor.group}__{factor.terms[j]}__{factor.terms[i]}"] = c
+        if self._kind == "lmm":
+            rows["sigma"] = float(self._fit.sigma)
+        return pd.DataFrame({"estimate": pd.Series(rows, dtype=float)})
+
+    def ranef(self) -> dict[str, pd.DataFrame]:
+        """The conditional modes: group -> DataFrame (index: levels, columns: terms)."""
+        out: dict[str, pd.DataFrame] = {}
+        for (factor, _), modes in zip(self.model.groups, self._fit.modes):
+            df = pd.DataFrame(modes, index=pd.Index(factor.levels, name=factor.group),
+                              columns=list(factor.terms))
+            out[factor.group] = df if factor.group not in out else out[factor.group].join(
+                df, rsuffix="_2")
+        return out
+
+    def summary(self, alpha: float = 0.05) -> Summary:
+        """lme4's print: the random effects (sd, correlations), the groups, the fixed effects."""
+        ci = self.conf_int(alpha)
+        pct = f"{100 * (1 - alpha):g}%"
+        table = pd.DataFrame({"coef": self.params, "std err": self.bse, "z": self.zvalues,
+                              "P>|z|": self.pvalues, f"[{pct}": ci[0], f"{pct}]": ci[1]})
+        method = {"lmm": "REML" if self.reml else "ML", "glmm": "Laplace (nAGQ = 1)"}[self._kind]
+        info = [("Model Family", type(self.family).__name__),
+                ("Link Function", type(self.family.link).__name__),
+                ("Method", method), ("No. Observations", str(self.nobs)),
+                ("Log-Likelihood", f"{self.llf:.6g}"), ("AIC", f"{self.aic:.6g}"),
+                ("BIC", f"{self.bic:.6g}"), ("Converged", str(self.converged))]
+        vc = self.varcorr()["estimate"]
+        notes = ["Random effects: " + ", ".join(f"{k} = {v:.4g}" for k, v in vc.items()),
+                 "Groups: " + ", ".join(f"{g} ({n} levels)" for g, n in self.ngroups.items())]
+        if not self.converged:
+            notes.append("Warning: the fit did not converge; the estimates are unreliable.")
+        return Summary("Mixed Model Regression Results (lme4-style MLE)", info, table, notes)
+
+    def __repr__(self):
+        return (f"<MixedMLEResults {type(self.family).__name__}({type(self.family.link).__name__})"
+                f" nobs={self.nobs} groups={self.ngroups} logLik={self.llf:.6g}>")
