@@ -6,7 +6,7 @@ in ``fit_mle()`` and ``fit()`` without registering; registering it gives it a na
 ``family="..."`` strings and for :func:`bayesglm.load`.
 """
 
-from .base import FAMILIES, Domain, Family, from_spec, get_family, register
+from .base import FAMILIES, Domain, Family, PrecisionParameter, from_spec, get_family, register
 from .binomial import Binomial
 from .gamma import Gamma
 from .gaussian import Gaussian
@@ -17,6 +17,7 @@ from .poisson import Poisson
 __all__ = [
     "Family",
     "Domain",
+    "PrecisionParameter",
     "Gaussian",
     "Binomial",
     "Poisson",

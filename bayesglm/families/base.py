@@ -36,7 +36,7 @@ import numpy as np
 from .. import links as L
 from .. import priors as P
 
-__all__ = ["Family", "Domain", "FAMILIES", "register", "get_family"]
+__all__ = ["Family", "Domain", "PrecisionParameter", "FAMILIES", "register", "get_family"]
 
 
 class Domain(NamedTuple):
@@ -160,8 +160,9 @@ class Family:
         return y
 
     def llf_dispersion(self, deviance, sum_weights, pearson_chi2, df_resid):
-        """phi at which R evaluates the log-likelihood (and so AIC/BIC): dev / n, or 1."""
-        return 1.0
+        """phi at which R evaluates the log-likelihood (and so AIC/BIC): dev / n where the
+        family estimates a dispersion, else 1."""
+        return deviance / sum_weights if self.has_dispersion else 1.0
 
     def scale(self, pearson_chi2, df_resid):
         """The reported dispersion (``scale``): Pearson chi2 / df_resid where estimated, else 1."""
@@ -245,6 +246,17 @@ class Family:
         if not valid.all():
             out = np.where(valid, out, np.nan)
         return out
+
+
+class PrecisionParameter:
+    """Mixin: the Bayesian dispersion parameter is a precision, 1 / phi (Gamma's shape, the
+    inverse Gaussian's lambda)."""
+
+    def scale_from_dispersion(self, value):
+        return 1.0 / value
+
+    def dispersion_from_scale(self, phi):
+        return 1.0 / phi
 
 
 #: the registry: name -> family class (the names ``get_family`` and saved fits use)

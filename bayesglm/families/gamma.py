@@ -8,10 +8,10 @@ import jax.numpy as jnp
 from jax.scipy.special import gammaln
 
 from .. import links as L
-from .base import Domain, Family
+from .base import Domain, Family, PrecisionParameter
 
 
-class Gamma(Family):
+class Gamma(PrecisionParameter, Family):
     """Positive continuous response: V(mu) = mu^2, dispersion 1/shape."""
 
     name = "gamma"
@@ -32,15 +32,7 @@ class Gamma(Family):
         shape = trials / phi
         return shape * jnp.log(shape * y / mu) - shape * y / mu - jnp.log(y) - gammaln(shape)
 
-    def llf_dispersion(self, deviance, sum_weights, pearson_chi2, df_resid):
-        return deviance / sum_weights
 
-    # shape = 1 / phi
-    def scale_from_dispersion(self, value):
-        return 1.0 / value
-
-    def dispersion_from_scale(self, phi):
-        return 1.0 / phi
 
     def log_dispersion_var(self, value, n_eff, alpha_se=None):
         from scipy.special import polygamma

@@ -51,9 +51,6 @@ class Gaussian(Family):
             return jnp.where(y > 0, y, jnp.maximum(jnp.mean(jnp.abs(y)), 1.0) * 0.1)
         return y
 
-    def llf_dispersion(self, deviance, sum_weights, pearson_chi2, df_resid):
-        return deviance / sum_weights
-
     # sigma = sqrt(phi)
     def scale_from_dispersion(self, value):
         return value**2

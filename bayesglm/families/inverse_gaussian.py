@@ -7,12 +7,12 @@ import math
 import jax.numpy as jnp
 
 from .. import links as L
-from .base import Domain, Family
+from .base import Domain, Family, PrecisionParameter
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-class InverseGaussian(Family):
+class InverseGaussian(PrecisionParameter, Family):
     """Positive continuous response: V(mu) = mu^3, dispersion 1/lambda."""
 
     name = "inverse_gaussian"
@@ -35,15 +35,7 @@ class InverseGaussian(Family):
         v = phi / trials
         return -0.5 * (_LOG_2PI + jnp.log(v) + 3.0 * jnp.log(y) + (y / mu - 1.0) ** 2 / (v * y))
 
-    def llf_dispersion(self, deviance, sum_weights, pearson_chi2, df_resid):
-        return deviance / sum_weights
 
-    # lam = 1 / phi
-    def scale_from_dispersion(self, value):
-        return 1.0 / value
-
-    def dispersion_from_scale(self, phi):
-        return 1.0 / phi
 
     def log_dispersion_var(self, value, n_eff, alpha_se=None):
         return 2.0 / n_eff  # I(lam) = n / (2 lam^2)
