@@ -62,7 +62,32 @@ def fit_mixed(model, *, reml: bool = False) -> MixedMLEResults:
             start = fit_mle(d, model.family).params
         fit = fit_glmm(d.X, d.y, terms, model.family, beta_start=start, trials=d.trials,
                        offset=d.total_offset)
+    _warn_singular(terms, fit.theta)
     return MixedMLEResults(model, fit, kind)
+
+
+#: lme4's isSingular tolerance: a diagonal theta below it is on the boundary
+SINGULAR_TOL = 1e-4
+
+
+def _warn_singular(terms, theta) -> list[str]:
+    """lme4's isSingular: the sd's whose factor's diagonal entry is (numerically) 0, named."""
+    from ._warnings import EstimabilityWarning, warn
+    from .lmm import theta_layout
+
+    found, k = [], 0
+    for factor, _ in terms:
+        for i, j in theta_layout(factor):
+            if i == j and theta[k] < SINGULAR_TOL:
+                found.append(f"sd_{factor.group}__{factor.terms[i]}")
+            k += 1
+    if found:
+        warn(f"singular fit (lme4's isSingular): {', '.join(found)} "
+             f"{'is' if len(found) == 1 else 'are'} at the boundary (a standard deviation of 0, "
+             "or a correlation of +-1 with the terms before it): the data do not support that "
+             "much group-level structure. Simplify the term (drop the slope, or use || for "
+             "uncorrelated effects), or drop the term.", EstimabilityWarning)
+    return found
 
 
 class MixedMLEResults:

@@ -100,3 +100,16 @@ def test_what_is_not_built_yet_says_so(sleepstudy):
         gamma = bg.glm("Reaction ~ Days + (1 | Subject)", sleepstudy, family="gamma")
     with pytest.raises(NotImplementedError, match="gamma family"):
         gamma.fit_mle()
+
+
+def test_a_singular_fit_is_named():
+    # every group has the same mean (values m - 1, m, m + 1): the ML between-group variance is
+    # 0, as lme4 would report with "boundary (singular) fit" (isSingular: theta < 1e-4)
+    g = np.repeat([f"g{k}" for k in range(8)], 3)
+    df = pd.DataFrame({"y": np.tile([4.0, 5.0, 6.0], 8), "x": np.arange(24.0) % 3 == 0, "g": g})
+    with pytest.warns(bg.EstimabilityWarning, match=r"singular fit.*sd_g__Intercept"):
+        res = bg.glm("y ~ 1 + (1 | g)", df).fit_mle()
+    assert res.varcorr()["estimate"]["sd_g__Intercept"] < 1e-3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bg.EstimabilityWarning)  # a regular fit: no warning
+        bg.glm("Reaction ~ Days + (1 | Subject)", pd.read_csv(R_DIR / "sleepstudy.csv")).fit_mle()
