@@ -492,10 +492,9 @@ class _SavedMLE:
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald intervals from the saved estimates and standard errors (as MLEResults')."""
-        from statistics import NormalDist
+        from .results import wald_interval
 
-        q = NormalDist().inv_cdf(1 - alpha / 2)
-        return pd.DataFrame({0: self.params - q * self.bse, 1: self.params + q * self.bse})
+        return wald_interval(self.params, self.bse, alpha)
 
 
 def load(path) -> BayesResults:

@@ -572,10 +572,17 @@ def _group_vars(gterms, data: pd.DataFrame, formula: str, context) -> list[str]:
                     f"column of the data (its columns: {', '.join(map(str, data.columns))})")
             out.append(g)
         try:
-            part = _parse(f"__y__ ~ {t.predictors}", data.assign(__y__=0.0), context).rhs
-        except FormulaError as exc:
-            raise FormulaError(f"formula {formula!r}, group-level term {t.source}: "
-                               f"{str(exc).split(': ', 1)[-1]}") from None
+            part = Formula(t.predictors,
+                           _context={"__formulaic_variables_available__": list(data.columns)})
+        except Exception as exc:  # noqa: BLE001 - the parser raises plain errors on some input
+            raise FormulaError(f"formula {formula!r}: cannot parse the group-level term "
+                               f"{t.source}: {_first_line(exc)}") from None
+        for v in part.required_variables:
+            roles = {getattr(r, "value", r) for r in getattr(v, "roles", ())}
+            if "value" in roles and v not in data.columns and v not in context:
+                raise FormulaError(f"formula {formula!r}: column {str(v)!r} of the group-level "
+                                   f"term {t.source} is not in the data (its columns: "
+                                   f"{', '.join(map(str, data.columns))})")
         out += _value_vars(part, data)
     return out
 

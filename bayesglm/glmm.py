@@ -29,7 +29,7 @@ from scipy import linalg, optimize
 from ._x64 import float64
 from ._xla import jit
 from .group_design import GroupFactor, GroupRows, dense_z
-from .lmm import _factors, _lambda_z, theta_layout
+from .lmm import conditional_modes, relative_factors, theta_layout, z_lambda
 
 __all__ = ["GLMMFit", "fit_glmm"]
 
@@ -108,7 +108,7 @@ class _Problem:
         return u, obj, L
 
     def laplace(self, theta, beta, keep=True):
-        M = _lambda_z(self.terms, _factors(self.terms, theta), self.Zd)
+        M = z_lambda(self.terms, relative_factors(self.terms, theta), self.Zd)
         u, obj, L = self.pirls(M, self.X @ beta + self.offset, self.u.copy())
         if keep and np.all(np.isfinite(u)):
             self.u = u
@@ -169,19 +169,11 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
     H = _hessian(dev_sub, x[idx], steps)
     cov_all = np.linalg.inv(H / 2.0)
     cov = cov_all[len(free):, len(free):]
-    Ts = _factors(terms, theta)
-    Lam = linalg.block_diag(*[np.kron(np.eye(f.n_levels), T) for (f, _), T in zip(terms, Ts)])
-    b = Lam @ u
-    cond_var = np.sum(linalg.solve_triangular(L, Lam.T, lower=True) ** 2, axis=0)
-    modes, cond_sd, k = [], [], 0
-    for factor, _ in terms:
-        q, Lv = len(factor.terms), factor.n_levels
-        modes.append(b[k:k + Lv * q].reshape(Lv, q))
-        cond_sd.append(np.sqrt(cond_var[k:k + Lv * q]).reshape(Lv, q))
-        k += Lv * q
+    Ts = relative_factors(terms, theta)
+    modes, cond_sd = conditional_modes(terms, Ts, u, L)
     return GLMMFit(
         params=beta, cov_params=(cov + cov.T) / 2, theta=theta,
-        covariances=tuple(T @ T.T for T in Ts), modes=tuple(modes), cond_sd=tuple(cond_sd),
+        covariances=tuple(T @ T.T for T in Ts), modes=modes, cond_sd=cond_sd,
         deviance=float(deviance), llf=-float(deviance) / 2.0, n_params=prob.p + nt,
         converged=bool(res.success), n_evals=int(res.nfev),
     )

@@ -9,7 +9,9 @@ term keeps its n x q columns ``Z`` and the (n,) integer ``index`` of every row's
 * the per-level blocks of ``Z' W Z`` (L x q x q) are a segment sum of the rows' outer products
   (:func:`level_crossprods`), what penalised IRLS needs for a term's conditional modes.
 
-Memory is O(n q) per term, whatever the number of levels. Pure NumPy/JAX (either array type):
+Memory is O(n q) per term, whatever the number of levels. (The first solvers, lmm and glmm, do
+not use these yet: they build the dense Z with :func:`dense_z`, fine up to a few hundred
+group effects.) Pure NumPy/JAX (either array type):
 no formulaic (the columns come from :mod:`bayesglm.formula`), no NumPyro.
 """
 
@@ -104,7 +106,8 @@ def level_crossprods(rows: GroupRows, w, n_levels: int):
 def dense_z(rows: GroupRows, n_levels: int) -> np.ndarray:
     """The dense n x (L q) design of one term (level-major: level l's q columns together).
 
-    For tests and small problems only: it is what this module avoids building.
+    What the first, dense solvers (:mod:`bayesglm.lmm`, :mod:`bayesglm.glmm`) still build, and
+    the tests' reference; the gathers and segment sums above are for the solver that will not.
     """
     Z = np.asarray(rows.Z)
     n, q = Z.shape

@@ -50,10 +50,6 @@ def _top_level_pieces(rhs: str) -> list[tuple[str, str]]:
             if depth < 0:
                 raise FormulaSyntaxError(f"unbalanced parentheses in {rhs!r}")
         elif ch in "+-" and depth == 0:
-            # a sign is a separator unless it is part of a number's exponent (1e-3)
-            prev = rhs[:i].rstrip()
-            if prev[-2:-1].isdigit() and prev[-1:] in "eE" and i == len(prev):
-                continue
             pieces.append((sign, rhs[start:i]))
             sign, start = ch, i + 1
     if depth != 0:

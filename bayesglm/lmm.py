@@ -33,7 +33,8 @@ from scipy import linalg, optimize
 
 from .group_design import GroupFactor, GroupRows, dense_z
 
-__all__ = ["LMMFit", "fit_lmm", "theta_layout"]
+__all__ = ["LMMFit", "fit_lmm", "theta_layout", "relative_factors", "z_lambda",
+           "conditional_modes"]
 
 
 class LMMFit(NamedTuple):
@@ -62,7 +63,7 @@ def theta_layout(factor: GroupFactor) -> list[tuple[int, int]]:
     return [(i, j) for j in range(q) for i in range(j, q)]
 
 
-def _factors(terms, theta):
+def relative_factors(terms, theta):
     """The T matrices of the terms from the flat theta."""
     out, k = [], 0
     for factor, _ in terms:
@@ -75,13 +76,32 @@ def _factors(terms, theta):
     return out
 
 
-def _lambda_z(terms, Ts, Zd):
-    """Z Lambda (n x q): each term's dense block times I_L kron T."""
-    blocks = []
-    for (factor, _), T, Z in zip(terms, Ts, Zd):
-        L = factor.n_levels
-        blocks.append(Z @ np.kron(np.eye(L), T))
-    return np.hstack(blocks)
+def _blocks(terms, Ts):
+    """Each term's Lambda block, I_L kron T."""
+    return [np.kron(np.eye(factor.n_levels), T) for (factor, _), T in zip(terms, Ts)]
+
+
+def z_lambda(terms, Ts, Zd):
+    """Z Lambda (n x q): each term's dense block times its Lambda block."""
+    return np.hstack([Z @ B for Z, B in zip(Zd, _blocks(terms, Ts))])
+
+
+def conditional_modes(terms, Ts, u, L, scale2: float = 1.0):
+    """Per term, the conditional modes b = Lambda u and their sds, (L_j, q_j) each.
+
+    The conditional variance of b is scale2 Lambda (L L')^-1 Lambda' (lme4's condVar), L the
+    Cholesky factor of the penalised system at the mode and scale2 sigma^2 (1 for a GLMM).
+    """
+    Lam = linalg.block_diag(*_blocks(terms, Ts))
+    b = Lam @ u
+    cond_var = scale2 * np.sum(linalg.solve_triangular(L, Lam.T, lower=True) ** 2, axis=0)
+    modes, cond_sd, k = [], [], 0
+    for factor, _ in terms:
+        q, Lv = len(factor.terms), factor.n_levels
+        modes.append(b[k:k + Lv * q].reshape(Lv, q))
+        cond_sd.append(np.sqrt(cond_var[k:k + Lv * q]).reshape(Lv, q))
+        k += Lv * q
+    return tuple(modes), tuple(cond_sd)
 
 
 def _solve(X, y, M, reml: bool):
@@ -121,32 +141,22 @@ def fit_lmm(X: np.ndarray, y: np.ndarray, terms: list[tuple[GroupFactor, GroupRo
     bounds = [(0.0, None) if i == j else (None, None) for lay in layout for i, j in lay]
 
     def deviance(theta):
-        return _solve(X, y, _lambda_z(terms, _factors(terms, theta), Zd), reml)[0]
+        return _solve(X, y, z_lambda(terms, relative_factors(terms, theta), Zd), reml)[0]
 
     res = optimize.minimize(deviance, start, method="L-BFGS-B", bounds=bounds,
                             options={"ftol": tol, "gtol": 1e-10, "maxiter": maxiter,
                                      "maxfun": 20 * maxiter})
     theta = res.x
-    Ts = _factors(terms, theta)
-    M = _lambda_z(terms, Ts, Zd)
+    Ts = relative_factors(terms, theta)
+    M = z_lambda(terms, Ts, Zd)
     dev, beta, u, r2, L, RX = _solve(X, y, M, reml)
     sigma2 = r2 / ((n - p) if reml else n)
     cov_params = sigma2 * linalg.cho_solve((RX, False), np.eye(p))
-    # conditional modes b = Lambda u and their variances sigma^2 Lambda A^-1 Lambda'
-    Lam = linalg.block_diag(*[np.kron(np.eye(f.n_levels), T) for (f, _), T in zip(terms, Ts)])
-    b = Lam @ u
-    Linv_Lam = linalg.solve_triangular(L, Lam.T, lower=True)
-    cond_var = sigma2 * np.sum(Linv_Lam**2, axis=0)
-    modes, cond_sd, k = [], [], 0
-    for (factor, _), T in zip(terms, Ts):
-        q, Lv = len(factor.terms), factor.n_levels
-        modes.append(b[k:k + Lv * q].reshape(Lv, q))
-        cond_sd.append(np.sqrt(cond_var[k:k + Lv * q]).reshape(Lv, q))
-        k += Lv * q
+    modes, cond_sd = conditional_modes(terms, Ts, u, L, sigma2)
     covariances = tuple(sigma2 * T @ T.T for T in Ts)
     return LMMFit(
         params=beta, cov_params=(cov_params + cov_params.T) / 2, theta=theta,
-        sigma=math.sqrt(sigma2), covariances=covariances, modes=tuple(modes),
-        cond_sd=tuple(cond_sd), deviance=float(dev), llf=-float(dev) / 2.0, reml=reml,
+        sigma=math.sqrt(sigma2), covariances=covariances, modes=modes,
+        cond_sd=cond_sd, deviance=float(dev), llf=-float(dev) / 2.0, reml=reml,
         n_params=p + len(theta) + 1, converged=bool(res.success), n_evals=int(res.nfev),
     )

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import math
 import warnings
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
-from .results import Summary, _norm_sf2
+from .results import Summary, two_sided_p, wald_interval
 
 __all__ = ["fit_mixed", "MixedMLEResults"]
 
@@ -112,7 +111,7 @@ class MixedMLEResults:
         self.bse = pd.Series(np.sqrt(np.diag(fit.cov_params)), index=names, name="bse")
         """Series: their standard errors."""
         self.zvalues = pd.Series(self.params / self.bse, name="z")
-        self.pvalues = pd.Series(_norm_sf2(self.zvalues.to_numpy()), index=names, name="P>|z|")
+        self.pvalues = pd.Series(two_sided_p(self.zvalues.to_numpy()), index=names, name="P>|z|")
         self.llf = fit.llf
         """float: lme4's logLik."""
         self.k_params = fit.n_params
@@ -131,10 +130,7 @@ class MixedMLEResults:
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald intervals of the fixed effects, columns 0 and 1 (as ``MLEResults``)."""
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-        q = NormalDist().inv_cdf(1 - alpha / 2)
-        return pd.DataFrame({0: self.params - q * self.bse, 1: self.params + q * self.bse})
+        return wald_interval(self.params, self.bse, alpha)
 
     def varcorr(self) -> pd.DataFrame:
         """The group sd's and correlations (and the residual ``sigma``), column ``estimate``.

@@ -172,11 +172,9 @@ class MAPResults:
         return pd.DataFrame(self._cov[:p, :p], index=self.params.index, columns=self.params.index)
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        from statistics import NormalDist
+        from .results import wald_interval
 
-        q = NormalDist().inv_cdf(1 - alpha / 2)
-        # columns 0 and 1 (lower, upper), as MLEResults.conf_int and statsmodels
-        return pd.DataFrame({0: self.params - q * self.bse, 1: self.params + q * self.bse})
+        return wald_interval(self.params, self.bse, alpha)
 
     def summary(self) -> pd.DataFrame:
         table = pd.DataFrame({"mode": self.params, "sd": self.bse})

@@ -21,12 +21,21 @@ from .families import Family
 from .mle import MLEFit
 from .problem import eta_draws
 
-__all__ = ["MLEResults", "Summary"]
+__all__ = ["MLEResults", "Summary", "two_sided_p", "wald_interval"]
 
 
-def _norm_sf2(z: np.ndarray) -> np.ndarray:
+def two_sided_p(z: np.ndarray) -> np.ndarray:
     """Two-sided normal p-value, accurate far in the tail."""
     return np.array([math.erfc(abs(v) / math.sqrt(2.0)) for v in np.ravel(z)]).reshape(np.shape(z))
+
+
+def wald_interval(params: pd.Series, bse: pd.Series, alpha: float) -> pd.DataFrame:
+    """``params -+ z_(1 - alpha/2) * bse`` as columns 0 (lower) and 1 (upper), as statsmodels'
+    ``conf_int()``; every results object's ``conf_int`` is this."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    q = NormalDist().inv_cdf(1 - alpha / 2)
+    return pd.DataFrame({0: params - q * bse, 1: params + q * bse})
 
 
 class Summary:
@@ -101,7 +110,7 @@ class MLEResults:
         self.zvalues = self.params / self.bse
         """Series: Wald statistics ``params / bse`` (compared with the normal distribution)."""
         self.zvalues.name = "z"
-        self.pvalues = pd.Series(_norm_sf2(self.zvalues.to_numpy()), index=names, name="P>|z|")
+        self.pvalues = pd.Series(two_sided_p(self.zvalues.to_numpy()), index=names, name="P>|z|")
         """Series: two-sided p-values of ``zvalues`` from the standard normal distribution."""
         self.normalized_cov_params = fit.cov_unscaled
         """ndarray (p, p): the model-based covariance before scaling, (X'WX)^-1 (statsmodels'
@@ -174,10 +183,7 @@ class MLEResults:
             Indexed by coefficient name, with columns ``0`` (lower bound) and ``1`` (upper
             bound), as statsmodels' ``conf_int()``: ``ci[0]``, ``ci[1]`` work as there.
         """
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
-        q = NormalDist().inv_cdf(1 - alpha / 2)
-        return pd.DataFrame({0: self.params - q * self.bse, 1: self.params + q * self.bse})
+        return wald_interval(self.params, self.bse, alpha)
 
     @cached_property
     @float64

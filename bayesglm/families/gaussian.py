@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import jax.numpy as jnp
+import numpy as np
 
 from .. import links as L
 from .. import priors as P
@@ -76,8 +77,6 @@ class Gaussian(Family):
         return P.Exponential(1.0 / s_y), P.Exponential(1.0), f"rstanarm prior_aux: rate {how}"
 
     def valid_draw_mean(self, mu):
-        import numpy as np
-
         return np.isfinite(mu)
 
     def _draw(self, rng, mu, phi, trials):

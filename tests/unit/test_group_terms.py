@@ -71,3 +71,13 @@ def test_formula_without_bars_is_unchanged():
 def test_bad_group_terms_are_named(formula, pattern):
     with pytest.raises(FormulaSyntaxError, match=pattern):
         split_formula(formula)
+
+
+def test_unknown_column_in_a_group_term_is_named():
+    import pandas as pd
+
+    import bayesglm as bg
+
+    df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": [0.0, 1.0, 0.0, 1.0], "g": list("aabb")})
+    with pytest.raises(ValueError, match=r"column 'z' of the group-level term \(z \| g\)"):
+        bg.glm("y ~ x + (z | g)", df)
