@@ -68,7 +68,8 @@ _LAZY = {
     "MLEResults": "results",
     "RankDeficientError": "mle",
     "plot_trace": "plots", "plot_forest": "plots", "plot_ppc": "plots",
-    "plot_mle_vs_posterior": "plots", "plot_binned_residuals": "plots",
+    "plot_mle_vs_posterior": "plots", "plot_binned_residuals": "plots", "plot_ranef": "plots",
+    "MixedBayesResults": "mixed_results", "MixedMLEResults": "mixed",
 }
 _SUBMODULES = ("datasets", "families", "links", "priors")
 
@@ -116,6 +117,9 @@ __all__ = [
     "plot_trace",
     "plot_forest",
     "plot_ppc",
+    "plot_ranef",
+    "MixedBayesResults",
+    "MixedMLEResults",
     "plot_mle_vs_posterior",
     "plot_binned_residuals",
     "RankDeficientError",

@@ -20,12 +20,13 @@ from .fitfile import FitFileError
 from .pointwise import draw_y
 from .problem import Problem, eta_draws
 
-__all__ = ["BayesResults", "load", "compare", "check_draws", "FitFileError"]
+__all__ = ["BayesResults", "load", "compare", "check_draws", "hdi_columns", "FitFileError"]
 
 _KINDS = ("mean", "response", "linear")
 
 
-def _hdi_cols(hdi_prob: float) -> tuple[str, str]:
+def hdi_columns(hdi_prob: float) -> tuple[str, str]:
+    """The names of the HDI bounds' columns, ``hdi_3%`` and ``hdi_97%`` for 0.94."""
     lo = 100 * (1 - hdi_prob) / 2
     return f"hdi_{lo:g}%", f"hdi_{100 - lo:g}%"
 
@@ -140,7 +141,8 @@ class BayesResults:
         """
         if not 0 < hdi_prob < 1:
             raise ValueError(f"hdi_prob must lie in (0, 1), got {hdi_prob!r}")
-        var_names = ["beta"] + ([self.dispersion_name] if self.dispersion_name else [])
+        extra = self._extra_params()
+        var_names = ["beta"] + extra + ([self.dispersion_name] if self.dispersion_name else [])
         s = az.summary(self.idata, var_names=var_names, hdi_prob=hdi_prob, round_to="none")
         s.index = [i[5:-1] if i.startswith("beta[") else i for i in s.index]
         mle = pd.Series(np.nan, index=s.index)
@@ -148,16 +150,27 @@ class BayesResults:
         if self.mle is not None:
             mle[self.names] = self.mle.params.to_numpy()
             mle_se[self.names] = self.mle.bse.to_numpy()
+            for name, value in self._mle_extras().items():
+                mle[name] = value
             disp = self.mle_dispersion()
             if disp is not None and self.dispersion_name:
                 mle[self.dispersion_name], mle_se[self.dispersion_name] = disp
-        lo, hi = _hdi_cols(hdi_prob)
+        lo, hi = hdi_columns(hdi_prob)
         out = pd.DataFrame({"mle": mle, "mle_se": mle_se})
         cols = ["mean", "sd", lo, hi, "mcse_mean", "ess_bulk", "ess_tail", "r_hat"]
         table = pd.concat([out, s[cols]], axis=1)
         if self.response_note():
             table.attrs["note"] = self.response_note()
         return table
+
+    def _extra_params(self) -> list[str]:
+        """Posterior variables shown between the coefficients and the dispersion (a mixed
+        model's sd's and correlations); none for a plain GLM."""
+        return []
+
+    def _mle_extras(self) -> dict:
+        """The classical estimates of :meth:`_extra_params` (no standard errors)."""
+        return {}
 
     def response_note(self) -> str | None:
         """For a two-level string/categorical binomial response: which level is the success."""
@@ -205,12 +218,15 @@ class BayesResults:
         obs = self._obs_data("the posterior mean of the fitted rows")
         beta = self._draws()[0]
         beta = beta.reshape(-1, beta.shape[-1])
+        effects = [e.reshape((-1,) + e.shape[2:]) for e in self._effects()]
         n = obs.nobs
         step = max(1, 2**22 // beta.shape[0])
         out = np.empty(n)
         for s in range(0, n, step):
             off = None if obs.offset is None else obs.offset[s:s + step]
-            eta = eta_draws(beta, obs.X[s:s + step], off)
+            part = tuple(g._replace(Z=g.Z[s:s + step], index=g.index[s:s + step])
+                         for g in obs.groups)
+            eta = eta_draws(beta, obs.X[s:s + step], off, part, effects)
             out[s:s + step] = np.asarray(self.family.link.inverse(jnp.asarray(eta))).mean(axis=0)
         return out
 
@@ -241,6 +257,10 @@ class BayesResults:
             return self._design.row_index
         return pd.Index(self.idata.observed_data["y"].coords["obs"].to_numpy())
 
+    def _effects(self) -> tuple:
+        """The group terms' (chains, draws, levels, q) effects; none in a plain GLM."""
+        return ()
+
     def _draws(self):
         """beta (chains, draws, p) and the dispersion (chains, draws) or None."""
         post = self.idata.posterior
@@ -248,8 +268,10 @@ class BayesResults:
         return post["beta"].to_numpy(), disp
 
     # -- prediction -------------------------------------------------------------------------
-    def _new_eta(self, data, offset, exposure, trials):
-        """eta (chains * draws, rows) of the fitted rows or of new ones, their labels, trials."""
+    def _new_eta(self, data, offset, exposure, trials, *, seed: int = 0):
+        """eta (chains * draws, rows) of the fitted rows or of new ones, their labels, trials.
+
+        (``seed``: for what a subclass draws, e.g. a new group level's effects.)"""
         if data is None:
             obs = self._obs_data("predict() of the fitted rows")
             X, off, index = obs.X, obs.offset, self._row_index()
@@ -276,10 +298,14 @@ class BayesResults:
         ``exposure``/``trials`` may name its columns (by default, the columns the model was
         fitted with, when ``data`` has them).
         """
+        return self._predict(data, kind, hdi_prob, offset, exposure, trials, seed, {})
+
+    def _predict(self, data, kind, hdi_prob, offset, exposure, trials, seed, options: dict):
+        """``predict``, with the options of a subclass's ``_new_eta`` (a mixed model's ``re``)."""
         if kind not in _KINDS:
             raise ValueError(f"kind must be one of {', '.join(_KINDS)}; got {kind!r}")
         seed = integer(seed, "seed", low=0)
-        eta, index, trials = self._new_eta(data, offset, exposure, trials)
+        eta, index, trials = self._new_eta(data, offset, exposure, trials, seed=seed, **options)
         if kind == "linear":
             draws = eta
         else:
@@ -297,7 +323,7 @@ class BayesResults:
                 draws = family.draw(rng, mu, phi, t)
                 if t is not None:  # as proportions of the trials
                     draws = family.from_observed(draws, t)
-        lo, hi = _hdi_cols(hdi_prob)
+        lo, hi = hdi_columns(hdi_prob)
         hdi = az.hdi(draws[None, ...], hdi_prob=hdi_prob)  # (n, 2)
         return pd.DataFrame(
             {"mean": draws.mean(0), "sd": draws.std(0, ddof=1), lo: hdi[:, 0], hi: hdi[:, 1]},
@@ -339,7 +365,8 @@ class BayesResults:
         thin = integer(thin, "thin", low=1)
         data = self._obs_data("posterior_predictive()")
         beta, disp = self._draws()
-        y_rep = draw_y(self.family, data, beta, disp, seed=seed, thin=thin, budget=memory_budget)
+        y_rep = draw_y(self.family, data, beta, disp, seed=seed, thin=thin, budget=memory_budget,
+                       effects=self._effects())
         draws = self.idata.posterior.coords["draw"].to_numpy()[::thin]
         add_group(self.idata, "posterior_predictive", y_rep,
                   self.idata.observed_data["y"].coords["obs"].to_numpy(), draws=draws)
@@ -393,7 +420,8 @@ class BayesResults:
         beta, disp = self._draws()
         return pw.loo(self.family, data, beta, disp, reff=self._reff() if reff is None else reff,
                       obs_index=self.idata.observed_data["y"].coords["obs"].to_numpy(),
-                      scale=scale, pointwise=pointwise, budget=memory_budget)
+                      scale=scale, pointwise=pointwise, budget=memory_budget,
+                      effects=self._effects())
 
     @float64
     def waic(self, *, pointwise: bool | None = None, scale: str | None = None,
@@ -406,7 +434,8 @@ class BayesResults:
         beta, disp = self._draws()
         return pw.waic(self.family, data, beta, disp,
                        obs_index=self.idata.observed_data["y"].coords["obs"].to_numpy(),
-                       scale=scale, pointwise=pointwise, budget=memory_budget)
+                       scale=scale, pointwise=pointwise, budget=memory_budget,
+                       effects=self._effects())
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, path) -> None:
@@ -423,19 +452,23 @@ class BayesResults:
         spec.update(self.family.spec())
         spec.update(names=self.names, start=self.start)
         if self.mle is not None:
-            spec["mle"] = {
-                "params": self.mle.params.tolist(),
-                "bse": self.mle.bse.tolist(),
-                "scale": self.mle.scale,
-                "alpha": self.mle.alpha,
-                "alpha_se": self.mle.alpha_se,
-                "nobs": self.mle.nobs,
-                "df_resid": self.mle.df_resid,
-            }
+            spec["mle"] = self._mle_record()
         if self.formula_spec is not None:
             spec["formula"] = self.formula_spec.to_dict()
         X = None if self._design is None else self._design.X
         fitfile.write(self.idata, spec, path, X=X, names=self.names)
+
+    def _mle_record(self) -> dict:
+        """The classical fit's numbers that a saved fit keeps (for ``summary()``)."""
+        return {
+            "params": self.mle.params.tolist(),
+            "bse": self.mle.bse.tolist(),
+            "scale": self.mle.scale,
+            "alpha": self.mle.alpha,
+            "alpha_se": self.mle.alpha_se,
+            "nobs": self.mle.nobs,
+            "df_resid": self.mle.df_resid,
+        }
 
     @classmethod
     def load(cls, path) -> BayesResults:
@@ -454,12 +487,20 @@ class BayesResults:
         """
         idata, spec, family = fitfile.read(path)
         try:
-            mle = _SavedMLE(spec["mle"], spec["names"]) if spec.get("mle") else None
             formula = None
             if spec.get("formula"):
                 from .formula import FormulaSpec
 
                 formula = FormulaSpec.from_dict(spec["formula"])
+            if spec.get("groups"):  # a model with group-level terms
+                from .mixed_results import MixedBayesResults, factors_from_spec, saved_mle
+
+                mle = saved_mle(spec["mle"], spec["names"]) if spec.get("mle") else None
+                return MixedBayesResults(idata, family=family, names=spec["names"], mle=mle,
+                                         start=spec.get("start", "laplace"), spec=spec,
+                                         formula_spec=formula,
+                                         groups=factors_from_spec(spec["groups"]))
+            mle = _SavedMLE(spec["mle"], spec["names"]) if spec.get("mle") else None
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise fitfile.damaged_spec(path, err) from err
         return cls(idata, family=family, names=spec["names"], mle=mle,

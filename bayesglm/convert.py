@@ -21,16 +21,21 @@ def to_inference_data(
     prior: dict | None = None,
     prior_predictive: np.ndarray | None = None,
     attrs: dict | None = None,
+    dims: dict | None = None,
+    coords: dict | None = None,
 ) -> az.InferenceData:
     """Build InferenceData with coefficient names (``coef``) and observations (``obs``) as coords.
 
     ``posterior``/``prior`` hold ``beta`` as (chains, draws, p) and the dispersion as
     (chains, draws); ``log_likelihood``/``posterior_predictive`` are (chains, draws, n).
+    ``dims``/``coords``: those of further variables (the group terms' ``r_<group>`` on
+    ``<group>__level`` x ``<group>__term``, their columns in constant_data).
     """
-    coords = {"coef": [str(n) for n in names], "obs": np.asarray(obs_index)}
-    dims = {"beta": ["coef"], "y": ["obs"], "X": ["obs", "coef"]}
+    extra_dims, extra_coords = dims or {}, coords or {}
+    coords = {"coef": [str(n) for n in names], "obs": np.asarray(obs_index), **extra_coords}
+    dims = {"beta": ["coef"], "y": ["obs"], "X": ["obs", "coef"], **extra_dims}
     for k in constant_data:
-        if k != "X":
+        if k not in dims:
             dims[k] = ["obs"]
     kwargs = dict(
         posterior=posterior,

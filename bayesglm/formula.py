@@ -25,7 +25,7 @@ from formulaic.formula import SimpleFormula, StructuredFormula
 from ._warnings import MissingDataWarning, warn
 from .design import Rows, make_exog, naming
 from .formula_checks import FormulaError, check_columns, r_idiom
-from .group_design import GroupFactor, GroupRows, factorize
+from .group_design import GroupFactor, GroupRows, factorize, level_label
 from .group_terms import FormulaSyntaxError, split_formula
 
 __all__ = ["FormulaSpec", "FormulaData", "FormulaError", "build", "from_formula", "caller_context"]
@@ -139,6 +139,10 @@ class FormulaSpec:
     context: dict = field(repr=False, default_factory=dict)
     stateful: bool = False
     restore_error: str | None = None
+    #: the group-level terms: ((GroupTerm, formulaic ModelSpec of its columns), ...)
+    group_terms: tuple = field(repr=False, default=())
+    #: each data column the group terms' columns use, as ``variables``
+    group_variables: dict = field(repr=False, default_factory=dict)
 
     # -- notes ------------------------------------------------------------------------------
     def response_note(self) -> str | None:
@@ -214,6 +218,42 @@ class FormulaSpec:
                                    index=df.index), self.names, what=what)
         return X, df.index
 
+    def group_rows(self, data, factors, what: str = "data") -> list[tuple[GroupRows, list]]:
+        """Each group term's rows for new data: ``(GroupRows, new levels)`` per term.
+
+        The index of a level seen in the fit is its position in ``factor.levels``; the unseen
+        levels (the list, in order of appearance) are numbered after them, so that effects for
+        them can be appended to the fitted ones.
+        """
+        if len(self.group_terms) != len(factors):
+            raise ValueError(f"{what}: the formula's group terms cannot be rebuilt for new data "
+                             "(a fit loaded from a file); pass re='exclude'")
+        df = _as_frame(data, what)
+        out = []
+        for (t, model_spec), factor in zip(self.group_terms, factors):
+            for g in t.group.split(":"):
+                if g not in df.columns:
+                    raise ValueError(f"{what}: column {g!r} (the group of {t.source}) is "
+                                     "missing; add it, or pass re='exclude' for the fixed "
+                                     "effects alone")
+                if df[g].isna().any():
+                    raise ValueError(f"{what}: column {g!r} (the group of {t.source}) has "
+                                     f"{int(df[g].isna().sum())} missing values")
+            try:
+                mm = model_spec.get_model_matrix(df, context=self.context, na_action="ignore")
+            except FormulaicError as exc:
+                raise ValueError(f"{what}: cannot evaluate the group-level term {t.source} "
+                                 f"({_first_line(exc)})") from None
+            Z = np.ascontiguousarray(np.asarray(mm, dtype=np.float64))
+            labels = [":".join(parts) for parts in zip(*[_group_labels(df[g])
+                                                        for g in t.group.split(":")])]
+            known = {lv: i for i, lv in enumerate(factor.levels)}
+            new = list(dict.fromkeys(lv for lv in labels if lv not in known))
+            pos = {lv: factor.n_levels + i for i, lv in enumerate(new)}
+            index = np.array([known.get(lv, pos.get(lv, -1)) for lv in labels], dtype=np.int32)
+            out.append((GroupRows(Z, index), new))
+        return out
+
     def vector(self, value, data, role: str, what: str = "data"):
         """A per-row argument for new rows: a column name of ``data``, an array, or None.
 
@@ -245,7 +285,7 @@ class FormulaSpec:
                 "response_levels": None if self.response_levels is None
                 else [_jsonable(v) for v in self.response_levels],
                 "columns": dict(self.columns), "variables": self.variables,
-                "stateful": self.stateful}
+                "stateful": self.stateful, "group_variables": self.group_variables}
 
     @classmethod
     def from_dict(cls, d: dict) -> FormulaSpec:
@@ -279,7 +319,25 @@ class FormulaSpec:
         if tuple(map(str, mm.columns)) != names:
             return _replace(spec, restore_error="the saved formula does not rebuild the saved "
                             "coefficient names" + hint)
-        return _replace(spec, model_spec=mm.model_spec)
+        return _replace(spec, model_spec=mm.model_spec,
+                        group_terms=_rebuild_group_terms(spec.formula, d.get("group_variables")))
+
+
+def _rebuild_group_terms(formula: str, variables: dict | None) -> tuple:
+    """The group terms' specs of a saved formula (empty where they cannot be rebuilt: then
+    ``group_rows`` says so)."""
+    try:
+        _, gterms = split_formula(formula)
+        if not gterms:
+            return ()
+        frame = _frame_from_variables(variables or {}) if variables else pd.DataFrame(
+            index=range(2))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return tuple((t, model_matrix(t.predictors, frame, na_action="ignore").model_spec)
+                         for t in gterms)
+    except Exception:  # noqa: BLE001 - a spec that cannot be rebuilt: predict says so
+        return ()
 
 
 def _replace(spec: FormulaSpec, **changes) -> FormulaSpec:
@@ -548,17 +606,30 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
         raise TypeError(f"formula {formula!r}: the design matrix is not numeric ({exc})") from None
     exog = pd.DataFrame(X, index=data.index, columns=list(names))
     model_spec = mm.model_spec
+    built = [_group_term(t, data, context) for t in gterms]
     spec = FormulaSpec(
         formula=formula, rhs=str(f.rhs), names=names, response=str(f.lhs).strip(),
         response_levels=levels, columns=columns,
         variables={v: _describe_column(data[v]) for v in rhs_vars},
         model_spec=model_spec, context=context,
         stateful=bool(getattr(model_spec, "transform_state", None)),
+        group_terms=tuple((t, ms) for t, (_, ms) in zip(gterms, built)),
+        group_variables={v: _describe_column(data[v]) for v in _term_vars(gterms, data)},
     )
     extras = {r: s.to_numpy() for r, s in arrays.items()}
-    groups = tuple(_group_term(t, data, context) for t in gterms)
+    groups = tuple(g for g, _ in built)
     return FormulaData(endog=endog, exog=exog, extras=extras, spec=spec, n_dropped=n_dropped,
                        positions=positions, groups=groups)
+
+
+def _term_vars(gterms, data: pd.DataFrame) -> list[str]:
+    """The data columns the group terms' columns (not their groups) use."""
+    out = []
+    for t in gterms:
+        part = Formula(t.predictors,
+                       _context={"__formulaic_variables_available__": list(data.columns)})
+        out += [v for v in _value_vars(part, data) if v not in out]
+    return out
 
 
 def _group_vars(gterms, data: pd.DataFrame, formula: str, context) -> list[str]:
@@ -587,8 +658,16 @@ def _group_vars(gterms, data: pd.DataFrame, formula: str, context) -> list[str]:
     return out
 
 
-def _group_term(t, data: pd.DataFrame, context) -> tuple[GroupFactor, GroupRows]:
-    """One group-level term of the kept rows: its columns (formulaic) and level index."""
+def _group_labels(col: pd.Series) -> list[str]:
+    """A grouping column's values as level labels (:func:`bayesglm.group_design.factorize`'s)."""
+    numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+    values = col.to_numpy() if numeric else col.astype(str).to_numpy()
+    return [level_label(v) for v in values]
+
+
+def _group_term(t, data: pd.DataFrame, context):
+    """One group-level term of the kept rows: its columns (formulaic) and level index, and the
+    columns' formulaic spec (for new data)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataMismatchWarning)
@@ -604,7 +683,7 @@ def _group_term(t, data: pd.DataFrame, context) -> tuple[GroupFactor, GroupRows]
         cols.append(col.to_numpy() if numeric else col.astype(str).to_numpy())
     index, levels = factorize(cols)
     factor = GroupFactor(t.group, tuple(str(c) for c in mm.columns), levels, t.correlated)
-    return factor, GroupRows(Z, index)
+    return (factor, GroupRows(Z, index)), mm.model_spec
 
 
 def from_formula(cls, formula, data, family=None, *, link=None, offset=None, exposure=None,

@@ -84,7 +84,7 @@ class GLM:
         formula_spec=None,
         groups=None,
     ):
-        from .priors import resolve_priors
+        from .priors import resolve_priors, split_group_priors
 
         self._family = get_family(family, link)
         self._design: Design = make_design(
@@ -100,15 +100,17 @@ class GLM:
         )
         # priors are checked (unknown coefficient names, misspelt strings) and scaled here, when
         # the model is built, not at the first fit
-        self._resolved = resolve_priors(priors, self._design, self._family)
-        self._priors = priors
-        self._formula_spec = formula_spec
         self._groups = tuple(groups or ())
         for factor, rows in self._groups:
             if np.shape(rows.index) != (self._design.nobs,):
                 raise ValueError(f"groups: the term of {factor.group!r} has "
                                  f"{np.shape(rows.index)[0]} rows, the model "
                                  f"{self._design.nobs}")
+        fixed, self._group_priors = split_group_priors(priors, self._groups, self._design,
+                                                       self._family)
+        self._resolved = resolve_priors(fixed, self._design, self._family)
+        self._priors = priors
+        self._formula_spec = formula_spec
 
     @property
     def groups(self) -> tuple:
@@ -276,9 +278,21 @@ class GLM:
         """The priors actually used (after autoscaling), resolved when the model is built."""
         return self._resolved
 
+    @property
+    def group_priors(self) -> tuple:
+        """The group terms' covariance priors (``bayesglm.priors.covariance.TermPrior`` each,
+        resolved when the model is built); empty for a plain GLM."""
+        return self._group_priors
+
     def prior_summary(self) -> pd.DataFrame:
         """The priors actually used, after autoscaling (as rstanarm's ``prior_summary``)."""
-        return self.resolved_priors.table()
+        from .priors import group_prior_table
+
+        table = self.resolved_priors.table()
+        if not self._groups:
+            return table
+        return pd.concat([table, group_prior_table(self._groups, self._group_priors)],
+                         ignore_index=True)
 
     @float64
     def fit_map(self, *, method: str = "mode"):
@@ -341,7 +355,9 @@ class GLM:
 
         Every chain starts at the MLE (the MAP where the MLE does not exist, e.g. under
         separation, or did not converge), jittered by a draw from the normal approximation there,
-        with that approximation's covariance as the inverse mass matrix.
+        with that approximation's covariance as the inverse mass matrix. A model with
+        group-level terms starts at lme4's fit (the Laplace approximation; see
+        ``bayesglm.mixed_bayes``) and returns a ``MixedBayesResults``.
 
         Parameters
         ----------
@@ -349,7 +365,8 @@ class GLM:
             Draws kept per chain.
         warmup : int, optional
             Warmup iterations per chain. Default 200 from a converged MLE (mass matrix fixed,
-            step size adapted), 500 from the MAP (mass matrix adapted too); see
+            step size adapted), 500 from the MAP (mass matrix adapted too), 1000 from a mixed
+            model's Laplace fit (mass matrix adapted); see
             ``bayesglm.posterior.DEFAULT_WARMUP`` for the measurements behind them.
         chains : int
             Number of chains.
@@ -380,11 +397,12 @@ class GLM:
             From the MLE; NUTS then starts at the posterior mode.
         """
         from .fitting import fit_bayes
+        from .mixed_bayes import fit_mixed_bayes
 
-        self._no_groups("fit()")
-        return fit_bayes(self, draws=draws, warmup=warmup, chains=chains, seed=seed,
-                         progress=progress, target_accept=target_accept,
-                         max_tree_depth=max_tree_depth, chain_method=chain_method)
+        fit = fit_mixed_bayes if self._groups else fit_bayes
+        return fit(self, draws=draws, warmup=warmup, chains=chains, seed=seed,
+                   progress=progress, target_accept=target_accept,
+                   max_tree_depth=max_tree_depth, chain_method=chain_method)
 
     @float64
     def sample_prior(self, draws: int = 500, seed: int = 0):

@@ -31,7 +31,7 @@ from ._xla import jit
 from .group_design import GroupFactor, GroupRows, dense_z
 from .lmm import conditional_modes, relative_factors, theta_layout, z_lambda
 
-__all__ = ["GLMMFit", "fit_glmm"]
+__all__ = ["GLMMFit", "fit_glmm", "laplace_deviance", "working_weights"]
 
 
 class GLMMFit(NamedTuple):
@@ -59,6 +59,13 @@ def _rows(family, y, eta, trials):
     d = family.link.inverse_deriv(eta)
     var = family.variance(mu, 1.0)
     return -2.0 * jnp.sum(ll), trials * d**2 / var, trials * (y - mu) * d / var
+
+
+def working_weights(family, y, eta, trials=None) -> np.ndarray:
+    """The GLM working weights trials mu'(eta)^2 / V(mu) at ``eta`` (host array, phi = 1)."""
+    t = np.ones(len(eta)) if trials is None else np.asarray(trials, dtype=float)
+    return np.asarray(_rows(family, np.asarray(y, dtype=float), np.asarray(eta, dtype=float),
+                            t)[1])
 
 
 class _Problem:
@@ -180,3 +187,16 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
 
 
 
+
+
+@float64
+def laplace_deviance(X, y, terms, family, *, trials=None, offset=None):
+    """``f(theta, beta)``: the Laplace approximation of -2 log p(y | theta, beta) (lme4's
+    deviance, the conditional modes found afresh at each call by penalised IRLS)."""
+    prob = _Problem(np.asarray(X, dtype=float), np.asarray(y, dtype=float), terms, family,
+                    trials, offset)
+
+    def f(theta, beta):
+        return prob.laplace(np.asarray(theta, dtype=float), np.asarray(beta, dtype=float))[0]
+
+    return f

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 __all__ = ["GroupFactor", "GroupRows", "factorize", "group_effects", "transpose_effects",
-           "level_crossprods", "dense_z"]
+           "level_crossprods", "dense_z", "term_labels", "level_label"]
 
 
 class GroupFactor(NamedTuple):
@@ -45,10 +45,23 @@ class GroupRows(NamedTuple):
     index: Any  # (n,) int32: the row's level, 0 <= index < n_levels
 
 
-def _label(v) -> str:
+def level_label(v) -> str:
+    """A grouping value's level label."""
     if isinstance(v, (float, np.floating)) and float(v).is_integer():
         return str(int(v))  # R prints a level 3.0 of a numeric factor as "3"
     return str(v)
+
+
+def term_labels(factors) -> list[str]:
+    """A unique label per term: its group, then ``group.1``, ``group.2`` for further terms of the
+    same group (as lme4's VarCorr names them)."""
+    seen: dict[str, int] = {}
+    out = []
+    for f in factors:
+        k = seen.get(f.group, 0)
+        out.append(f.group if k == 0 else f"{f.group}.{k}")
+        seen[f.group] = k + 1
+    return out
 
 
 def factorize(columns) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -64,7 +77,7 @@ def factorize(columns) -> tuple[np.ndarray, tuple[str, ...]]:
         values = np.asarray(col)
         uniq, inv = np.unique(values, return_inverse=True)
         codes.append(inv.reshape(-1))
-        labels.append([_label(u) for u in uniq])
+        labels.append([level_label(u) for u in uniq])
     if len(codes) == 1:
         return codes[0].astype(np.int32), tuple(labels[0])
     combo = np.stack(codes, axis=1)

@@ -34,7 +34,7 @@ from scipy import linalg, optimize
 from .group_design import GroupFactor, GroupRows, dense_z
 
 __all__ = ["LMMFit", "fit_lmm", "theta_layout", "relative_factors", "z_lambda",
-           "conditional_modes"]
+           "conditional_modes", "marginal_deviance"]
 
 
 class LMMFit(NamedTuple):
@@ -160,3 +160,29 @@ def fit_lmm(X: np.ndarray, y: np.ndarray, terms: list[tuple[GroupFactor, GroupRo
         cond_sd=cond_sd, deviance=float(dev), llf=-float(dev) / 2.0, reml=reml,
         n_params=p + len(theta) + 1, converged=bool(res.success), n_evals=int(res.nfev),
     )
+
+
+def marginal_deviance(X, y, terms):
+    """``f(theta, beta, sigma)``: -2 log p(y | theta, beta, sigma) of the linear mixed model, not
+    profiled (the Bayesian fit's start takes its curvature in the covariance parameters).
+
+    With M = Z Lambda_theta and u ~ N(0, sigma^2 I), y ~ N(X beta, sigma^2 (M M' + I)), so
+    -2 log p = n log(2 pi sigma^2) + log|M'M + I| + min_u (||r - M u||^2 + ||u||^2) / sigma^2,
+    r = y - X beta.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    Zd = [dense_z(rows, factor.n_levels) for factor, rows in terms]
+
+    def f(theta, beta, sigma):
+        M = z_lambda(terms, relative_factors(terms, theta), Zd)
+        r = y - X @ beta
+        L = linalg.cholesky(M.T @ M + np.eye(M.shape[1]), lower=True)
+        u = linalg.cho_solve((L, True), M.T @ r)
+        e = r - M @ u
+        pen = float(e @ e + u @ u)
+        return (n * math.log(2 * math.pi * sigma**2) + 2.0 * float(np.sum(np.log(np.diag(L))))
+                + pen / sigma**2)
+
+    return f

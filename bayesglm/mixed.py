@@ -18,18 +18,19 @@ import pandas as pd
 
 from .results import Summary, two_sided_p, wald_interval
 
-__all__ = ["fit_mixed", "MixedMLEResults"]
+__all__ = ["fit_mixed", "fit_kind", "MixedMLEResults", "SINGULAR_TOL"]
 
 
-def _check(model, reml: bool) -> str:
-    """Which fit the model gets: "lmm" or "glmm"; a clear error for what is not built yet."""
+def fit_kind(model, reml: bool = False, what: str = "fit_mle") -> str:
+    """Which fit the model gets: "lmm" or "glmm"; a clear error for what is not built yet
+    (``what``: the method asked, for the message; the Bayesian fit starts at this fit)."""
     from .families import Gaussian
     from .links import Identity
 
     family, design = model.family, model.design
     gaussian_identity = isinstance(family, Gaussian) and isinstance(family.link, Identity)
     if design.weights is not None:
-        raise NotImplementedError("fit_mle: frequency weights with group-level terms are not "
+        raise NotImplementedError(f"{what}: frequency weights with group-level terms are not "
                                   "supported yet (issue 11)")
     if gaussian_identity:
         return "lmm"
@@ -38,7 +39,7 @@ def _check(model, reml: bool) -> str:
                          f"identity link; this model is {family!r}")
     if family.has_dispersion or family.dispersion_param is not None:
         raise NotImplementedError(
-            f"fit_mle: group-level terms with the {family.name} family ({family.link.name} link) "
+            f"{what}: group-level terms with the {family.name} family ({family.link.name} link) "
             "are not built yet (issue 11); the binomial and Poisson families and the Gaussian "
             "identity model are")
     return "glmm"
@@ -50,7 +51,7 @@ def fit_mixed(model, *, reml: bool = False) -> MixedMLEResults:
     from .lmm import fit_lmm
     from .mle import fit_mle
 
-    kind = _check(model, reml)
+    kind = fit_kind(model, reml)
     d, terms = model.design, list(model.groups)
     if kind == "lmm":
         y = d.y if d.total_offset is None else d.y - d.total_offset
@@ -123,6 +124,14 @@ class MixedMLEResults:
         self.reml = getattr(fit, "reml", False)
         self.ngroups = {f.group: f.n_levels for f, _ in model.groups}
         """dict: group -> number of levels (lme4's ngrps)."""
+        self.theta = np.asarray(fit.theta)
+        """ndarray: lme4's theta (the relative covariance factors, lme4's order)."""
+        self.covariances = tuple(np.asarray(c) for c in fit.covariances)
+        """tuple: each term's (q, q) covariance of its group effects."""
+        self.modes = tuple(np.asarray(m) for m in fit.modes)
+        """tuple: each term's (levels, q) conditional modes (``ranef()`` as arrays)."""
+        self.sigma = float(fit.sigma) if kind == "lmm" else None
+        """float or None: the residual sd of a linear mixed model."""
 
     def cov_params(self) -> pd.DataFrame:
         return pd.DataFrame(self._fit.cov_params, index=self.params.index,

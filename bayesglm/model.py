@@ -10,6 +10,11 @@ numbers (:class:`PriorArrays`). Its sites:
   (a linear map with unit Jacobian, :func:`bayesglm.priors.centre`);
 * the dispersion, named as the family says (``sigma``, ``shape``, ``lam``, ``alpha``): a
   positive site whose prior density is the factor ``<name>_prior``;
+* for a model with group-level terms, ``theta`` (every term's log sd's and unconstrained
+  correlation factor, :mod:`bayesglm.group_cov`) and ``z``, the group effects (non-centred,
+  z_l ~ N(0, I) with b_l = diag(sd) L z_l, or centred, z_l = b_l ~ N(0, Sigma), per term),
+  their densities (the covariance's prior, rstanarm's decov or brms' LKJ style,
+  :mod:`bayesglm.priors.covariance`, and the effects' normal) the factor ``theta_prior``;
 * ``y``: the observations, on the mean's scale, scaled by the frequency weights.
 
 Every density here is written once elsewhere: the priors' in :mod:`bayesglm.priors`
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
@@ -30,10 +36,16 @@ from numpyro.distributions import constraints
 
 from . import priors as P
 from .families import Family
+from .group_cov import TermLayout
+from .priors.covariance import decov_logpdf
 from .problem import Problem, linear_predictor
 
-__all__ = ["build_model", "prior_structure", "prior_arrays", "PriorStructure", "PriorArrays",
-           "FamilyLikelihood", "JAX_OPS"]
+__all__ = ["REAL_SITES", "build_model", "prior_structure", "prior_arrays", "with_terms", "PriorStructure",
+           "PriorArrays", "FamilyLikelihood", "JAX_OPS"]
+
+#: the model's sites on the whole real line (vectors); every other site (the dispersion) is a
+#: positive scalar, sampled on the log scale
+REAL_SITES = ("beta", "theta", "z")
 
 #: the array functions the priors' densities are evaluated with inside the model
 JAX_OPS = P.Ops(jnp.log, jnp.log1p, jnp.abs, gammaln)
@@ -51,6 +63,8 @@ class PriorStructure(NamedTuple):
     centered_index: int | None  # the intercept, when its prior is on the centred intercept
     dispersion: str | None  # class name of the dispersion prior ("Flat" for improper)
     n_coef: int
+    #: the group terms: ((TermLayout, kind, unit_sigma, sd prior class names), ...)
+    terms: tuple = ()
 
 
 class PriorArrays(NamedTuple):
@@ -59,6 +73,7 @@ class PriorArrays(NamedTuple):
     coef: tuple  # one {parameter: (k,) array} per group
     x_means: Any  # (p,) the centring vector
     dispersion: Any  # {parameter: scalar} or None
+    terms: tuple = ()  # per group term: {"eta": ..., decov's or the sd priors' numbers}
 
 
 def prior_structure(resolved: P.ResolvedPriors) -> PriorStructure:
@@ -87,6 +102,60 @@ def prior_arrays(resolved: P.ResolvedPriors, structure: PriorStructure) -> Prior
     if structure.dispersion not in (None, "Flat"):
         disp = {k: np.float64(v) for k, v in resolved.dispersion.params().items()}
     return PriorArrays(tuple(coef), np.asarray(resolved.x_means, dtype=np.float64), disp)
+
+
+def with_terms(structure: PriorStructure, arrays: PriorArrays, layouts, term_priors):
+    """The structure and numbers of the priors with the group terms' covariance priors."""
+    terms, numbers = [], []
+    for lay, tp in zip(layouts, term_priors):
+        names = tuple(type(pr).__name__ for pr in tp.sd)
+        terms.append((lay, tp.kind, bool(tp.unit_sigma), names))
+        num = {"eta": np.float64(tp.eta)}
+        if tp.kind == "decov":
+            num.update(shape=np.float64(tp.decov.shape), scale=np.float64(tp.decov.scale),
+                       concentration=np.float64(tp.decov.concentration))
+        else:
+            num["sd"] = tuple({k: np.float64(v) for k, v in pr.params().items()} for pr in tp.sd)
+        numbers.append(num)
+    return structure._replace(terms=tuple(terms)), arrays._replace(terms=tuple(numbers))
+
+
+def _term_effects(structure: PriorStructure, arrays: PriorArrays, theta, z, sigma):
+    """(log prior density of theta, the terms' (levels, q) group effects) in JAX."""
+    from numpyro.distributions.transforms import CorrCholeskyTransform
+
+    total = jnp.zeros((), theta.dtype)
+    effects = []
+    for (lay, kind, unit_sigma, sd_names), num in zip(structure.terms, arrays.terms):
+        lay: TermLayout
+        t = theta[lay.theta]
+        s = t[:lay.q]
+        sd = jnp.exp(s)
+        L = jnp.eye(lay.q, dtype=theta.dtype)
+        if lay.correlated:
+            x = t[lay.q:]
+            tr = CorrCholeskyTransform()
+            L = tr(x)
+            total = total + dist.LKJCholesky(lay.q, num["eta"]).log_prob(L) + \
+                tr.log_abs_det_jacobian(x, L)
+        if kind == "decov":
+            unit = jnp.log(sigma) if unit_sigma else 0.0
+            total = total + decov_logpdf(jnp, gammaln, s - unit, num["shape"], num["scale"],
+                                         num["concentration"])
+        else:
+            for k, (cls, params) in enumerate(zip(sd_names, num["sd"])):
+                total = total + P.PRIOR_CLASSES[cls].kernel(JAX_OPS, sd[k], **params) + s[k]
+        C = sd[:, None] * L
+        zl = z[lay.z].reshape(lay.n_levels, lay.q)
+        if lay.centred:  # z_l = b_l ~ N(0, C C')
+            w = jax.scipy.linalg.solve_triangular(C, zl.T, lower=True)
+            total = total - 0.5 * jnp.sum(w * w) - lay.n_levels * jnp.sum(s + jnp.log(
+                jnp.diagonal(L)))
+            effects.append(zl)
+        else:  # b_l = C z_l, z_l ~ N(0, I)
+            total = total - 0.5 * jnp.sum(zl * zl)
+            effects.append(zl @ C.T)
+    return total, tuple(effects)
 
 
 def _coef_log_prior(structure: PriorStructure, arrays: PriorArrays, beta):
@@ -132,17 +201,31 @@ def build_model(family: Family, structure: PriorStructure):
         structure.dispersion]
     p = structure.n_coef
 
+    n_theta = sum(lay.theta_span[1] - lay.theta_span[0] for lay, *_ in structure.terms)
+    n_z = sum(lay.z_span[1] - lay.z_span[0] for lay, *_ in structure.terms)
+
     def model(data: Problem, priors: PriorArrays):
         beta = numpyro.sample("beta", dist.ImproperUniform(constraints.real_vector, (), (p,)))
         numpyro.factor("beta_prior", _coef_log_prior(structure, priors, beta))
         phi = family.fixed_scale()
+        d = None
         if disp_name is not None:
             d = numpyro.sample(disp_name, dist.ImproperUniform(constraints.positive, (), ()))
             if disp_cls is not None:
                 numpyro.factor(f"{disp_name}_prior",
                                disp_cls.kernel(JAX_OPS, d, **priors.dispersion))
             phi = family.scale_from_dispersion(d)
-        like = FamilyLikelihood(family, linear_predictor(data, beta), phi, data.trials)
+        effects = ()
+        if structure.terms:
+            theta = numpyro.sample(
+                "theta", dist.ImproperUniform(constraints.real_vector, (), (n_theta,)))
+            z = numpyro.sample("z", dist.ImproperUniform(constraints.real_vector, (), (n_z,)))
+            lp, effects = _term_effects(structure, priors, theta, z, d)
+            # the covariance parameters' prior and the effects' normal density (without its
+            # constant, -n_z/2 log(2 pi))
+            numpyro.factor("theta_prior", lp)
+        like = FamilyLikelihood(family, linear_predictor(data, beta, effects), phi,
+                                data.trials)
         if data.weights is not None:
             with numpyro.handlers.scale(scale=data.weights):
                 numpyro.sample("y", like, obs=data.y)

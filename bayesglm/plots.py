@@ -21,7 +21,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox, ScaledTranslation
 
 
-__all__ = ["plot_trace", "plot_forest", "plot_ppc", "plot_mle_vs_posterior",
+__all__ = ["plot_trace", "plot_forest", "plot_ppc", "plot_mle_vs_posterior", "plot_ranef",
            "plot_binned_residuals"]
 
 _PPC_KINDS = ("kde", "cumulative", "hist", "bars", "binned")
@@ -60,14 +60,15 @@ def _select(fit, var_names, *, default_dispersion: bool) -> tuple[list[str], lis
     name. An unknown name is a ValueError that lists the valid ones.
     """
     names, disp = _params(fit)
+    cov = list(fit.cov_names()) if hasattr(fit, "cov_names") else []  # a mixed model's sd/cor
     if var_names is None:
-        return names, ([disp] if disp and default_dispersion else [])
+        return names, cov + ([disp] if disp and default_dispersion else [])
     if isinstance(var_names, str):
         var_names = [var_names]
     wanted = [str(v) for v in var_names]
     if not wanted:
         raise ValueError("var_names is empty: pass None for every parameter, or some names")
-    valid = names + ([disp] if disp else [])
+    valid = names + cov + ([disp] if disp else [])
     bad = [v for v in wanted if v not in valid and not (v == "beta" and "beta" not in names)]
     if bad:
         raise ValueError(
@@ -125,7 +126,12 @@ def _mle_table(fit, params: list[str], alpha: float = 0.05) -> dict[str, tuple[f
         lower, upper = ci.iloc[:, 0], ci.iloc[:, 1]
         for c in coefs:
             out[c] = (float(est[c]), float(lower[c]), float(upper[c]))
-    for d in (p for p in params if p not in fit.names):
+    cov = list(fit.cov_names()) if hasattr(fit, "cov_names") else []
+    for c in (p for p in params if p in cov):  # lme4's sd's and correlations: no interval
+        vc = mle.varcorr()["estimate"]
+        if c in vc:
+            out[c] = (float(vc[c]), math.nan, math.nan)
+    for d in (p for p in params if p not in fit.names and p not in cov):
         disp = fit.mle_dispersion()
         if disp is None:
             continue
@@ -300,7 +306,9 @@ def plot_forest(fit, var_names=None, hdi_prob: float = 0.94, ax=None, *, mle_alp
     fit : BayesResults
     var_names : str or list of str, optional
         Coefficient names and/or the dispersion; ``"beta"`` is every coefficient. Default: every
-        coefficient (the dispersion lives on another scale; name it to add it).
+        coefficient (the dispersion lives on another scale; name it to add it), and for a model
+        with group-level terms every ``sd_*`` and ``cor_*`` (lme4's estimate beside each,
+        without an interval: lme4 gives none).
     hdi_prob : float
         Probability of the thin HDI, and of the MLE's confidence interval.
     ax : Axes, optional
@@ -831,4 +839,71 @@ def plot_ppc(fit, kind: str | None = None, num_pp_samples: int = 50, ax=None, se
                   else "weighted number of observations")
     ax.set_title(f"{source} predictive check{where}: observed vs replicated frequencies")
     ax.legend(fontsize="small")
+    return ax
+
+
+# -- group-level effects ----------------------------------------------------------------------
+def plot_ranef(fit, group: str | None = None, term: str | None = None, hdi_prob: float = 0.94,
+               ax=None):
+    """Caterpillar plot of one term's group-level effects: every level's posterior mean and HDI,
+    sorted, with lme4's conditional mode beside each.
+
+    Parameters
+    ----------
+    fit : MixedBayesResults
+        The Bayesian fit of a model with group-level terms.
+    group : str, optional
+        The term's label (its group: ``"herd"``; ``"g.1"`` for a second term of group ``g``).
+        Default: the first term.
+    term : str, optional
+        The term's column (``"Intercept"``, ``"Days"``). Default: the term's first column.
+    hdi_prob : float
+        Probability of the HDI.
+    ax : Axes, optional
+        Default: a new figure whose height grows with the number of levels.
+
+    Returns
+    -------
+    Axes
+        Artists have gids: ``posterior_mean``, ``posterior_hdi``, ``mle_mode``, ``reference``.
+    """
+    hdi_prob = _check_prob(hdi_prob, "hdi_prob")
+    if not hasattr(fit, "factors"):
+        raise TypeError("plot_ranef needs the Bayesian fit of a model with group-level terms "
+                        f"(a MixedBayesResults), got {type(fit).__name__}")
+    effects = fit.ranef(hdi_prob=hdi_prob)
+    labels = list(effects)
+    label = labels[0] if group is None else group
+    if label not in effects:
+        raise ValueError(f"group {group!r} is not a group-level term of the fit; its terms are "
+                         f"{labels}")
+    table = effects[label]
+    terms = list(dict.fromkeys(table.columns.get_level_values(0)))
+    t = terms[0] if term is None else term
+    if t not in terms:
+        raise ValueError(f"term {term!r} is not a column of {label!r}; its columns are {terms}")
+    lo, hi = [c for c in table[t].columns if c.startswith("hdi_")]
+    order = np.argsort(table[t]["mean"].to_numpy())
+    rows = table[t].iloc[order]
+    k = len(rows)
+    ax = _new_axes(ax, (6.5, 1.6 + 0.22 * min(k, 120)))
+    y = np.arange(k, dtype=float)
+    ax.hlines(y, rows[lo], rows[hi], color=_POST_COLOR, lw=1.2, gid="posterior_hdi")
+    ax.plot(rows["mean"], y, "o", color=_POST_COLOR, mfc="white", ms=4, gid="posterior_mean",
+            zorder=3)
+    handles = [Line2D([], [], marker="o", color=_POST_COLOR, mfc="white")]
+    names = [f"posterior (mean, {_pct(hdi_prob)} HDI)"]
+    if fit.mle is not None and hasattr(fit.mle, "ranef"):
+        modes = fit.mle.ranef()[label][t].reindex(rows.index)
+        ax.plot(modes.to_numpy(), y, "D", color=_MLE_COLOR, ms=3.5, gid="mle_mode", zorder=4)
+        handles.append(Line2D([], [], marker="D", color=_MLE_COLOR, ls="none"))
+        names.append("lme4's conditional mode")
+    ax.axvline(0.0, color="0.5", lw=0.8, ls="--", zorder=0, gid="reference")
+    ax.set_yticks(y, labels=[str(v) for v in rows.index] if k <= 120 else [])
+    ax.set_ylim(k - 0.5, -0.5)
+    ax.set_xlabel(f"group-level effect: {t}")
+    ax.set_ylabel(label)
+    ax.set_title(f"{label}: {k} levels, sorted by posterior mean")
+    ax.grid(axis="x", alpha=0.3)
+    _legend_below(ax, handles, names, ncols=2)
     return ax

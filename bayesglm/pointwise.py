@@ -134,28 +134,34 @@ def rows_per_chunk(n_draws: int, n_rows: int, budget: int, copies: int = LOO_COP
 
 # -- log-likelihood in row chunks --------------------------------------------------------------
 @jit(static_argnames=("family",))
-def _loglik_draws(family, beta, disp, data: Problem):
-    def one(b, d):
-        ll = loglik_rows(family, data, b, d)
+def _loglik_draws(family, beta, disp, data: Problem, effects=()):
+    def one(b, d, e):
+        ll = loglik_rows(family, data, b, d, e)
         return ll if data.weights is None else ll * data.weights
 
-    if disp is None:
-        return jax.lax.map(lambda b: one(b, None), beta, batch_size=64)
-    return jax.lax.map(lambda bd: one(*bd), (beta, disp), batch_size=64)
+    return jax.lax.map(lambda a: one(*a), (beta, disp, effects), batch_size=64)
 
 
-def loglik_draws(family: Family, data: Problem, beta: np.ndarray, disp) -> np.ndarray:
+def _flat_draws(beta, disp, effects):
+    """(chains, draws, ...) -> (chains * draws, ...) of each."""
+    c, s = beta.shape[:2]
+    flat = lambda a: None if a is None else a.reshape((c * s,) + a.shape[2:])  # noqa: E731
+    return flat(beta), flat(disp), tuple(flat(e) for e in effects)
+
+
+def loglik_draws(family: Family, data: Problem, beta: np.ndarray, disp,
+                 effects=()) -> np.ndarray:
     """log p(y_i | draw) for every draw: (chains, draws, n), weighted by frequency weights.
 
-    ``data`` with X (device or host arrays); ``disp`` the dispersion's draws or None.
+    ``data`` with X (device or host arrays); ``disp`` the dispersion's draws or None;
+    ``effects`` the group terms' effects, (chains, draws, levels, q) each.
     """
-    c, s, p = beta.shape
-    b = jax.device_put(beta.reshape(c * s, p))
-    d = None if disp is None else jax.device_put(disp.reshape(c * s))
-    return np.asarray(_loglik_draws(family, b, d, data)).reshape(c, s, -1)
+    c, s, _ = beta.shape
+    b, d, e = jax.device_put(_flat_draws(beta, disp, effects))
+    return np.asarray(_loglik_draws(family, b, d, data, e)).reshape(c, s, -1)
 
 
-def _loglik_chunks(family, data: Problem, beta, disp, budget: int, what: str):
+def _loglik_chunks(family, data: Problem, beta, disp, budget: int, what: str, effects=()):
     """Yield ``(start, stop, ll)`` with ll (draws, stop - start): log p(y_i | draw), weighted."""
     c, s, _ = beta.shape
     n = data.nobs
@@ -169,7 +175,7 @@ def _loglik_chunks(family, data: Problem, beta, disp, budget: int, what: str):
         )
     for start in range(0, n, size):
         stop = min(start + size, n)
-        ll = loglik_draws(family, rows(data, start, stop, size), beta, disp)  # (c, s, size)
+        ll = loglik_draws(family, rows(data, start, stop, size), beta, disp, effects)
         yield start, stop, ll.reshape(c * s, size)[:, : stop - start]
 
 
@@ -187,11 +193,12 @@ def _pointwise_array(values, obs_index, name):
 
 
 def loo(family: Family, data: Problem, beta: np.ndarray, disp, *, reff: float, obs_index,
-        scale: str = "log", pointwise: bool = False, budget=None):
+        scale: str = "log", pointwise: bool = False, budget=None, effects=()):
     """PSIS-LOO as ``az.loo`` (same ELPDData fields and warning), the rows taken in chunks.
 
-    ``beta`` is (chains, draws, p), ``disp`` (chains, draws) or None; ``reff`` the relative
-    efficiency ArviZ computes from the posterior (mean ESS / draws).
+    ``beta`` is (chains, draws, p), ``disp`` (chains, draws) or None, ``effects`` the group
+    terms' (chains, draws, levels, q) draws; ``reff`` the relative efficiency ArviZ computes
+    from the posterior (mean ESS / draws).
     """
     import arviz as az
 
@@ -201,7 +208,7 @@ def loo(family: Family, data: Problem, beta: np.ndarray, disp, *, reff: float, o
     loo_i = np.empty(n)
     lppd_i = np.empty(n)
     k_hat = np.empty(n)
-    for start, stop, ll in _loglik_chunks(family, data, beta, disp, budget, "loo()"):
+    for start, stop, ll in _loglik_chunks(family, data, beta, disp, budget, "loo()", effects):
         llt = np.ascontiguousarray(ll.T)  # (rows, draws): PSIS works on the last axis
         del ll
         lw, k = az.psislw(-llt, reff)
@@ -234,7 +241,7 @@ def loo(family: Family, data: Problem, beta: np.ndarray, disp, *, reff: float, o
 
 
 def waic(family: Family, data: Problem, beta: np.ndarray, disp, *, obs_index,
-         scale: str = "log", pointwise: bool = False, budget=None):
+         scale: str = "log", pointwise: bool = False, budget=None, effects=()):
     """WAIC as ``az.waic`` (same ELPDData fields and warning), the rows taken in chunks."""
     import arviz as az
 
@@ -243,7 +250,7 @@ def waic(family: Family, data: Problem, beta: np.ndarray, disp, *, obs_index,
     n_samples = beta.shape[0] * beta.shape[1]
     lppd_i = np.empty(n)
     var_i = np.empty(n)
-    for start, stop, ll in _loglik_chunks(family, data, beta, disp, budget, "waic()"):
+    for start, stop, ll in _loglik_chunks(family, data, beta, disp, budget, "waic()", effects):
         lppd_i[start:stop] = logsumexp(ll, axis=0) - math.log(n_samples)
         var_i[start:stop] = ll.var(axis=0)
     flagged = bool(np.any(var_i > 0.4))
@@ -268,17 +275,18 @@ def waic(family: Family, data: Problem, beta: np.ndarray, disp, *, obs_index,
 
 # -- y_rep in chunks of draws ------------------------------------------------------------------
 @jit(static_argnames=("family",))
-def _means(family, beta, X, offset):
+def _means(family, beta, X, offset, groups=(), effects=()):
     """mu (draws, rows) for a block of draws."""
-    return family.link.inverse(eta_draws(beta, X, offset))
+    return family.link.inverse(eta_draws(beta, X, offset, groups, effects))
 
 
 def draw_y(family: Family, data: Problem, beta: np.ndarray, disp, *, seed: int, thin: int = 1,
-           budget=None, what: str = "posterior_predictive()") -> np.ndarray:
+           budget=None, what: str = "posterior_predictive()", effects=()) -> np.ndarray:
     """Replicated responses y_rep, (chains, ceil(draws / thin), n): one per kept draw and row,
     on the observed scale (Binomial: success counts), by ``Family.draw``.
 
-    ``data``: host arrays with X; ``disp``: the dispersion parameter's draws or None.
+    ``data``: host arrays with X; ``disp``: the dispersion parameter's draws or None;
+    ``effects``: the group terms' (chains, draws, levels, q) draws.
 
     Draw ``d`` of chain ``c`` has its own generator, seeded by ``(seed, stream, c * draws +
     d)``, so the result is the same in any chunking and thinning keeps those very values.
@@ -302,14 +310,17 @@ def draw_y(family: Family, data: Problem, beta: np.ndarray, disp, *, seed: int, 
     ids = (np.arange(c)[:, None] * s + np.arange(0, s, thin)[None, :]).reshape(-1)
     b = beta[:, ::thin].reshape(-1, p)
     d = None if disp is None else disp[:, ::thin].reshape(-1)
+    e = tuple(np.asarray(x)[:, ::thin].reshape((-1,) + x.shape[2:]) for x in effects)
     size = int(min(len(ids), max(1, (budget - need) // per_draw)))
     X = jax.device_put(data.X)
     off = None if data.offset is None else jax.device_put(data.offset)
+    groups = jax.device_put(data.groups)
     trials = None if data.trials is None else np.asarray(data.trials)
     out = np.empty((len(ids), n))
     for start in range(0, len(ids), size):
         stop = min(start + size, len(ids))
-        mu = np.asarray(_means(family, pad_rows(b, start, stop, size), X, off))
+        mu = np.asarray(_means(family, pad_rows(b, start, stop, size), X, off, groups,
+                               tuple(pad_rows(x, start, stop, size) for x in e)))
         for j in range(stop - start):
             i = start + j
             rng = np.random.Generator(np.random.PCG64([seed, _PPC_STREAM, int(ids[i])]))

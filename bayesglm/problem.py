@@ -3,11 +3,13 @@
 :class:`Problem` is what the NumPyro model, the posterior mode, the sampler and the pointwise
 log-likelihood (LOO/WAIC) take: the design matrix (or its transpose, see
 :func:`for_sampler`), ``y`` on the mean's scale (Binomial: the proportion of ``trials``, as
-the MLE side), the total offset, the frequency weights and the binomial trials. Group-level
-effects will add their index arrays here; a sharded likelihood shards its rows.
+the MLE side), the total offset, the frequency weights, the binomial trials and the group-level
+terms' rows (:class:`~bayesglm.group_design.GroupRows`: each term's columns and level index);
+a sharded likelihood shards its rows.
 
-This module also owns the linear predictor ``X @ beta + offset`` (:func:`linear_predictor` in
-JAX, :func:`eta_draws` for many draws in NumPy) and the X' layout policy.
+This module also owns the linear predictor ``X @ beta + offset + sum_j Z_j b_j``
+(:func:`linear_predictor` in JAX, :func:`eta_draws` for many draws in NumPy), the group
+effects ``b_j`` given as one (levels, q) array per term (``effects``), and the X' layout policy.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-__all__ = ["Problem", "from_design", "for_sampler", "linear_predictor", "eta_draws", "rows",
-           "pad_rows", "loglik_rows",
-           "TRANSPOSE_MAX_BYTES"]
+from .group_design import GroupRows, group_effects
+
+__all__ = ["Problem", "from_design", "with_groups", "for_sampler", "linear_predictor",
+           "eta_draws", "rows", "pad_rows", "loglik_rows", "TRANSPOSE_MAX_BYTES"]
 
 #: the sampler works from a copy of X' (:func:`linear_predictor`) while X is at most this big
 #: (beyond, it uses X itself rather than double the design's memory)
@@ -35,6 +38,7 @@ class Problem(NamedTuple):
     offset: Any = None  # (n,) the total offset (offset + log exposure)
     weights: Any = None  # (n,) frequency weights
     trials: Any = None  # (n,) binomial trials (None: 0/1 responses)
+    groups: tuple = ()  # one GroupRows (Z (n, q), index (n,)) per group-level term
 
     @property
     def nobs(self) -> int:
@@ -83,18 +87,32 @@ def _matvec_t_bwd(XT, g):
 _matvec_t.defvjp(_matvec_t_fwd, _matvec_t_bwd)
 
 
-def linear_predictor(problem: Problem, beta):
-    """eta = ``X @ beta + offset`` (JAX); from X' alone when the problem carries it.
+def with_groups(problem: Problem, groups, *, device: bool = True) -> Problem:
+    """``problem`` with the group terms' rows (``((GroupFactor, GroupRows), ...)``)."""
+    put = jax.device_put if device else (lambda a: a)
+    return problem._replace(groups=tuple(GroupRows(put(r.Z), put(r.index)) for _, r in groups))
+
+
+def linear_predictor(problem: Problem, beta, effects=()):
+    """eta = ``X @ beta + offset + sum_j Z_j b_j`` (JAX); from X' alone when the problem
+    carries it. ``effects``: the group terms' (levels, q) effects, in ``problem.groups`` order.
 
     With X' it is reverse-mode differentiable only (``custom_vjp``), as the sampler needs.
     """
     eta = _matvec_t(problem.XT, beta) if problem.X is None else problem.X @ beta
+    for rows_j, b in zip(problem.groups, effects):
+        eta = eta + group_effects(rows_j, b)
     return eta if problem.offset is None else eta + problem.offset
 
 
-def eta_draws(beta, X, offset):
-    """eta for many draws: (draws, p) x (rows, p) -> (draws, rows); NumPy or JAX arrays."""
+def eta_draws(beta, X, offset, groups=(), effects=()):
+    """eta for many draws: (draws, p) x (rows, p) -> (draws, rows); NumPy or JAX arrays.
+
+    ``groups``: the rows' GroupRows; ``effects``: per term the draws' (draws, levels, q) effects.
+    """
     eta = beta @ X.T
+    for rows_j, b in zip(groups, effects):
+        eta = eta + (rows_j.Z[None] * b[:, rows_j.index]).sum(axis=-1)
     return eta if offset is None else eta + offset
 
 
@@ -115,14 +133,16 @@ def rows(problem: Problem, start: int, stop: int, size: int) -> Problem:
         return pad_rows(a, start, stop, size)
 
     return Problem(X=part(problem.X), XT=None, y=part(problem.y), offset=part(problem.offset),
-                   weights=part(problem.weights), trials=part(problem.trials))
+                   weights=part(problem.weights), trials=part(problem.trials),
+                   groups=tuple(GroupRows(part(g.Z), part(g.index)) for g in problem.groups))
 
 
-def loglik_rows(family, problem: Problem, beta, dispersion=None):
-    """log p(y_i | beta, dispersion) of every row, unweighted (JAX).
+def loglik_rows(family, problem: Problem, beta, dispersion=None, effects=()):
+    """log p(y_i | beta, dispersion, group effects) of every row, unweighted (JAX).
 
     ``dispersion`` is the Bayesian dispersion parameter (None: the family's fixed phi). The
     NumPyro model's likelihood evaluates this same ``family.loglike_eta``.
     """
     phi = family.fixed_scale() if dispersion is None else family.scale_from_dispersion(dispersion)
-    return family.loglike_eta(problem.y, linear_predictor(problem, beta), phi, problem.trials)
+    eta = linear_predictor(problem, beta, effects)
+    return family.loglike_eta(problem.y, eta, phi, problem.trials)

@@ -50,10 +50,10 @@ from numpyro.infer.util import potential_energy
 
 from ._x64 import float64
 from ._xla import jit
-from .model import PriorArrays, build_model
+from .model import REAL_SITES, PriorArrays, build_model
 from .problem import Problem, for_sampler
 
-__all__ = ["NUTSConfig", "Draws", "Plan", "Ahead", "Settings", "ChainStart", "IterationOutput",
+__all__ = ["NUTSConfig", "Draws", "Plan", "BlockCovariance", "Ahead", "Settings", "ChainStart", "IterationOutput",
            "make_plan", "compile_ahead", "compile_in_background", "run_nuts", "find_mode",
            "compiled_model", "DENSE_MAX", "CACHE_SIZE"]
 
@@ -127,12 +127,14 @@ def _site_sizes(init: dict, site_order: list[str]) -> dict:
 
 
 def _to_unconstrained(init: dict, site_order: list[str]) -> dict:
-    """beta stays, the (positive) dispersion goes to its log (NumPyro's transform of positive).
+    """The real sites (``model.REAL_SITES``: beta, theta, z) stay, the (positive) dispersion
+    goes to its log (NumPyro's transform of positive).
 
     Host arrays: an eager JAX operation would compile a tiny program of its own.
     """
     return {
-        k: np.asarray(init[k], dtype=float) if k == "beta" else np.log(np.asarray(init[k], dtype=float))
+        k: np.asarray(init[k], dtype=float) if k in REAL_SITES
+        else np.log(np.asarray(init[k], dtype=float))
         for k in site_order
     }
 
@@ -151,7 +153,7 @@ def _ravel(z: dict):
 
 
 def _to_constrained(z: dict) -> dict:
-    return {k: (v if k == "beta" else np.exp(v)) for k, v in z.items()}
+    return {k: (v if k in REAL_SITES else np.exp(v)) for k, v in z.items()}
 
 
 def _permutation(sizes: dict, site_order: list[str]) -> np.ndarray:
@@ -173,7 +175,9 @@ class Settings(NamedTuple):
     """The static sampler settings a compiled program is specialised to (hashable: a cache key)."""
 
     warmup: int
-    dense: bool  # dense inverse mass matrix (else its diagonal)
+    #: dense inverse mass matrix (else its diagonal), or the sites of its one dense block (the
+    #: other sites' diagonal: a structured mass matrix, NumPyro's ``dense_mass=[sites]``)
+    dense: bool | tuple
     target_accept: float
     max_tree_depth: int
     adapt_mass: bool
@@ -211,7 +215,7 @@ def _kernels(potential_fn_gen, settings: Settings):
             step_size=float(d) ** -0.25,
             inverse_mass_matrix=inv_mass,
             adapt_mass_matrix=settings.adapt_mass,
-            dense_mass=settings.dense,
+            dense_mass=[settings.dense] if isinstance(settings.dense, tuple) else settings.dense,
             target_accept_prob=settings.target_accept,
             max_tree_depth=settings.max_tree_depth,
             find_heuristic_step_size=False,
@@ -346,15 +350,19 @@ class Plan(NamedTuple):
 
 
 def make_plan(family, structure, data: Problem, priors: PriorArrays, sizes: dict,
-              config: NUTSConfig) -> Plan:
+              config: NUTSConfig, dense_sites: tuple | None = None) -> Plan:
     """The plan of a run of ``config`` for parameters of ``sizes`` (site -> size, in site order).
 
     ``data`` in any layout (it is put in the sampler's, :func:`bayesglm.problem.for_sampler`).
+    ``dense_sites``: a structured mass matrix, dense over these sites and diagonal over the
+    others (the start's covariance is then a :class:`BlockCovariance`); by default dense over
+    all while there are at most ``DENSE_MAX`` parameters.
     """
     _, pot_gen = compiled_model(family, structure)
     data = for_sampler(data)
     d = sum(sizes.values())
-    settings = Settings(int(config.warmup), d <= DENSE_MAX, float(config.target_accept),
+    dense = tuple(dense_sites) if dense_sites is not None else d <= DENSE_MAX
+    settings = Settings(int(config.warmup), dense, float(config.target_accept),
                         int(config.max_tree_depth), bool(config.adapt_mass_matrix),
                         _chunk_size(config.warmup, config.draws))
     method = config.chain_method
@@ -402,21 +410,60 @@ def _sampler_kwargs(plan: Plan, sharding) -> dict:
     return kw
 
 
-def _inverse_mass_shape(plan: Plan):
-    d = plan.dim
-    return (d, d) if plan.settings.dense else (d,)
+def _inverse_mass_placeholder(plan: Plan):
+    """Zeros shaped as the inverse mass matrix the plan's program takes."""
+    d, dense = plan.dim, plan.settings.dense
+    if isinstance(dense, tuple):
+        sizes = dict(plan.sizes)
+        k = sum(sizes[name] for name in dense)
+        rest = tuple(sorted(set(sizes) - set(dense)))
+        return {dense: np.zeros((k, k)), rest: np.zeros(sum(sizes[name] for name in rest))}
+    return np.zeros((d, d) if dense else (d,))
+
+
+class BlockCovariance(NamedTuple):
+    """A start's covariance that is dense over some sites and diagonal over the others."""
+
+    sites: tuple  # the dense block's sites, in this order
+    dense: np.ndarray  # their covariance
+    diagonal: dict  # every other site -> (size,) variances
+
+
+def _structured(cov: BlockCovariance, sizes: dict):
+    """(inverse mass as NumPyro's dict, the jitter: eps (chains, d) -> offsets in
+    ravel_pytree's layout)."""
+    rest = tuple(sorted(set(sizes) - set(cov.sites)))
+    inv_mass = {tuple(cov.sites): np.asarray(cov.dense, dtype=float),
+                rest: np.concatenate([np.asarray(cov.diagonal[k], dtype=float) for k in rest])}
+    offsets, pos = {}, 0  # the flat layout (sites by sorted name): each site's positions
+    for name in sorted(sizes):
+        offsets[name] = np.arange(pos, pos + sizes[name])
+        pos += sizes[name]
+    block = np.concatenate([offsets[k] for k in cov.sites])
+    chol = jitter_factor(cov.dense)
+    sd = np.zeros(pos)
+    for k in rest:
+        sd[offsets[k]] = np.sqrt(np.clip(np.asarray(cov.diagonal[k], dtype=float), 0.0, None))
+
+    def jitter(eps):
+        out = eps * sd[None, :]
+        out[:, block] = eps[:, block] @ chol.T
+        return out
+
+    return inv_mass, jitter
 
 
 @float64  # runs in a thread of its own: JAX's x64 setting is per thread
 def compile_ahead(plan: Plan) -> None:
     """Compile ``plan``'s sampling program now, as its first call will need it (blocking)."""
     fn, sharding, _ = _program(plan)
-    z = {name: np.zeros(() if name != "beta" else (size,)) for name, size in plan.sizes}
+    z = {name: np.zeros((size,) if name in REAL_SITES else ()) for name, size in plan.sizes}
     z_starts = [z] * plan.chains
     keys = np.zeros((plan.chains, 2), np.uint32)
     with _tracing_lock():
         kw = _sampler_kwargs(plan, sharding)
-        state, start = _first_args(plan, kw, z_starts, z, keys, np.zeros(_inverse_mass_shape(plan)), 0)
+        state, start = _first_args(plan, kw, z_starts, z, keys, _inverse_mass_placeholder(plan),
+                                   0)
         lowered = fn.lower(state, start, kw)
     lowered.compile()  # XLA releases the GIL: the caller's thread goes on meanwhile
 
@@ -449,7 +496,8 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
 
     ``init`` holds the constrained starting values by site; ``cov`` is the covariance of the
     unconstrained parameters in ``site_order`` (each site's entries contiguous): the
-    coefficients, then the log of the dispersion. ``ahead``: the same plan compiled ahead
+    coefficients, then the log of the dispersion (then the group terms' ``theta`` and ``z``);
+    a vector is a diagonal covariance (models with too many parameters for a dense one). ``ahead``: the same plan compiled ahead
     (waited for here); another plan's compilation is left to finish on its own.
     """
     if ahead is not None and plan.same_run(ahead.plan):
@@ -461,15 +509,25 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     flat0, unravel = _ravel(_to_unconstrained(init, site_order))
     d = flat0.shape[0]
     perm = _permutation(_site_sizes(init, site_order), site_order)
-    cov = np.asarray(cov)[np.ix_(perm, perm)]
-    inv_mass = cov if plan.settings.dense else np.diag(cov)
+    if isinstance(cov, BlockCovariance):
+        inv_mass, jitter = _structured(cov, _site_sizes(init, site_order))
+    elif np.ndim(cov) == 1:  # a diagonal covariance, given as its diagonal (many parameters)
+        cov = np.asarray(cov)[perm]
+        inv_mass = cov if not plan.settings.dense else np.diag(cov)
+        sd = np.sqrt(np.clip(cov, 0.0, None))
+        jitter = lambda eps: eps * sd[None, :]  # noqa: E731
+    else:
+        cov = np.asarray(cov)[np.ix_(perm, perm)]
+        inv_mass = cov if plan.settings.dense else np.diag(cov)
+        chol = jitter_factor(cov)
+        jitter = lambda eps: eps @ chol.T  # noqa: E731
 
     # Host-side randomness for the set-up (eager jax.random calls would each compile): the
     # jitter from numpy's generator, one threefry key's raw bits per chain (made a JAX key inside
     # the compiled program), all from the seed.
     rng = np.random.default_rng(config.seed)
     eps = rng.standard_normal((config.chains, d))
-    starts = np.asarray(flat0)[None, :] + eps @ jitter_factor(cov).T
+    starts = np.asarray(flat0)[None, :] + jitter(eps)
     keys = rng.integers(0, 2**32, size=(config.chains, 2), dtype=np.uint32)
     total = config.warmup + config.draws
     length = plan.settings.length

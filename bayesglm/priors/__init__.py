@@ -39,6 +39,8 @@ Frequency weights are ignored in all of these data-dependent choices, as rstanar
 ignore theirs (``sd(y)``, ``sd(x)``, ``mean(y)`` and ``colMeans(x)`` are unweighted).
 """
 
+from .covariance import (LKJ, Decov, TermPrior, group_prior_table, resolve_group_priors,
+                         split_group_priors)
 from .resolve import PROBIT_FACTOR, ResolvedPriors, resolve_priors, x_scale
 from .specs import (NUMPY_OPS, PRIOR_CLASSES, Cauchy, Exponential, Flat, Gamma, HalfCauchy,
                     HalfNormal, HalfStudentT, Laplace, Normal, Ops, Prior, StudentT, centre)
@@ -55,6 +57,12 @@ __all__ = [
     "HalfCauchy",
     "Exponential",
     "Gamma",
+    "Decov",
+    "LKJ",
+    "TermPrior",
+    "resolve_group_priors",
+    "split_group_priors",
+    "group_prior_table",
     "ResolvedPriors",
     "resolve_priors",
     "PROBIT_FACTOR",

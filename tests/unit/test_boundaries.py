@@ -68,7 +68,8 @@ def test_import_bayesglm_is_light():
     # NumPyro where the model is built and sampled
     ("numpyro", {"model.py", "sampling.py"}),
     # ArviZ where InferenceData and its summaries are made and read
-    ("arviz", {"convert.py", "bayes_results.py", "fitfile.py", "pointwise.py", "plots.py"}),
+    ("arviz", {"convert.py", "bayes_results.py", "mixed_results.py", "fitfile.py",
+               "pointwise.py", "plots.py"}),
 ])
 def test_backend_stays_in_its_modules(backend, only):
     assert _importers(backend) <= only

@@ -1,0 +1,284 @@
+"""The posterior of a model with group-level terms: Laplace fit -> start -> NUTS -> results.
+
+:func:`fit_mixed_bayes` is ``GLM.fit`` for a model with ``(x | g)`` terms. The model
+(:func:`bayesglm.model.build_model`) has the fixed effects ``beta``, the dispersion, the
+covariance parameters ``theta`` (log sd's, unconstrained correlation factors:
+:mod:`bayesglm.group_cov`) and the non-centred group effects ``z``. NUTS starts at the classical
+fit (lme4's, :func:`bayesglm.mixed.fit_mixed`), mapped to those coordinates:
+
+* ``beta`` at the estimates, ``theta`` at the estimated covariances (an sd estimated at 0, a
+  singular fit, starts at ``SD_FLOOR`` times the unit: sigma for a Gaussian model, else 1), ``z``
+  at the conditional modes;
+* each term's effects are sampled centred (z = b) or non-centred (b_l = C z_l), chosen per
+  term from the Laplace fit: centred where the data say more about a level's effects than the
+  population does (the mean conditional variance of the non-centred z_l, given the estimates,
+  below ``CENTRED_BELOW``) and the term's sd's are well determined (the Laplace sd of each log
+  sd below ``CENTRED_SD_BELOW``), else non-centred. Measured while choosing (minimum bulk ESS
+  of 4 x 1000 draws over the fixed effects and sd's, 3 seeds, a dense adapted mass matrix):
+  sleepstudy (conditional variance 0.22) 1760-2360 centred against 330-600 non-centred; cbpp
+  (0.33) 2000-2700 against 1180-1660; a simulated logistic model with 2 rows per level (0.89)
+  9-48 centred (R-hat up to 1.39) against 1180-1230; grouseticks' LOCATION (0.31, log-sd sd
+  0.37: its sd's posterior reaches 0) funnels when centred. With the final structured mass
+  matrix below: cbpp 1260-1490, sleepstudy 830-1020, the simulated model 510-620; grouseticks
+  (BROOD nested in LOCATION) stays hard, 110-150 with divergences;
+* the mass matrix is the covariance of the normal approximation there, structured as the
+  parameters are: dense over (``beta``, the dispersion, ``theta``), with lme4's covariance of
+  the fixed effects and the inverse curvature of the Laplace approximation of the marginal
+  likelihood in (log dispersion, theta) (lme4's deviance, by central differences, its
+  eigenvalues kept within [1e-6, 1]); diagonal over ``z``, each level's conditional variances
+  at the modes (its q x q block's diagonal), so memory is linear in the number of levels. NUTS's
+  warmup (``DEFAULT_WARMUP["laplace"]``) adapts the step size and both blocks from there (a
+  dense mass matrix over all parameters, adapted, did worse: grouseticks, 187 parameters, had
+  hundreds of divergences).
+
+Then the draws become the parameters users read: ``sd_<group>__<term>``,
+``cor_<group>__<t1>__<t2>`` and the group effects ``r_<group>`` (level x term), which
+:class:`bayesglm.mixed_results.MixedBayesResults` shows next to the classical fit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import linalg
+
+from . import problem as pb
+from .group_cov import layouts, lme4_theta, term_theta, theta_draws
+from .group_design import level_crossprods, term_labels
+from .mixed import fit_kind
+from .model import prior_arrays, prior_structure, with_terms
+from .posterior import Start, sampler_config
+from .sampling import BlockCovariance, make_plan, run_nuts
+
+__all__ = ["fit_mixed_bayes", "laplace_start", "derived_draws", "SD_FLOOR", "CENTRED_BELOW",
+           "CENTRED_SD_BELOW"]
+
+#: an sd estimated at 0 (a singular fit) starts NUTS at this fraction of its unit
+SD_FLOOR = 0.05
+#: a term is sampled centred when the mean conditional variance of its non-centred effects z
+#: at the Laplace fit (1: the data say nothing about a level, 0: everything) is below this ...
+CENTRED_BELOW = 0.5
+#: ... and the Laplace sd of each of its log sd's is below this (an sd that may be near 0
+#: makes a funnel of the centred effects)
+CENTRED_SD_BELOW = 0.3
+
+
+def _unit_sigma(mle) -> float:
+    return 1.0 if mle.sigma is None else float(mle.sigma)
+
+
+def _hessian(fun, x, step: float = 2e-2) -> np.ndarray:
+    """Central-difference Hessian of a scalar function of a few coordinates (log sd's and the
+    like, of order 1; the Laplace deviance's penalised IRLS leaves ~1e-7 of noise, so the step
+    is not small: 1e-3 gave a curvature 12 times too large)."""
+    k = len(x)
+    H = np.zeros((k, k))
+    f0 = fun(x)
+    E = np.eye(k) * step
+    for i in range(k):
+        H[i, i] = (fun(x + E[i]) - 2 * f0 + fun(x - E[i])) / step**2
+        for j in range(i):
+            H[i, j] = H[j, i] = (fun(x + E[i] + E[j]) - fun(x + E[i] - E[j])
+                                 - fun(x - E[i] + E[j]) + fun(x - E[i] - E[j])) / (4 * step**2)
+    return H
+
+
+def _bounded_inverse(H: np.ndarray, low: float = 1e-6, high: float = 1.0) -> np.ndarray:
+    """H^-1 with its eigenvalues kept within [low, high] (a flat or curved-down direction gets
+    ``high``)."""
+    w, V = np.linalg.eigh((H + H.T) / 2)
+    inv = np.where(w > 0, 1.0 / np.where(w > 0, w, 1.0), high)
+    return (V * np.clip(inv, low, high)) @ V.T
+
+
+def _covariance_block(model, mle, lays, theta0, unit) -> np.ndarray:
+    """The covariance of (log dispersion, theta) from the Laplace marginal likelihood's
+    curvature, beta held at the estimates."""
+    from .glmm import laplace_deviance
+    from .lmm import marginal_deviance
+
+    d, groups = model.design, list(model.groups)
+    factors = [f for f, _ in groups]
+    beta = mle.params.to_numpy()
+    if mle.sigma is not None:
+        y = d.y if d.total_offset is None else d.y - d.total_offset
+        f = marginal_deviance(d.X, y, groups)
+
+        def dev(x):
+            sigma = math.exp(x[0])
+            return f(lme4_theta(x[1:], lays, factors, sigma), beta, sigma) / 2.0
+
+        x0 = np.concatenate([[math.log(unit)], theta0])
+    else:
+        f = laplace_deviance(d.X, d.y, groups, model.family, trials=d.trials,
+                             offset=d.total_offset)
+
+        def dev(x):
+            return f(lme4_theta(x, lays, factors), beta) / 2.0
+
+        x0 = theta0
+    return _bounded_inverse(_hessian(dev, x0))
+
+
+def _weights(model, mle, eta) -> np.ndarray:
+    """The likelihood's working weights at the modes (1 / sigma^2 for the Gaussian)."""
+    from .glmm import working_weights
+
+    if mle.sigma is not None:
+        return np.full(len(eta), 1.0 / mle.sigma**2)
+    d = model.design
+    return working_weights(model.family, d.y, eta, d.trials)
+
+
+def _level_blocks(model, mle, lays, chols):
+    """Per term, the (levels, q, q) conditional covariance of each level's ``z`` at the modes:
+    (C' Z_l' W Z_l C + I)^-1 (non-centred), C (...)^-1 C' for a centred term's b."""
+    d, groups = model.design, list(model.groups)
+    eta = d.X @ mle.params.to_numpy() + (0 if d.total_offset is None else d.total_offset)
+    for (_, rows), b in zip(groups, mle.modes):
+        eta = eta + (rows.Z * b[rows.index]).sum(axis=1)
+    w = _weights(model, mle, eta)
+    out = []
+    for (f, rows), C, lay in zip(groups, chols, lays):
+        blocks = level_crossprods(rows, w, f.n_levels)  # (L, q, q): Z_l' W Z_l
+        Hinv = np.linalg.inv(np.einsum("ki,lkj,jm->lim", C, blocks, C) + np.eye(lay.q))
+        out.append(np.einsum("ij,ljk,mk->lim", C, Hinv, C) if lay.centred else Hinv)
+    return out
+
+
+def laplace_start(model, mle, sizes: dict):
+    """Where NUTS starts, the parametrisation of each term, and the mass matrix, from the
+    classical (Laplace) fit ``mle``: ``(layouts, Start)``.
+
+    ``sizes``: the fixed sites in order (beta, the dispersion) and their sizes; theta and z
+    are added. The covariance is a :class:`~bayesglm.sampling.BlockCovariance`: dense over
+    (beta, the dispersion, theta), diagonal over z. A term is centred (:data:`CENTRED_BELOW`,
+    :data:`CENTRED_SD_BELOW`) where the data say more about each level's effects than the
+    population does and its sd's are well determined.
+    """
+    groups = list(model.groups)
+    lays = layouts(groups)
+    unit = _unit_sigma(mle)
+    theta = np.concatenate([term_theta(cov, lay, SD_FLOOR * unit)
+                            for cov, lay in zip(mle.covariances, lays)])
+    chols = [theta_draws(theta[lay.theta], lay).chol for lay in lays]
+    ct = _covariance_block(model, mle, lays, theta, unit)
+    nd = ct.shape[0] - len(theta)  # the dispersion's coordinate comes first
+    sd_log = np.sqrt(np.diag(ct)[nd:])
+    centred = [bool(np.mean(v.diagonal(axis1=1, axis2=2)) < CENTRED_BELOW
+                    and np.all(sd_log[lay.theta][:lay.q] < CENTRED_SD_BELOW))
+               for v, lay in zip(_level_blocks(model, mle, lays, chols), lays)]
+    lays = layouts(groups, centred)
+    z = np.concatenate([(b if lay.centred else linalg.solve_triangular(C, b.T, lower=True).T)
+                        .reshape(-1) for C, b, lay in zip(chols, mle.modes, lays)])
+    var_z = np.concatenate([v.diagonal(axis1=1, axis2=2).reshape(-1)
+                            for v in _level_blocks(model, mle, lays, chols)])
+    values = {"beta": mle.params.to_numpy(), "theta": theta, "z": z}
+    disp = [k for k in sizes if k != "beta"]
+    if disp:
+        values[disp[0]] = unit
+    dense = linalg.block_diag(mle.cov_params().to_numpy(), ct)
+    sites = ("beta", *disp, "theta")
+    return lays, Start("laplace", values, BlockCovariance(sites, dense, {"z": var_z}), mle)
+
+
+def derived_draws(samples: dict, groups, lays) -> dict:
+    """The draws users read from the sampler's: ``sd_*``, ``cor_*`` and ``r_<label>`` (chains,
+    draws, levels, q); ``theta`` and ``z`` are left out."""
+    out = {k: v for k, v in samples.items() if k not in ("theta", "z")}
+    theta, z = np.asarray(samples["theta"]), np.asarray(samples["z"])
+    factors = [f for f, _ in groups]
+    for lay, f, label in zip(lays, factors, term_labels(factors)):
+        td = theta_draws(theta[..., lay.theta], lay)
+        for k, t in enumerate(f.terms):
+            out[f"sd_{f.group}__{t}"] = td.sd[..., k]
+        if f.correlated and lay.q > 1:
+            Lc = td.chol / td.sd[..., :, None]
+            R = Lc @ np.swapaxes(Lc, -1, -2)
+            for j in range(lay.q):
+                for i in range(j + 1, lay.q):
+                    out[f"cor_{f.group}__{f.terms[j]}__{f.terms[i]}"] = R[..., i, j]
+        zz = z[..., lay.z].reshape(z.shape[:-1] + (lay.n_levels, lay.q))
+        out[f"r_{label}"] = zz if lay.centred else np.einsum("cslk,csjk->cslj", zz, td.chol)
+    return out
+
+
+def fit_mixed_bayes(model, **args):
+    """NUTS from the Laplace fit (see the module docstring): ``GLM.fit`` of a mixed model."""
+    from .bayes_results import check_draws
+    from .convert import to_inference_data
+    from .fitting import LOGLIK_MAX
+    from .mixed_results import MixedBayesResults, effect_draws
+    from .pointwise import loglik_draws
+
+    fit_kind(model, what="fit")  # the families built (the classical fit's rule): an error before fitting
+    sampler_config(None, kind="laplace", **args)  # bad arguments fail before any fitting
+    family, design, resolved = model.family, model.design, model.resolved_priors
+    groups = list(model.groups)
+    sizes = {"beta": len(design.names)}
+    if resolved.dispersion is not None:
+        sizes[family.dispersion_param] = 1
+    data = pb.with_groups(pb.from_design(design), groups)
+    base = prior_structure(resolved)
+
+    mle = model.fit_mle()  # lme4's fit: the start, and the parametrisation of each term
+    lays, start = laplace_start(model, mle, sizes)
+    sizes["theta"], sizes["z"] = lays[-1].theta_span[1], lays[-1].z_span[1]
+    structure, priors = with_terms(base, prior_arrays(resolved, base), lays, model.group_priors)
+    dense = start.cov.sites
+    config = sampler_config(start, **args)
+    plan = make_plan(family, structure, data, priors, sizes, config, dense)
+    result = run_nuts(plan, start.values, start.cov, config, list(sizes))
+    del plan
+
+    posterior = derived_draws(result.samples, groups, lays)
+    effects = effect_draws(posterior, groups)
+    disp = posterior.get(family.dispersion_param) if family.dispersion_param else None
+    small = config.chains * config.draws * design.nobs <= LOGLIK_MAX
+    loglik = loglik_draws(family, data, posterior["beta"], disp, effects) if small else None
+    constant, dims, coords = _constant_data(design, groups)
+    obs_index = np.arange(design.nobs) if design.row_index is None else np.asarray(
+        design.row_index)
+    factors = [f for f, _ in groups]
+    for f, label in zip(factors, term_labels(factors)):
+        dims[f"r_{label}"] = [f"{label}__level", f"{label}__term"]
+        coords[f"{label}__level"] = list(f.levels)
+        coords[f"{label}__term"] = list(f.terms)
+    idata = to_inference_data(
+        posterior=posterior, sample_stats=result.stats, names=design.names,
+        obs_index=obs_index, y=family.observed(design.y, design.trials),
+        constant_data=constant, log_likelihood=loglik, dims=dims, coords=coords,
+        attrs={"inference_library": "bayesglm (numpyro NUTS)", "start": start.kind,
+               "chain_method": result.chain_method, "warmup": config.warmup},
+    )
+    spec = {"has_offset": design.offset is not None, "has_exposure": design.exposure is not None,
+            "priors": model.prior_summary().astype(str).to_dict(orient="list")}
+    res = MixedBayesResults(
+        idata, family=family, names=design.names, mle=mle, start=start.kind, design=design,
+        spec=spec, config=config, formula_spec=model.formula_spec,
+        sampler_run=result._replace(samples=None), groups=groups,
+    )
+    if small:
+        res.posterior_predictive(seed=config.seed)
+    check_draws(idata, config.max_tree_depth)
+    return res
+
+
+def _constant_data(design, groups):
+    """constant_data (X, the per-row arguments, each term's columns and level index), and the
+    dims and coords of the terms' entries."""
+    from .fitting import LOGLIK_MAX
+
+    constant = {"X": design.X} if design.X.size <= LOGLIK_MAX else {}
+    for name in ("offset", "exposure", "weights", "trials"):
+        if getattr(design, name) is not None:
+            constant[name] = getattr(design, name)
+    dims, coords = {}, {}
+    factors = [f for f, _ in groups]
+    for (f, rows), label in zip(groups, term_labels(factors)):
+        constant[f"Z_{label}"] = np.asarray(rows.Z)
+        constant[f"index_{label}"] = np.asarray(rows.index)
+        dims[f"Z_{label}"] = ["obs", f"{label}__term"]
+        dims[f"index_{label}"] = ["obs"]
+    return constant, dims, coords

@@ -1,0 +1,191 @@
+"""The Bayesian fit of a GLM with group-level terms: its results, predictions, LOO, files and
+priors (issue 11). The posterior itself is checked against rstanarm in
+tests/reference/test_stan_glmer.py and by simulation-based calibration in tests/slow.
+
+One small random-intercept logistic model (8 groups x 12 rows), fitted once. Deterministic
+(fixed seeds); the Monte Carlo comparisons allow 5 standard errors.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+import bayesglm as bg
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(5)
+    g = np.repeat([f"s{k}" for k in range(8)], 12)
+    b = dict(zip(sorted(set(g)), rng.normal(0, 0.8, 8)))
+    x = rng.normal(size=len(g))
+    y = rng.random(len(g)) < expit(-0.3 + 0.7 * x + np.array([b[k] for k in g]))
+    return pd.DataFrame({"y": y.astype(int), "x": x, "g": g})
+
+
+@pytest.fixture(scope="module")
+def fit(data):
+    model = bg.glm("y ~ x + (1 | g)", data, family="binomial")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(progress=False, draws=300, seed=3)
+
+
+def test_summary_has_every_parameter_with_lme4_beside_it(fit):
+    s = fit.summary()
+    assert list(s.index) == ["Intercept", "x", "sd_g__Intercept"]
+    vc = fit.mle.varcorr()["estimate"]
+    assert s.loc["sd_g__Intercept", "mle"] == vc["sd_g__Intercept"]
+    assert math.isnan(s.loc["sd_g__Intercept", "mle_se"])
+    np.testing.assert_array_equal(s.loc[["Intercept", "x"], "mle"], fit.mle.params)
+
+
+def test_inference_data_has_the_group_effects_on_level_and_term(fit):
+    post = fit.idata.posterior
+    assert post["r_g"].dims == ("chain", "draw", "g__level", "g__term")
+    assert list(post["g__level"].values) == [f"s{k}" for k in range(8)]
+    assert list(post["g__term"].values) == ["Intercept"]
+    assert "theta" not in post and "z" not in post
+    # r = sd * z: the effects' spread follows the sd draws
+    r = post["r_g"].values[..., 0]
+    ratio = r.std(axis=-1) / post["sd_g__Intercept"].values
+    assert 0.2 < np.median(ratio) < 2.0
+    assert fit.idata.constant_data["index_g"].shape == (96,)
+
+
+def test_ranef_is_the_posterior_mean_of_the_effects(fit):
+    re = fit.ranef()["g"]
+    np.testing.assert_allclose(re["Intercept"], fit.idata.posterior["r_g"].values[..., 0]
+                               .mean(axis=(0, 1)))
+    assert list(re.index) == list(fit.mle.ranef()["g"].index)
+    wide = fit.ranef(hdi_prob=0.9)["g"]
+    assert list(wide.columns.get_level_values(1)) == ["mean", "sd", "hdi_5%", "hdi_95%"]
+    # the posterior means order the groups as the conditional modes do (they shrink less: the
+    # posterior's sd is above lme4's estimate)
+    assert np.corrcoef(re["Intercept"], fit.mle.ranef()["g"]["Intercept"])[0, 1] > 0.98
+
+
+def _draws(fit):
+    post = fit.idata.posterior
+    beta = post["beta"].values.reshape(-1, 2)
+    r = post["r_g"].values.reshape(len(beta), -1)
+    return beta, r, post["sd_g__Intercept"].values.reshape(-1)
+
+
+def test_predict_includes_or_excludes_the_group_effects(fit, data):
+    beta, r, _ = _draws(fit)
+    rows = data.iloc[[0, 13, 95]]
+    idx = [0, 1, 7]
+    eta = beta[:, :1] + beta[:, 1:] * rows["x"].to_numpy()[None, :]
+    inc = fit.predict(rows)
+    np.testing.assert_allclose(inc["mean"], expit(eta + r[:, idx]).mean(0), rtol=1e-10)
+    exc = fit.predict(rows, re="exclude")
+    np.testing.assert_allclose(exc["mean"], expit(eta).mean(0), rtol=1e-10)
+    fitted = fit.predict()  # the fitted rows, with their effects
+    np.testing.assert_allclose(fitted["mean"].to_numpy()[[0, 13, 95]], inc["mean"], rtol=1e-10)
+
+
+def test_a_new_level_gets_effects_drawn_from_the_population(fit):
+    beta, _, sd = _draws(fit)
+    new = pd.DataFrame({"x": [0.0, 0.0], "g": ["s0", "unseen"]})
+    lin = fit.predict(new, kind="linear", seed=4)
+    mean0, var0 = beta[:, 0].mean(), beta[:, 0].var()
+    # eta = b0 + b_new with b_new ~ N(0, sd^2) per draw: mean b0's, variance var(b0) + E sd^2
+    se = math.sqrt((var0 + np.mean(sd**2)) / len(sd))
+    assert abs(lin["mean"].iloc[1] - mean0) < 5 * se
+    assert lin["sd"].iloc[1] ** 2 == pytest.approx(var0 + np.mean(sd**2), rel=0.1)
+    assert lin["sd"].iloc[1] > lin["sd"].iloc[0]
+    same = fit.predict(new, kind="linear", seed=4)
+    pd.testing.assert_frame_equal(lin, same)
+
+
+def test_predict_checks_re(fit, data):
+    with pytest.raises(ValueError, match="re must be one of 'include', 'exclude'"):
+        fit.predict(data.iloc[:2], re="yes")
+    with pytest.raises(ValueError, match="column 'g'"):
+        fit.predict(data[["x"]].iloc[:2])
+
+
+def test_loo_in_row_chunks_is_the_stored_one(fit):
+    stored = fit.loo()
+    ll = fit.idata.log_likelihood
+    del fit.idata["log_likelihood"]
+    try:
+        chunked = fit.loo(memory_budget=2_000_000)
+    finally:
+        fit.idata.add_groups(log_likelihood=ll)
+    assert chunked.elpd_loo == pytest.approx(stored.elpd_loo, rel=1e-10)
+    assert chunked.p_loo == pytest.approx(stored.p_loo, rel=1e-8)
+
+
+def test_save_and_load_keep_it_all(fit, tmp_path, data):
+    path = tmp_path / "mixed.nc"
+    fit.save(path)
+    back = bg.load(path)
+    assert type(back).__name__ == "MixedBayesResults"
+    pd.testing.assert_frame_equal(back.summary(), fit.summary())
+    pd.testing.assert_frame_equal(back.ranef()["g"], fit.ranef()["g"])
+    new = pd.DataFrame({"x": [0.5, -1.0], "g": ["s3", "unseen"]})
+    pd.testing.assert_frame_equal(back.predict(new, seed=2), fit.predict(new, seed=2))
+    assert back.loo().elpd_loo == pytest.approx(fit.loo().elpd_loo, rel=1e-12)
+    y_rep = back.posterior_predictive(seed=1)["y"]
+    assert y_rep.shape == (4, 300, 96)
+
+
+def test_priors_brms_style_and_their_checks(data):
+    model = bg.glm("y ~ x + (1 | g)", data, family="binomial",
+                   priors={"sd_g__Intercept": bg.priors.HalfNormal(1.0)})
+    (term,) = model.group_priors
+    assert term.kind == "lkj" and term.sd == (bg.priors.HalfNormal(1.0),)
+    table = model.prior_summary().set_index("parameter")
+    assert table.loc["sd_g__Intercept", "prior"] == "HalfNormal(1)"
+    default = bg.glm("y ~ x + (1 | g)", data, family="binomial").prior_summary()
+    assert "Decov(regularization=1" in default.set_index("parameter").loc["Sigma_g", "prior"]
+    with pytest.raises(ValueError, match="real support"):
+        bg.glm("y ~ x + (1 | g)", data, family="binomial",
+               priors={"sd_g__Intercept": bg.priors.Normal(0, 1)})
+    with pytest.raises(ValueError, match="unknown parameter name 'sd_h__Intercept'"):
+        bg.glm("y ~ x + (1 | g)", data, family="binomial",
+               priors={"sd_h__Intercept": bg.priors.HalfNormal(1.0)})
+    with pytest.raises(ValueError, match="both a Decov"):
+        bg.glm("y ~ x + (1 | g)", data, family="binomial",
+               priors={"covariance": bg.priors.Decov(), "cor_g": bg.priors.LKJ(2)})
+    with pytest.raises(TypeError, match="did you mean LKJ"):
+        bg.glm("y ~ x + (1 | g)", data, family="binomial", priors={"cor": bg.priors.LKJ})
+    with pytest.raises(ValueError, match="eta must be a positive"):
+        bg.priors.LKJ(0)
+
+
+def test_families_without_a_laplace_fit_say_so_before_fitting(data):
+    d = data.assign(y=data["x"].abs() + 0.1)
+    model = bg.glm("y ~ x + (1 | g)", d, family="gamma")
+    with pytest.raises(NotImplementedError, match="fit: group-level terms with the gamma family"):
+        model.fit(progress=False)
+
+
+def test_plot_ranef_and_forest(fit):
+    import matplotlib.pyplot as plt
+
+    ax = bg.plot_ranef(fit)
+    means = [a for a in ax.lines if a.get_gid() == "posterior_mean"][0].get_xdata()
+    assert list(means) == sorted(fit.ranef()["g"]["Intercept"])
+    modes = [a for a in ax.lines if a.get_gid() == "mle_mode"][0].get_xdata()
+    order = np.argsort(fit.ranef()["g"]["Intercept"].to_numpy())
+    np.testing.assert_allclose(modes, fit.mle.ranef()["g"]["Intercept"].to_numpy()[order])
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(
+        fit.ranef()["g"].index[order])
+    with pytest.raises(ValueError, match="is not a group-level term"):
+        bg.plot_ranef(fit, group="h")
+    with pytest.raises(ValueError, match="is not a column"):
+        bg.plot_ranef(fit, term="x")
+    ax = bg.plot_forest(fit)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Intercept", "x", "sd_g__Intercept"]
+    mle = [a for a in ax.lines if a.get_gid() == "mle_point"][0].get_xdata()
+    assert mle[-1] == fit.mle.varcorr()["estimate"]["sd_g__Intercept"]
+    plt.close("all")
