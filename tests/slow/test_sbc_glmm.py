@@ -18,6 +18,11 @@ so that the kept draws are about independent (k = max(10, ceil(draws / min bulk 
 with more draws when too few remain (counted). A replication whose Laplace fit is singular
 (the sd estimated at 0, a common outcome with a small sd) warns and starts at the sd floor.
 ``BAYESGLM_SBC_N`` overrides ``N_REPS`` (200).
+
+Measured (2026-12-01, 2-core machine): 192 s for the 200 replications (one compilation per
+parametrisation, ~1 s a fit); one refit, one divergence in all; smallest bulk ESS 113; 54
+singular Laplace fits (EstimabilityWarning) and 42 SamplingWarnings (low ESS or R-hat of 2
+chains x 500 draws); z of the mean ranks 0.60, 0.18, -2.20, 0.70, chi-square p >= 0.27.
 """
 
 from __future__ import annotations
