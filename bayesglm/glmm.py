@@ -13,8 +13,9 @@ is then minimised over theta and beta jointly (lme4's second stage), and the cov
 is the inverse of half the Hessian of that deviance in (theta, beta) jointly (glmer's ``vcov``
 with ``use.hessian = TRUE``), taken by central differences.
 
-Dense in Z Lambda (n x q), as :mod:`bayesglm.lmm`: exact, and quick for up to a few hundred
-group effects. The log density is the family's ``loglike_obs`` (normalising constants included,
+The penalised system is formed densely for up to ``DENSE_EFFECTS_MAX`` group effects, else level
+by level with a Schur complement for the smaller terms (:mod:`bayesglm.group_solve`): linear in
+the levels of one term, or of a large term crossed with small ones. The log density is the family's ``loglike_obs`` (normalising constants included,
 so that ``llf`` is lme4's ``logLik``).
 """
 
@@ -24,12 +25,13 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
-from scipy import linalg, optimize
+from scipy import optimize
 
 from ._x64 import float64
 from ._xla import jit
-from .group_design import GroupFactor, GroupRows, dense_z
-from .lmm import conditional_modes, relative_factors, theta_layout, z_lambda
+from .group_design import GroupFactor, GroupRows
+from .group_solve import modes_and_sds, system
+from .lmm import relative_factors, theta_layout
 
 __all__ = ["GLMMFit", "fit_glmm", "laplace_deviance", "working_weights"]
 
@@ -71,13 +73,13 @@ def working_weights(family, y, eta, trials=None) -> np.ndarray:
 class _Problem:
     """The data and the family (the family's JAX functions, compiled, on host arrays)."""
 
-    def __init__(self, X, y, terms, family, trials, offset):
+    def __init__(self, X, y, terms, family, trials, offset, dense=None):
         self.X, self.y, self.terms, self.family = X, y, terms, family
         self.n, self.p = X.shape
         self.trials = np.ones(self.n) if trials is None else np.asarray(trials, dtype=float)
         self.offset = np.zeros(self.n) if offset is None else np.asarray(offset, dtype=float)
-        self.Zd = [dense_z(rows, f.n_levels) for f, rows in terms]
-        self.q = sum(z.shape[1] for z in self.Zd)
+        self.dense = dense  # None: dense while small (group_solve.DENSE_EFFECTS_MAX)
+        self.q = sum(f.n_levels * len(f.terms) for f, _ in terms)
         self.u = np.zeros(self.q)  # warm start of the conditional modes
 
     def at(self, eta):
@@ -85,20 +87,19 @@ class _Problem:
         dev, w, score = _rows(self.family, self.y, eta, self.trials)
         return float(dev), np.asarray(w), np.asarray(score)
 
-    def pirls(self, M, eta0, u, maxiter=100, tol=1e-12):
-        """(u*, objective, Cholesky factor of M'WM + I) at the conditional mode."""
-        dev, w, score = self.at(eta0 + M @ u)
+    def pirls(self, sysm, eta0, u, maxiter=100, tol=1e-12):
+        """(u*, objective, factor of M'WM + I) at the conditional mode."""
+        dev, w, score = self.at(eta0 + sysm.matvec(u))
         if not np.isfinite(dev):
             u = np.zeros_like(u)
             dev, w, score = self.at(eta0)
         obj = dev + float(u @ u)
         for _ in range(maxiter):
-            L = linalg.cholesky(M.T @ (M * w[:, None]) + np.eye(M.shape[1]), lower=True)
-            step = linalg.cho_solve((L, True), M.T @ score - u)
+            step = sysm.factor(w).solve(sysm.rmatvec(score) - u)
             t, new = 1.0, None
             for _ in range(30):  # step halving until the penalised deviance does not rise
                 cand = u + t * step
-                d2, w2, s2 = self.at(eta0 + M @ cand)
+                d2, w2, s2 = self.at(eta0 + sysm.matvec(cand))
                 o = d2 + float(cand @ cand)
                 if np.isfinite(o) and o <= obj + 1e-12 * abs(obj):
                     new = (cand, o, w2, s2)
@@ -111,15 +112,15 @@ class _Problem:
             obj = obj_new
             if done:
                 break
-        L = linalg.cholesky(M.T @ (M * w[:, None]) + np.eye(M.shape[1]), lower=True)
-        return u, obj, L
+        return u, obj, sysm.factor(w)
 
     def laplace(self, theta, beta, keep=True):
-        M = z_lambda(self.terms, relative_factors(self.terms, theta), self.Zd)
-        u, obj, L = self.pirls(M, self.X @ beta + self.offset, self.u.copy())
+        Ts = relative_factors(self.terms, theta)
+        sysm = system(self.terms, Ts, self.dense)
+        u, obj, F = self.pirls(sysm, self.X @ beta + self.offset, self.u.copy())
         if keep and np.all(np.isfinite(u)):
             self.u = u
-        return obj + 2.0 * float(np.sum(np.log(np.diag(L)))), u, L, M
+        return obj + F.logdet(), u, F, Ts
 
 
 def _hessian(fun, x, steps):
@@ -141,11 +142,13 @@ def _hessian(fun, x, steps):
 
 @float64
 def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_start,
-             trials=None, offset=None, maxiter: int = 500) -> GLMMFit:
+             trials=None, offset=None, maxiter: int = 500, dense: bool | None = None) -> GLMMFit:
     """Laplace ML of a GLMM. ``y`` on the mean's scale (Binomial: proportions of ``trials``);
-    ``beta_start``: the fixed effects to start from (e.g. the GLM's MLE without the groups)."""
+    ``beta_start``: the fixed effects to start from (e.g. the GLM's MLE without the groups).
+    ``dense``: the penalised system formed densely or by levels (:mod:`bayesglm.group_solve`;
+    default: dense up to ``DENSE_EFFECTS_MAX`` group effects)."""
     X = np.asarray(X, dtype=float)
-    prob = _Problem(X, np.asarray(y, dtype=float), terms, family, trials, offset)
+    prob = _Problem(X, np.asarray(y, dtype=float), terms, family, trials, offset, dense)
     layout = [theta_layout(f) for f, _ in terms]
     theta0 = np.array([1.0 if i == j else 0.0 for lay in layout for i, j in lay])
     nt = len(theta0)
@@ -161,7 +164,7 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
                                      "maxfun": 50 * maxiter})
     x = res.x
     theta, beta = x[:nt], x[nt:]
-    deviance, u, L, M = prob.laplace(theta, beta)
+    deviance, u, F, Ts = prob.laplace(theta, beta)
     # the covariance of beta: (H/2)^-1's beta block, H the deviance's Hessian in (theta, beta);
     # a theta on its bound (a singular fit) is held there (the beta block conditional on it)
     free = [k for k in range(nt) if not (bounds[k][0] == 0.0 and theta[k] <= 1e-8)]
@@ -176,17 +179,13 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
     H = _hessian(dev_sub, x[idx], steps)
     cov_all = np.linalg.inv(H / 2.0)
     cov = cov_all[len(free):, len(free):]
-    Ts = relative_factors(terms, theta)
-    modes, cond_sd = conditional_modes(terms, Ts, u, L)
+    modes, cond_sd = modes_and_sds(terms, Ts, u, F)
     return GLMMFit(
         params=beta, cov_params=(cov + cov.T) / 2, theta=theta,
         covariances=tuple(T @ T.T for T in Ts), modes=modes, cond_sd=cond_sd,
         deviance=float(deviance), llf=-float(deviance) / 2.0, n_params=prob.p + nt,
         converged=bool(res.success), n_evals=int(res.nfev),
     )
-
-
-
 
 
 @float64

@@ -13,8 +13,9 @@ grouseticks 1.5e-6), SEs 1e-4 relative (1.2e-6, 4.7e-6), the sd's (theta) 1e-4 (
 1.4e-6), logLik 1e-6 (6.7e-9 above lme4's on cbpp, lme4's own floor; 1e-12 on grouseticks),
 conditional modes 1e-3 of their conditional sd.
 
-VerbAgg (crossed, 7,584 rows, 340 group effects) waits for the sparse solver: the dense one
-takes minutes there.
+grouseticks (181 group effects) is solved level by level (bayesglm.group_solve.BlockSystem,
+beyond DENSE_EFFECTS_MAX), cbpp (15) densely; VerbAgg (crossed, 7,584 rows, 340 group effects)
+is in test_mixed_formula.py.
 """
 
 from __future__ import annotations

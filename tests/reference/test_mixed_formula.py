@@ -113,3 +113,25 @@ def test_a_singular_fit_is_named():
     with warnings.catch_warnings():
         warnings.simplefilter("error", bg.EstimabilityWarning)  # a regular fit: no warning
         bg.glm("Reaction ~ Days + (1 | Subject)", pd.read_csv(R_DIR / "sleepstudy.csv")).fit_mle()
+
+
+def test_glmer_on_verbagg_crossed_terms_solved_by_levels():
+    # glmer(r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item), VerbAgg, binomial),
+    # tight settings (glmer_tight.json, lme4_tight; agrees with glmmTMB). 316 ids crossed with
+    # 24 items: the ids' blocks are eliminated level by level, the items' Schur complement is
+    # 24 x 24 (bayesglm.group_solve). lme4's names: GenderM is Gender[T.M], btypescold
+    # btype[T.scold], situself situ[T.self]. Reached (2026-12-01): fixed effects 4.6e-4 SE,
+    # SEs 4.3e-4 relative, theta 5.5e-6 relative, logLik 2.1e-7 below lme4's: our L-BFGS-B on
+    # numerical gradients stops a little short of lme4's tight optimum.
+    ref = TIGHT["verbagg"]["lme4_tight"]
+    d = pd.read_csv(R_DIR / "verbagg.csv")
+    res = bg.glm("r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)", d,
+                 family="binomial").fit_mle()
+    assert list(res.params.index) == ["Intercept", "Anger", "Gender[T.M]", "btype[T.scold]",
+                                      "btype[T.shout]", "situ[T.self]"]
+    se = np.asarray(ref["se"])
+    assert np.max(np.abs(res.params.to_numpy() - ref["fixef"]) / se) < 1e-3
+    np.testing.assert_allclose(res.bse, se, rtol=1e-3)
+    np.testing.assert_allclose(res.theta, ref["theta"], rtol=1e-4)
+    assert res.llf == pytest.approx(ref["logLik"], abs=1e-5)
+    assert res.ngroups == {"id": 316, "item": 24}

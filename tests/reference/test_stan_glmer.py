@@ -15,7 +15,8 @@ mcse_mean and rstan's se_mean), a false-failure chance of 6e-5 per quantity, 11 
 < 0.1% for the file; sd's within 4 combined relative Monte Carlo errors, each ~1/sqrt(2 ESS)
 (bulk ESS of bayesglm, n_eff of rstan): ~10% for sleepstudy's correlation, ~5-8% for the rest.
 The seeds are fixed, so the outcome is deterministic. R-hat below 1.01 and no divergences.
-Measured (2026-12-01): |z| <= 2.4, sd's within 7%.
+Measured (2026-12-01, seed 1): |z| <= 1.8 (cbpp) and 1.1 (sleepstudy), sd's within 5.3%; minimum
+bulk ESS 1493 and 1024 (rstanarm's n_eff: 1582 and 822).
 """
 
 from __future__ import annotations
