@@ -9,10 +9,10 @@ term keeps its n x q columns ``Z`` and the (n,) integer ``index`` of every row's
 * the per-level blocks of ``Z' W Z`` (L x q x q) are a segment sum of the rows' outer products
   (:func:`level_crossprods`), what penalised IRLS needs for a term's conditional modes.
 
-Memory is O(n q) per term, whatever the number of levels. (The first solvers, lmm and glmm, do
-not use these yet: they build the dense Z with :func:`dense_z`, fine up to a few hundred
-group effects.) Pure NumPy/JAX (either array type):
-no formulaic (the columns come from :mod:`bayesglm.formula`), no NumPyro.
+Memory is O(n q) per term, whatever the number of levels (:mod:`bayesglm.group_solve` solves
+the penalised system with them; :func:`dense_z` is for small problems and the tests). Pure
+NumPy/JAX (either array type): no formulaic (the columns come from :mod:`bayesglm.formula`), no
+NumPyro.
 """
 
 from __future__ import annotations

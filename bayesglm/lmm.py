@@ -18,8 +18,8 @@ beta), and the deviance is profiled over beta and sigma:
 quasi-Newton search (the diagonal of each T is >= 0), then beta, sigma, the covariance of beta
 (sigma^2 (R_X'R_X)^-1, lmer's ``vcov``) and the conditional modes follow.
 
-This first version forms Z Lambda densely (n x q, q = the number of group effects): exact and
-simple for up to a few thousand group effects. Terms are given as
+Z Lambda is formed densely for up to ``DENSE_EFFECTS_MAX`` group effects, else handled level by
+level (:mod:`bayesglm.group_solve`, as for the GLMM). Terms are given as
 :class:`~bayesglm.group_design.GroupFactor` / :class:`~bayesglm.group_design.GroupRows` pairs.
 """
 
@@ -31,10 +31,10 @@ from typing import NamedTuple
 import numpy as np
 from scipy import linalg, optimize
 
-from .group_design import GroupFactor, GroupRows, dense_z
+from .group_design import GroupFactor, GroupRows
+from .group_solve import modes_and_sds, system
 
-__all__ = ["LMMFit", "fit_lmm", "theta_layout", "relative_factors", "z_lambda",
-           "conditional_modes", "marginal_deviance"]
+__all__ = ["LMMFit", "fit_lmm", "theta_layout", "relative_factors", "marginal_deviance"]
 
 
 class LMMFit(NamedTuple):
@@ -76,83 +76,57 @@ def relative_factors(terms, theta):
     return out
 
 
-def _blocks(terms, Ts):
-    """Each term's Lambda block, I_L kron T."""
-    return [np.kron(np.eye(factor.n_levels), T) for (factor, _), T in zip(terms, Ts)]
+def _solve(X, y, sysm, reml: bool):
+    """The penalised least squares at one theta: (deviance, beta, u, r2, factor, RX).
 
-
-def z_lambda(terms, Ts, Zd):
-    """Z Lambda (n x q): each term's dense block times its Lambda block."""
-    return np.hstack([Z @ B for Z, B in zip(Zd, _blocks(terms, Ts))])
-
-
-def conditional_modes(terms, Ts, u, L, scale2: float = 1.0):
-    """Per term, the conditional modes b = Lambda u and their sds, (L_j, q_j) each.
-
-    The conditional variance of b is scale2 Lambda (L L')^-1 Lambda' (lme4's condVar), L the
-    Cholesky factor of the penalised system at the mode and scale2 sigma^2 (1 for a GLMM).
+    ``sysm``: the system of M = Z Lambda (:func:`bayesglm.group_solve.system`), dense or by
+    levels.
     """
-    Lam = linalg.block_diag(*_blocks(terms, Ts))
-    b = Lam @ u
-    cond_var = scale2 * np.sum(linalg.solve_triangular(L, Lam.T, lower=True) ** 2, axis=0)
-    modes, cond_sd, k = [], [], 0
-    for factor, _ in terms:
-        q, Lv = len(factor.terms), factor.n_levels
-        modes.append(b[k:k + Lv * q].reshape(Lv, q))
-        cond_sd.append(np.sqrt(cond_var[k:k + Lv * q]).reshape(Lv, q))
-        k += Lv * q
-    return tuple(modes), tuple(cond_sd)
-
-
-def _solve(X, y, M, reml: bool):
-    """The penalised least squares at one theta: (deviance, beta, u, r2, L, RX)."""
     n, p = X.shape
-    q = M.shape[1]
-    A = M.T @ M + np.eye(q)
-    L = linalg.cholesky(A, lower=True)
-    MX, My = M.T @ X, M.T @ y
-    cx = linalg.cho_solve((L, True), MX)
-    cy = linalg.cho_solve((L, True), My)
+    F = sysm.factor(np.ones(n))  # M'M + I
+    MX = np.column_stack([sysm.rmatvec(X[:, j]) for j in range(p)])
+    My = sysm.rmatvec(y)
+    cx = F.solve(MX)
+    cy = F.solve(My)
     S = X.T @ X - MX.T @ cx
-    RX = linalg.cholesky(S, lower=False)
+    RX = linalg.cholesky((S + S.T) / 2, lower=False)
     beta = linalg.cho_solve((RX, False), X.T @ y - MX.T @ cy)
     u = cy - cx @ beta
-    resid = y - X @ beta - M @ u
+    resid = y - X @ beta - sysm.matvec(u)
     r2 = float(resid @ resid + u @ u)
-    logdet = 2.0 * float(np.sum(np.log(np.diag(L))))
+    logdet = F.logdet()
     if reml:
         dof = n - p
         dev = logdet + 2.0 * float(np.sum(np.log(np.abs(np.diag(RX))))) + dof * (
             1.0 + math.log(2.0 * math.pi * r2 / dof))
     else:
         dev = logdet + n * (1.0 + math.log(2.0 * math.pi * r2 / n))
-    return dev, beta, u, r2, L, RX
+    return dev, beta, u, r2, F, RX
 
 
 def fit_lmm(X: np.ndarray, y: np.ndarray, terms: list[tuple[GroupFactor, GroupRows]], *,
-            reml: bool = False, tol: float = 1e-12, maxiter: int = 1000) -> LMMFit:
+            reml: bool = False, tol: float = 1e-12, maxiter: int = 1000,
+            dense: bool | None = None) -> LMMFit:
     """ML (or REML) fit of y = X beta + sum_j Z_j b_j + e, b_j ~ N(0, Sigma_j) per level."""
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     n, p = X.shape
-    Zd = [dense_z(rows, factor.n_levels) for factor, rows in terms]
     layout = [theta_layout(f) for f, _ in terms]
     start = np.array([1.0 if i == j else 0.0 for lay in layout for i, j in lay])
     bounds = [(0.0, None) if i == j else (None, None) for lay in layout for i, j in lay]
 
     def deviance(theta):
-        return _solve(X, y, z_lambda(terms, relative_factors(terms, theta), Zd), reml)[0]
+        return _solve(X, y, system(terms, relative_factors(terms, theta), dense), reml)[0]
 
     res = optimize.minimize(deviance, start, method="L-BFGS-B", bounds=bounds,
                             options={"ftol": tol, "gtol": 1e-10, "maxiter": maxiter,
                                      "maxfun": 20 * maxiter})
     theta = res.x
     Ts = relative_factors(terms, theta)
-    M = z_lambda(terms, Ts, Zd)
-    dev, beta, u, r2, L, RX = _solve(X, y, M, reml)
+    dev, beta, u, r2, F, RX = _solve(X, y, system(terms, Ts, dense), reml)
     sigma2 = r2 / ((n - p) if reml else n)
     cov_params = sigma2 * linalg.cho_solve((RX, False), np.eye(p))
-    modes, cond_sd = conditional_modes(terms, Ts, u, L, sigma2)
+    modes, cond_sd = modes_and_sds(terms, Ts, u, F, sigma2)
     covariances = tuple(sigma2 * T @ T.T for T in Ts)
     return LMMFit(
         params=beta, cov_params=(cov_params + cov_params.T) / 2, theta=theta,
@@ -173,16 +147,14 @@ def marginal_deviance(X, y, terms):
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     n = len(y)
-    Zd = [dense_z(rows, factor.n_levels) for factor, rows in terms]
 
     def f(theta, beta, sigma):
-        M = z_lambda(terms, relative_factors(terms, theta), Zd)
+        sysm = system(terms, relative_factors(terms, theta))
         r = y - X @ beta
-        L = linalg.cholesky(M.T @ M + np.eye(M.shape[1]), lower=True)
-        u = linalg.cho_solve((L, True), M.T @ r)
-        e = r - M @ u
+        F = sysm.factor(np.ones(n))
+        u = F.solve(sysm.rmatvec(r))
+        e = r - sysm.matvec(u)
         pen = float(e @ e + u @ u)
-        return (n * math.log(2 * math.pi * sigma**2) + 2.0 * float(np.sum(np.log(np.diag(L))))
-                + pen / sigma**2)
+        return n * math.log(2 * math.pi * sigma**2) + F.logdet() + pen / sigma**2
 
     return f

@@ -66,12 +66,16 @@ def _grouseticks():
 CASES = {"cbpp": _cbpp, "grouseticks_nested": _grouseticks}
 
 
-@pytest.fixture(scope="module", params=list(CASES))
+@pytest.fixture(scope="module", params=[("cbpp", None), ("cbpp", False),
+                                        ("grouseticks_nested", None)],
+                ids=lambda p: p[0] + ("-levels" if p[1] is False else ""))
 def case(request):
-    X, y, terms, family, trials = CASES[request.param]()
+    # dense=None: the default (cbpp dense, grouseticks by levels); False: by levels
+    name, dense = request.param
+    X, y, terms, family, trials = CASES[name]()
     start = bg.GLM(y, X, family=family, trials=trials).fit_mle().params.to_numpy()
-    fit = fit_glmm(X, y, terms, family, beta_start=start, trials=trials)
-    return request.param, fit, terms, TIGHT[request.param]
+    fit = fit_glmm(X, y, terms, family, beta_start=start, trials=trials, dense=dense)
+    return name, fit, terms, TIGHT[name]
 
 
 def _lme4(ref):

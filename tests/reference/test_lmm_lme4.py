@@ -62,12 +62,16 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module", params=list(CASES))
+@pytest.fixture(scope="module", params=[(c, d) for c in CASES for d in ("dense", "levels")],
+                ids=lambda p: f"{p[0]}-{p[1]}")
 def case(request):
-    name = request.param
+    # every case twice: the penalised system formed densely, and level by level
+    # (bayesglm.group_solve.BlockSystem: what models beyond DENSE_EFFECTS_MAX effects get)
+    name, how = request.param
     X, y, terms, r_names = CASES[name]()
     ref = REF[name]
-    return fit_lmm(X, y, terms, reml=ref["REML"]), terms, r_names, ref
+    fit = fit_lmm(X, y, terms, reml=ref["REML"], dense=how == "dense")
+    return fit, terms, r_names, ref
 
 
 def test_fixed_effects_and_standard_errors(case):
