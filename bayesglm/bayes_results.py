@@ -268,19 +268,22 @@ class BayesResults:
         return post["beta"].to_numpy(), disp
 
     # -- prediction -------------------------------------------------------------------------
+    def _rows_of(self, data, offset, exposure, trials):
+        """(X, offset, row labels, trials) of the fitted rows (``data`` None) or of new ones."""
+        if data is None:
+            obs = self._obs_data("predict() of the fitted rows")
+            return obs.X, obs.offset, self._row_index(), trials
+        rows = new_rows(data, names=self.names, family=self.family,
+                        formula_spec=self.formula_spec, offset=offset, exposure=exposure,
+                        trials=trials, has_offset=bool(self._spec.get("has_offset")),
+                        has_exposure=bool(self._spec.get("has_exposure")))
+        return rows.X, rows.offset, rows.index, rows.trials
+
     def _new_eta(self, data, offset, exposure, trials, *, seed: int = 0):
         """eta (chains * draws, rows) of the fitted rows or of new ones, their labels, trials.
 
         (``seed``: for what a subclass draws, e.g. a new group level's effects.)"""
-        if data is None:
-            obs = self._obs_data("predict() of the fitted rows")
-            X, off, index = obs.X, obs.offset, self._row_index()
-        else:
-            rows = new_rows(data, names=self.names, family=self.family,
-                            formula_spec=self.formula_spec, offset=offset, exposure=exposure,
-                            trials=trials, has_offset=bool(self._spec.get("has_offset")),
-                            has_exposure=bool(self._spec.get("has_exposure")))
-            X, off, index, trials = rows.X, rows.offset, rows.index, rows.trials
+        X, off, index, trials = self._rows_of(data, offset, exposure, trials)
         beta = self._draws()[0]
         return eta_draws(beta.reshape(-1, beta.shape[-1]), X, off), index, trials
 

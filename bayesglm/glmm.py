@@ -33,7 +33,7 @@ from .group_design import GroupFactor, GroupRows
 from .group_solve import modes_and_sds, system
 from .lmm import relative_factors, theta_layout
 
-__all__ = ["GLMMFit", "fit_glmm", "laplace_deviance", "working_weights"]
+__all__ = ["GLMMFit", "fit_glmm", "laplace_deviance", "working_weights", "central_hessian"]
 
 
 class GLMMFit(NamedTuple):
@@ -123,20 +123,19 @@ class _Problem:
         return obj + F.logdet(), u, F, Ts
 
 
-def _hessian(fun, x, steps):
-    """Central-difference Hessian of a scalar function."""
+def central_hessian(fun, x, steps) -> np.ndarray:
+    """Central-difference Hessian of a scalar function; ``steps``: one step per coordinate."""
     k = len(x)
+    steps = np.broadcast_to(np.asarray(steps, dtype=float), (k,))
     H = np.zeros((k, k))
     f0 = fun(x)
+    E = np.diag(steps)
     for i in range(k):
-        ei = np.zeros(k)
-        ei[i] = steps[i]
-        H[i, i] = (fun(x + ei) - 2 * f0 + fun(x - ei)) / steps[i] ** 2
+        H[i, i] = (fun(x + E[i]) - 2 * f0 + fun(x - E[i])) / steps[i] ** 2
         for j in range(i):
-            ej = np.zeros(k)
-            ej[j] = steps[j]
-            H[i, j] = H[j, i] = (fun(x + ei + ej) - fun(x + ei - ej) - fun(x - ei + ej)
-                                 + fun(x - ei - ej)) / (4 * steps[i] * steps[j])
+            H[i, j] = H[j, i] = (fun(x + E[i] + E[j]) - fun(x + E[i] - E[j])
+                                 - fun(x - E[i] + E[j]) + fun(x - E[i] - E[j])) / (
+                4 * steps[i] * steps[j])
     return H
 
 
@@ -176,7 +175,7 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
         xx[idx] = z
         return prob.laplace(xx[:nt], xx[nt:], keep=False)[0]
 
-    H = _hessian(dev_sub, x[idx], steps)
+    H = central_hessian(dev_sub, x[idx], steps)
     cov_all = np.linalg.inv(H / 2.0)
     cov = cov_all[len(free):, len(free):]
     modes, cond_sd = modes_and_sds(terms, Ts, u, F)

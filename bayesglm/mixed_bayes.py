@@ -68,20 +68,10 @@ def _unit_sigma(mle) -> float:
     return 1.0 if mle.sigma is None else float(mle.sigma)
 
 
-def _hessian(fun, x, step: float = 2e-2) -> np.ndarray:
-    """Central-difference Hessian of a scalar function of a few coordinates (log sd's and the
-    like, of order 1; the Laplace deviance's penalised IRLS leaves ~1e-7 of noise, so the step
-    is not small: 1e-3 gave a curvature 12 times too large)."""
-    k = len(x)
-    H = np.zeros((k, k))
-    f0 = fun(x)
-    E = np.eye(k) * step
-    for i in range(k):
-        H[i, i] = (fun(x + E[i]) - 2 * f0 + fun(x - E[i])) / step**2
-        for j in range(i):
-            H[i, j] = H[j, i] = (fun(x + E[i] + E[j]) - fun(x + E[i] - E[j])
-                                 - fun(x - E[i] + E[j]) + fun(x - E[i] - E[j])) / (4 * step**2)
-    return H
+#: the central-difference step of the Laplace curvature in (log dispersion, theta): these
+#: coordinates are of order 1, and the Laplace deviance's penalised IRLS leaves ~1e-7 of noise,
+#: so the step is not small (1e-3 gave a curvature 12 times too large)
+CURVATURE_STEP = 2e-2
 
 
 def _bounded_inverse(H: np.ndarray, low: float = 1e-6, high: float = 1.0) -> np.ndarray:
@@ -95,7 +85,7 @@ def _bounded_inverse(H: np.ndarray, low: float = 1e-6, high: float = 1.0) -> np.
 def _covariance_block(model, mle, lays, theta0, unit) -> np.ndarray:
     """The covariance of (log dispersion, theta) from the Laplace marginal likelihood's
     curvature, beta held at the estimates."""
-    from .glmm import laplace_deviance
+    from .glmm import central_hessian, laplace_deviance
     from .lmm import marginal_deviance
 
     d, groups = model.design, list(model.groups)
@@ -118,7 +108,7 @@ def _covariance_block(model, mle, lays, theta0, unit) -> np.ndarray:
             return f(lme4_theta(x, lays, factors), beta) / 2.0
 
         x0 = theta0
-    return _bounded_inverse(_hessian(dev, x0))
+    return _bounded_inverse(central_hessian(dev, x0, CURVATURE_STEP))
 
 
 def _weights(model, mle, eta) -> np.ndarray:
@@ -131,19 +121,19 @@ def _weights(model, mle, eta) -> np.ndarray:
     return working_weights(model.family, d.y, eta, d.trials)
 
 
-def _level_blocks(model, mle, lays, chols):
-    """Per term, the (levels, q, q) conditional covariance of each level's ``z`` at the modes:
-    (C' Z_l' W Z_l C + I)^-1 (non-centred), C (...)^-1 C' for a centred term's b."""
+def _level_blocks(model, mle, chols):
+    """Per term, the (levels, q, q) conditional covariance of each level's non-centred ``z`` at
+    the modes, (C' Z_l' W Z_l C + I)^-1 (a centred term's b has C (...)^-1 C')."""
     d, groups = model.design, list(model.groups)
     eta = d.X @ mle.params.to_numpy() + (0 if d.total_offset is None else d.total_offset)
     for (_, rows), b in zip(groups, mle.modes):
         eta = eta + (rows.Z * b[rows.index]).sum(axis=1)
     w = _weights(model, mle, eta)
     out = []
-    for (f, rows), C, lay in zip(groups, chols, lays):
+    for (f, rows), C in zip(groups, chols):
         blocks = level_crossprods(rows, w, f.n_levels)  # (L, q, q): Z_l' W Z_l
-        Hinv = np.linalg.inv(np.einsum("ki,lkj,jm->lim", C, blocks, C) + np.eye(lay.q))
-        out.append(np.einsum("ij,ljk,mk->lim", C, Hinv, C) if lay.centred else Hinv)
+        out.append(np.linalg.inv(np.einsum("ki,lkj,jm->lim", C, blocks, C)
+                                 + np.eye(C.shape[0])))
     return out
 
 
@@ -166,14 +156,16 @@ def laplace_start(model, mle, sizes: dict):
     ct = _covariance_block(model, mle, lays, theta, unit)
     nd = ct.shape[0] - len(theta)  # the dispersion's coordinate comes first
     sd_log = np.sqrt(np.diag(ct)[nd:])
+    blocks = _level_blocks(model, mle, chols)
     centred = [bool(np.mean(v.diagonal(axis1=1, axis2=2)) < CENTRED_BELOW
                     and np.all(sd_log[lay.theta][:lay.q] < CENTRED_SD_BELOW))
-               for v, lay in zip(_level_blocks(model, mle, lays, chols), lays)]
+               for v, lay in zip(blocks, lays)]
     lays = layouts(groups, centred)
     z = np.concatenate([(b if lay.centred else linalg.solve_triangular(C, b.T, lower=True).T)
                         .reshape(-1) for C, b, lay in zip(chols, mle.modes, lays)])
-    var_z = np.concatenate([v.diagonal(axis1=1, axis2=2).reshape(-1)
-                            for v in _level_blocks(model, mle, lays, chols)])
+    var_z = np.concatenate([
+        (np.einsum("ij,ljk,mk->lim", C, v, C) if lay.centred else v)
+        .diagonal(axis1=1, axis2=2).reshape(-1) for C, v, lay in zip(chols, blocks, lays)])
     values = {"beta": mle.params.to_numpy(), "theta": theta, "z": z}
     disp = [k for k in sizes if k != "beta"]
     if disp:

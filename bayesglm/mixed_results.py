@@ -74,12 +74,8 @@ class MixedBayesResults(BayesResults):
         return out
 
     # -- tables ------------------------------------------------------------------------------
-    def summary(self, hdi_prob: float = 0.94) -> pd.DataFrame:
-        """As :meth:`BayesResults.summary`, with a row for every ``sd_*`` and ``cor_*`` between
-        the fixed effects and the dispersion: lme4's estimates in ``mle`` (standard errors for
-        the fixed effects only), the posterior beside them."""
-        return super().summary(hdi_prob)
-
+    # summary() is BayesResults'; these give it a row for every sd_* and cor_* between the
+    # fixed effects and the dispersion, with lme4's estimate (no standard error) in ``mle``
     def _extra_params(self) -> list[str]:
         return self.cov_names()
 
@@ -116,26 +112,18 @@ class MixedBayesResults(BayesResults):
 
     # -- prediction --------------------------------------------------------------------------
     def _new_eta(self, data, offset, exposure, trials, *, seed: int = 0, re: str = "include"):
-        from .design import new_rows
         from .problem import eta_draws
 
         beta = self._draws()[0]
         beta = beta.reshape(-1, beta.shape[-1])
         effects = [e.reshape((-1,) + e.shape[2:]) for e in self._effects()]
-        if data is None:
-            obs = self._obs_data("predict() of the fitted rows")
-            X, off, index, groups = obs.X, obs.offset, self._row_index(), obs.groups
-        else:
-            rows = new_rows(data, names=self.names, family=self.family,
-                            formula_spec=self.formula_spec, offset=offset, exposure=exposure,
-                            trials=trials, has_offset=bool(self._spec.get("has_offset")),
-                            has_exposure=bool(self._spec.get("has_exposure")))
-            X, off, index, trials = rows.X, rows.offset, rows.index, rows.trials
-            groups = ()
-            if re == "include":
-                groups, effects = self._new_groups(data, effects, seed)
+        X, off, index, trials = self._rows_of(data, offset, exposure, trials)
         if re == "exclude":
             groups, effects = (), []
+        elif data is None:
+            groups = self._group_rows()
+        else:
+            groups, effects = self._new_groups(data, effects, seed)
         eta = np.empty((beta.shape[0], X.shape[0]))
         step = max(1, 2**22 // max(1, beta.shape[0]))
         for s in range(0, X.shape[0], step):

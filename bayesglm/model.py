@@ -36,7 +36,6 @@ from numpyro.distributions import constraints
 
 from . import priors as P
 from .families import Family
-from .group_cov import TermLayout
 from .priors.covariance import decov_logpdf
 from .problem import Problem, linear_predictor
 
@@ -127,7 +126,6 @@ def _term_effects(structure: PriorStructure, arrays: PriorArrays, theta, z, sigm
     total = jnp.zeros((), theta.dtype)
     effects = []
     for (lay, kind, unit_sigma, sd_names), num in zip(structure.terms, arrays.terms):
-        lay: TermLayout
         t = theta[lay.theta]
         s = t[:lay.q]
         sd = jnp.exp(s)

@@ -26,8 +26,11 @@ JAX's functions (the model and the tests evaluate the same expression).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
+
+import numpy as np
 
 from .specs import HalfStudentT, Prior, format_number
 
@@ -197,10 +200,6 @@ def split_group_priors(priors, groups, design, family):
     ``resolve_priors``, which names any key that is neither. A group key in a model without
     group terms is left there, to be named as unknown.
     """
-    from collections.abc import Mapping
-
-    import numpy as np
-
     if not groups:
         return priors, ()
     gaussian = family.autoscale_by_sd_y
@@ -217,7 +216,7 @@ def split_group_priors(priors, groups, design, family):
 
 def group_prior_table(groups, term_priors):
     """prior_summary's rows of the group terms (the columns of ``ResolvedPriors.table``)."""
-    import pandas as pd
+    import pandas as pd  # the table only (bayesglm.priors stays light to import)
 
     rows = []
     for (factor, _), tp in zip(groups, term_priors):
