@@ -8,15 +8,23 @@ section 5; lme4's ``glmer`` vignette):
     -2 log L(theta, beta) ~= -2 sum_i log p(y_i | mu_i(u*)) + ||u*||^2 + log|L|^2,
 
 L the Cholesky factor of Lambda'Z'W Z Lambda + I at u*, W the GLM working weights. u* is found by
-penalised IRLS (Newton's method with step halving on -2 log p(y | u) + ||u||^2); the deviance
-is then minimised over theta and beta jointly (lme4's second stage), and the covariance of beta
-is the inverse of half the Hessian of that deviance in (theta, beta) jointly (glmer's ``vcov``
-with ``use.hessian = TRUE``), taken by central differences.
+penalised IRLS (Newton's method with step halving on -2 log p(y | u) + ||u||^2). As glmer, in
+two stages: first theta alone, with beta found with u by the same penalised IRLS (``nAGQ = 0``;
+X joins the system unpenalised); then theta and beta jointly from there (``nAGQ = 1``), each
+coordinate in units of its sd at the first stage's fit (second differences in theta, the joint
+system's inverse in beta), which took VerbAgg's second stage from 89 quasi-Newton iterations to
+15. The covariance of beta is the inverse of half the Hessian of the deviance in (theta, beta)
+jointly (glmer's ``vcov`` with ``use.hessian = TRUE``), taken by central differences. The
+searches are L-BFGS-B on numerical gradients (theta's diagonal bounded at 0).
 
 The penalised system is formed densely for up to ``DENSE_EFFECTS_MAX`` group effects, else level
 by level with a Schur complement for the smaller terms (:mod:`bayesglm.group_solve`): linear in
-the levels of one term, or of a large term crossed with small ones. The log density is the family's ``loglike_obs`` (normalising constants included,
-so that ``llf`` is lme4's ``logLik``).
+the levels of one term, or of a large term crossed with small ones.
+
+The log density is the family's, normalising constants included (so that ``llf`` is lme4's
+``logLik``): with phi = 1, -2 log p(y | mu) = -2 log p(y | mu = y) + sum_i trials_i d(y_i, mu_i),
+d the family's unit deviance. The saturated term is computed once; each penalised IRLS step
+evaluates only the unit deviances (no lgamma: measured 0.43 ms instead of 1.0 ms at n = 7,584).
 """
 
 from __future__ import annotations
@@ -53,14 +61,20 @@ class GLMMFit(NamedTuple):
 
 
 @jit(static_argnames=("family",))
+def _saturated(family, y, trials):
+    """-2 sum log p(y_i | mu_i = y_i) (phi = 1)."""
+    return -2.0 * jnp.sum(family.loglike_obs(y, y, 1.0, trials))
+
+
+@jit(static_argnames=("family",))
 def _rows(family, y, eta, trials):
-    """-2 sum log p(y_i | mu_i), mu, the working weights and the score in eta, at eta (one
-    compiled program per family and n)."""
+    """sum_i trials_i d(y_i, mu_i) (-2 log p(y | mu) less the saturated term), the working
+    weights and the score in eta, at eta (one compiled program per family and n)."""
     mu = family.link.inverse(eta)
-    ll = family.loglike_obs(y, mu, 1.0, trials)
+    dev = jnp.sum(trials * family.unit_deviance(y, mu, 1.0))
     d = family.link.inverse_deriv(eta)
     var = family.variance(mu, 1.0)
-    return -2.0 * jnp.sum(ll), trials * d**2 / var, trials * (y - mu) * d / var
+    return dev, trials * d**2 / var, trials * (y - mu) * d / var
 
 
 def working_weights(family, y, eta, trials=None) -> np.ndarray:
@@ -81,26 +95,30 @@ class _Problem:
         self.dense = dense  # None: dense while small (group_solve.DENSE_EFFECTS_MAX)
         self.q = sum(f.n_levels * len(f.terms) for f, _ in terms)
         self.u = np.zeros(self.q)  # warm start of the conditional modes
+        self.beta = np.zeros(self.p)  # warm start of the first stage's fixed effects
+        self.saturated = float(_saturated(family, self.y, self.trials))
 
     def at(self, eta):
         """(-2 log p(y | eta), working weights, score) as host arrays."""
         dev, w, score = _rows(self.family, self.y, eta, self.trials)
-        return float(dev), np.asarray(w), np.asarray(score)
+        return self.saturated + float(dev), np.asarray(w), np.asarray(score)
 
     def pirls(self, sysm, eta0, u, maxiter=100, tol=1e-12):
-        """(u*, objective, factor of M'WM + I) at the conditional mode."""
+        """(u*, objective, factor of M'WM + P) at the conditional mode (u: the system's
+        coefficients, P its penalty: the group effects', and the fixed effects' if it has X)."""
+        pen = sysm.penalty
         dev, w, score = self.at(eta0 + sysm.matvec(u))
         if not np.isfinite(dev):
             u = np.zeros_like(u)
             dev, w, score = self.at(eta0)
-        obj = dev + float(u @ u)
+        obj = dev + float(u @ (pen * u))
         for _ in range(maxiter):
-            step = sysm.factor(w).solve(sysm.rmatvec(score) - u)
+            step = sysm.factor(w).solve(sysm.rmatvec(score) - pen * u)
             t, new = 1.0, None
             for _ in range(30):  # step halving until the penalised deviance does not rise
                 cand = u + t * step
                 d2, w2, s2 = self.at(eta0 + sysm.matvec(cand))
-                o = d2 + float(cand @ cand)
+                o = d2 + float(cand @ (pen * cand))
                 if np.isfinite(o) and o <= obj + 1e-12 * abs(obj):
                     new = (cand, o, w2, s2)
                     break
@@ -113,6 +131,43 @@ class _Problem:
             if done:
                 break
         return u, obj, sysm.factor(w)
+
+    def joint(self, theta):
+        """glmer's first stage (``nAGQ = 0``): the Laplace deviance with beta and u at their joint
+        penalised mode; (deviance, beta)."""
+        Ts = relative_factors(self.terms, theta)
+        sysm = system(self.terms, Ts, self.dense, fixed=self.X)
+        v0 = np.concatenate([self.u, self.beta])
+        v, obj, F = self.pirls(sysm, self.offset, v0)
+        if np.all(np.isfinite(v)):
+            self.u, self.beta = v[:self.q], v[self.q:]
+        return obj + F.logdet(), v[self.q:]
+
+    def theta_sd(self, theta, f0, h=1e-3):
+        """sqrt(2 / f'') of the first stage's deviance in each theta (forward second
+        differences: a theta may sit on its bound 0), 1 where it is not convex."""
+        out = np.ones(len(theta))
+        u, beta = self.u.copy(), self.beta.copy()
+        for k in range(len(theta)):
+            e = np.zeros(len(theta))
+            e[k] = h
+            d2 = (self.joint(theta + 2 * e)[0] - 2 * self.joint(theta + e)[0] + f0) / h**2
+            if np.isfinite(d2) and d2 > 0:
+                out[k] = np.sqrt(2.0 / d2)
+        self.u, self.beta = u, beta
+        return out
+
+    def beta_sd(self, theta):
+        """The fixed effects' sds given theta, sqrt(diag) of the joint system's beta block of
+        (M'WM + P)^-1 at the first stage's mode (the second stage's units)."""
+        Ts = relative_factors(self.terms, theta)
+        sysm = system(self.terms, Ts, self.dense, fixed=self.X)
+        v = np.concatenate([self.u, self.beta])
+        _, w, _ = self.at(self.offset + sysm.matvec(v))
+        F = sysm.factor(w)
+        E = np.zeros((sysm.size, self.p))
+        E[self.q + np.arange(self.p), np.arange(self.p)] = 1.0
+        return np.sqrt(np.array([F.solve(E[:, k])[self.q + k] for k in range(self.p)]))
 
     def laplace(self, theta, beta, keep=True):
         Ts = relative_factors(self.terms, theta)
@@ -154,14 +209,25 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
     bounds = [(0.0, None) if i == j else (None, None) for lay in layout for i, j in lay]
     bounds += [(None, None)] * prob.p
 
-    def dev(x):
+    # first stage (glmer's nAGQ = 0): theta alone, beta in the penalised IRLS with u
+    prob.beta = np.asarray(beta_start, dtype=float).copy()
+    res1 = optimize.minimize(lambda t: prob.joint(t)[0], theta0, method="L-BFGS-B",
+                             bounds=bounds[:nt], options={"ftol": 1e-10, "maxiter": maxiter})
+    _, beta1 = prob.joint(res1.x)
+    # second stage: (theta, beta) jointly from there, beta in units of its conditional sd
+    x0 = np.concatenate([res1.x, beta1])
+    scale = np.concatenate([prob.theta_sd(res1.x, res1.fun), prob.beta_sd(res1.x)])
+
+    def dev(z):
+        x = x0 + scale * z
         return prob.laplace(x[:nt], x[nt:])[0]
 
-    x0 = np.concatenate([theta0, np.asarray(beta_start, dtype=float)])
-    res = optimize.minimize(dev, x0, method="L-BFGS-B", bounds=bounds,
+    zb = [(None if lo is None else (lo - a) / c, None if hi is None else (hi - a) / c)
+          for (lo, hi), a, c in zip(bounds, x0, scale)]
+    res = optimize.minimize(dev, np.zeros_like(x0), method="L-BFGS-B", bounds=zb,
                             options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": maxiter,
                                      "maxfun": 50 * maxiter})
-    x = res.x
+    x = x0 + scale * res.x
     theta, beta = x[:nt], x[nt:]
     deviance, u, F, Ts = prob.laplace(theta, beta)
     # the covariance of beta: (H/2)^-1's beta block, H the deviance's Hessian in (theta, beta);
@@ -183,7 +249,7 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
         params=beta, cov_params=(cov + cov.T) / 2, theta=theta,
         covariances=tuple(T @ T.T for T in Ts), modes=modes, cond_sd=cond_sd,
         deviance=float(deviance), llf=-float(deviance) / 2.0, n_params=prob.p + nt,
-        converged=bool(res.success), n_evals=int(res.nfev),
+        converged=bool(res.success), n_evals=int(res1.nfev + res.nfev),
     )
 
 

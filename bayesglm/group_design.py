@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 __all__ = ["GroupFactor", "GroupRows", "factorize", "group_effects", "transpose_effects",
-           "level_crossprods", "dense_z", "term_labels", "level_label"]
+           "level_crossprods", "segment_sum_np", "dense_z", "term_labels", "level_label"]
 
 
 class GroupFactor(NamedTuple):
@@ -86,6 +86,16 @@ def factorize(columns) -> tuple[np.ndarray, tuple[str, ...]]:
     return inv.reshape(-1).astype(np.int32), levels
 
 
+def segment_sum_np(values: np.ndarray, index: np.ndarray, n_segments: int) -> np.ndarray:
+    """NumPy's ``segment_sum``: ``out[s] = sum of values[i] over index[i] == s``, (n_segments,
+    *values.shape[1:]). One ``bincount`` per trailing element (``np.add.at`` is ~10x slower)."""
+    flat = values.reshape(len(index), -1)
+    out = np.empty((n_segments, flat.shape[1]), dtype=float)
+    for k in range(flat.shape[1]):
+        out[:, k] = np.bincount(index, weights=flat[:, k], minlength=n_segments)
+    return out.reshape((n_segments,) + values.shape[1:])
+
+
 def group_effects(rows: GroupRows, b):
     """``Z b`` of one term: (n,) from its level effects ``b`` (L, q); NumPy or JAX."""
     return (rows.Z * b[rows.index]).sum(axis=-1)
@@ -95,9 +105,7 @@ def transpose_effects(rows: GroupRows, g, n_levels: int):
     """``Z' g`` of one term, as (L, q): every row's ``g_i z_i`` summed into its level."""
     contrib = rows.Z * g[:, None]
     if isinstance(contrib, np.ndarray):
-        out = np.zeros((n_levels, contrib.shape[1]), contrib.dtype)
-        np.add.at(out, np.asarray(rows.index), contrib)
-        return out
+        return segment_sum_np(contrib, np.asarray(rows.index), n_levels)
     import jax
 
     return jax.ops.segment_sum(contrib, rows.index, num_segments=n_levels)
@@ -107,10 +115,7 @@ def level_crossprods(rows: GroupRows, w, n_levels: int):
     """The diagonal blocks of ``Z' W Z`` of one term: (L, q, q), sum of w_i z_i z_i' by level."""
     outer = (rows.Z * w[:, None])[:, :, None] * rows.Z[:, None, :]
     if isinstance(outer, np.ndarray):
-        q = outer.shape[1]
-        out = np.zeros((n_levels, q, q), outer.dtype)
-        np.add.at(out, np.asarray(rows.index), outer)
-        return out
+        return segment_sum_np(outer, np.asarray(rows.index), n_levels)
     import jax
 
     return jax.ops.segment_sum(outer, rows.index, num_segments=n_levels)

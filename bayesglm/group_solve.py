@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
-from .group_design import GroupRows, level_crossprods, transpose_effects
+from .group_design import GroupRows, level_crossprods, segment_sum_np, transpose_effects
 
 __all__ = ["BlockSystem", "DenseSystem", "system", "DENSE_EFFECTS_MAX", "modes_and_sds"]
 
@@ -30,12 +30,18 @@ __all__ = ["BlockSystem", "DenseSystem", "system", "DENSE_EFFECTS_MAX", "modes_a
 DENSE_EFFECTS_MAX = 50
 
 
-def system(terms, Ts, dense: bool | None = None):
-    """The system of ``terms`` with relative factors ``Ts``: dense while small (``dense=None``)."""
+def system(terms, Ts, dense: bool | None = None, fixed=None):
+    """The system of ``terms`` with relative factors ``Ts``: dense while small (``dense=None``).
+
+    ``fixed``: unpenalised columns (n x p, the fixed effects' X) appended after the group
+    effects, for penalised IRLS in (u, beta) jointly (glmer's first stage, ``nAGQ = 0``): then
+    H = M'WM + diag(1, .., 1, 0, .., 0) with M = [Z Lambda, X], and ``logdet`` is still that of
+    the group effects' block Lambda'Z'WZ Lambda + I (the leading block: X is eliminated last).
+    """
     size = sum(f.n_levels * len(f.terms) for f, _ in terms)
     if dense is None:
         dense = size <= DENSE_EFFECTS_MAX
-    return DenseSystem(terms, Ts) if dense else BlockSystem(terms, Ts)
+    return DenseSystem(terms, Ts, fixed) if dense else BlockSystem(terms, Ts, fixed)
 
 
 def modes_and_sds(terms, Ts, u, factor, scale2: float = 1.0):
@@ -54,14 +60,18 @@ def modes_and_sds(terms, Ts, u, factor, scale2: float = 1.0):
 class DenseSystem:
     """M = Z Lambda formed densely (n x q): the small problems' system."""
 
-    def __init__(self, terms, Ts):
+    def __init__(self, terms, Ts, fixed=None):
         from .group_design import dense_z
 
         self.sizes = [(f.n_levels, len(f.terms)) for f, _ in terms]
         blocks = [dense_z(rows, f.n_levels) @ np.kron(np.eye(f.n_levels), T)
                   for (f, rows), T in zip(terms, Ts)]
+        self.n_random = sum(b.shape[1] for b in blocks)
+        if fixed is not None:
+            blocks.append(np.asarray(fixed, dtype=float))
         self.M = np.hstack(blocks)
         self.size = self.M.shape[1]
+        self.penalty = (np.arange(self.size) < self.n_random).astype(float)
 
     def matvec(self, u):
         return self.M @ u
@@ -76,14 +86,15 @@ class DenseSystem:
 class DenseFactor:
     def __init__(self, system: DenseSystem, w):
         M = system.M
-        self.sizes = system.sizes
-        self.L = linalg.cholesky(M.T @ (M * w[:, None]) + np.eye(M.shape[1]), lower=True)
+        self.sizes, self.n_random = system.sizes, system.n_random
+        self.L = linalg.cholesky(M.T @ (M * w[:, None]) + np.diag(system.penalty), lower=True)
 
     def solve(self, r):
         return linalg.cho_solve((self.L, True), r)
 
     def logdet(self) -> float:
-        return 2.0 * float(np.sum(np.log(np.diag(self.L))))
+        """log|Lambda'Z'WZ Lambda + I| (the group effects' block)."""
+        return 2.0 * float(np.sum(np.log(np.diag(self.L)[:self.n_random])))
 
     def inverse_blocks(self):
         Hinv = linalg.cho_solve((self.L, True), np.eye(self.L.shape[0]))
@@ -102,21 +113,30 @@ class BlockSystem:
     (b_l = T u_l). The effects u are stacked term by term, level-major, as lme4's.
     """
 
-    def __init__(self, terms, Ts):
+    def __init__(self, terms, Ts, fixed=None):
         sizes = [f.n_levels * len(f.terms) for f, _ in terms]
         # the largest term first (its levels' blocks are eliminated one by one); ``perm`` maps
         # the internal layout to the caller's (terms in their order)
         self.order = list(np.argsort([-k for k in sizes], kind="stable"))
+        self.rows = [terms[j][1] for j in self.order]
+        self.L = [terms[j][0].n_levels for j in self.order]
+        self.q = [len(terms[j][0].terms) for j in self.order]
+        self.Ts = [np.asarray(Ts[j], dtype=float) for j in self.order]
+        self.n_random = int(sum(sizes))
+        if fixed is not None:  # X as one more (unpenalised) term of one level, eliminated last
+            fixed = np.asarray(fixed, dtype=float)
+            self.order.append(len(sizes))
+            sizes.append(fixed.shape[1])
+            self.rows.append(GroupRows(fixed, np.zeros(len(fixed), dtype=np.int32)))
+            self.L.append(1)
+            self.q.append(fixed.shape[1])
+            self.Ts.append(np.eye(fixed.shape[1]))
         ext = np.cumsum([0] + sizes)
         self.perm = np.concatenate([np.arange(ext[j], ext[j + 1]) for j in self.order])
-        terms = [terms[j] for j in self.order]
-        self.rows = [rows for _, rows in terms]
-        self.L = [f.n_levels for f, _ in terms]
-        self.q = [len(f.terms) for f, _ in terms]
-        self.Ts = [np.asarray(Ts[j], dtype=float) for j in self.order]
         self.bounds = np.cumsum([0] + [sizes[j] for j in self.order])
         self.size = int(self.bounds[-1])
         self.n = len(self.rows[0].index)
+        self.penalty = (np.arange(self.size) < self.n_random).astype(float)  # caller's layout
         # the rows' columns times T (n, q_j): M's non-zeros, term by term
         self.ZT = [np.asarray(r.Z, dtype=float) @ T for r, T in zip(self.rows, self.Ts)]
 
@@ -159,6 +179,7 @@ class BlockFactor:
         r1 = GroupRows(s.ZT[0], s.rows[0].index)
         D = level_crossprods(r1, w, L1) + np.eye(q1)  # (L1, q1, q1)
         self.cD = np.linalg.cholesky(D)
+        self.Dinv = np.linalg.inv(D)  # (L1, q1, q1): D^-1 level by level
         self.m1 = L1 * q1
         m = s.size - self.m1
         self.m = m
@@ -177,7 +198,7 @@ class BlockFactor:
                                       s.rows[b].index, s.L[b], w)
                     C[off[a - 1]:off[a], off[b - 1]:off[b]] = blk
                     C[off[b - 1]:off[b], off[a - 1]:off[a]] = blk.T
-            C += np.eye(m)
+            C += np.diag((np.arange(self.m1, s.size) < s.n_random).astype(float))
             self.DinvB = self._dsolve(self.B)  # (m1, m)
             S = C - self.B.T @ self.DinvB
             self.cS = linalg.cholesky((S + S.T) / 2, lower=True)
@@ -186,19 +207,16 @@ class BlockFactor:
     def _cross(Za, ia, La, Zb, ib, Lb, w):
         """sum_i w_i (a-row of level ia_i) (b-row of level ib_i)': (La qa, Lb qb)."""
         qa, qb = Za.shape[1], Zb.shape[1]
-        out = np.zeros((La, qa, Lb, qb))
         prod = (Za * w[:, None])[:, :, None] * Zb[:, None, :]  # (n, qa, qb)
-        np.add.at(out, (ia, slice(None), ib, slice(None)), prod)
-        return out.reshape(La * qa, Lb * qb)
+        out = segment_sum_np(prod, np.asarray(ia, dtype=np.int64) * Lb + ib, La * Lb)
+        return out.reshape(La, Lb, qa, qb).transpose(0, 2, 1, 3).reshape(La * qa, Lb * qb)
 
     def _dsolve(self, R):
         """D^-1 R for R (m1,) or (m1, k), level by level."""
         q1 = self.s.q[0]
         vec = R.ndim == 1
         Rb = R.reshape(self.s.L[0], q1, -1)
-        y = np.linalg.solve(self.cD, Rb)  # batched triangular-as-general: q1 is small
-        x = np.linalg.solve(np.swapaxes(self.cD, 1, 2), y)
-        x = x.reshape(self.m1, -1)
+        x = np.matmul(self.Dinv, Rb).reshape(self.m1, -1)
         return x[:, 0] if vec else x
 
     def solve(self, r) -> np.ndarray:
@@ -212,17 +230,17 @@ class BlockFactor:
         return self.s.to_external(np.concatenate([x1, x2]))
 
     def logdet(self) -> float:
-        """log|H|."""
+        """log|Lambda'Z'WZ Lambda + I| (the group effects' block: log|H| without fixed)."""
         ld = 2.0 * float(np.sum(np.log(np.diagonal(self.cD, axis1=1, axis2=2))))
         if self.m:
-            ld += 2.0 * float(np.sum(np.log(np.diag(self.cS))))
+            ld += 2.0 * float(np.sum(np.log(np.diag(self.cS)[:self.s.n_random - self.m1])))
         return ld
 
     def inverse_blocks(self) -> list[np.ndarray]:
         """Per term (the caller's order), the (levels, q, q) diagonal blocks of H^-1."""
         s = self.s
         q1, L1 = s.q[0], s.L[0]
-        Dinv = np.linalg.inv(self.cD @ np.swapaxes(self.cD, 1, 2))
+        Dinv = self.Dinv
         out = [Dinv]
         if self.m:
             Sinv = linalg.cho_solve((self.cS, True), np.eye(self.m))

@@ -63,3 +63,27 @@ def test_the_dense_system_is_used_while_small():
     assert isinstance(system(small, [np.eye(1)]), DenseSystem)
     assert isinstance(system(big, [np.eye(1)]), BlockSystem)
     assert isinstance(system(small, [np.eye(1)], dense=False), BlockSystem)
+
+
+@pytest.mark.parametrize("spec", [[(12, 1)], [(30, 1), (5, 1)], [(4, 2), (25, 2), (3, 1)]])
+def test_the_system_with_unpenalised_fixed_columns(spec):
+    # glmer's first stage: M = [Z Lambda, X], H = M'WM + diag(1, .., 1, 0, .., 0). Both
+    # systems against H formed from the dense M by hand; logdet is that of the group block alone
+    rng = np.random.default_rng(7 + len(spec))
+    n, p = 200, 3
+    terms = _terms(rng, n, spec)
+    Ts = _factors(rng, spec)
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, p - 1))])
+    M = np.hstack([DenseSystem(terms, Ts).M, X])
+    q = M.shape[1] - p
+    w = rng.uniform(0.1, 2.0, n)
+    H = M.T @ (M * w[:, None]) + np.diag(np.r_[np.ones(q), np.zeros(p)])
+    r, v = rng.normal(size=q + p), rng.normal(size=q + p)
+    for sysm in (DenseSystem(terms, Ts, X), BlockSystem(terms, Ts, X)):
+        assert sysm.size == q + p
+        np.testing.assert_array_equal(sysm.penalty, np.r_[np.ones(q), np.zeros(p)])
+        np.testing.assert_allclose(sysm.matvec(v), M @ v, atol=1e-12)
+        np.testing.assert_allclose(sysm.rmatvec(w), M.T @ w, atol=1e-12)
+        F = sysm.factor(w)
+        np.testing.assert_allclose(F.solve(r), np.linalg.solve(H, r), rtol=1e-9, atol=1e-11)
+        assert F.logdet() == pytest.approx(np.linalg.slogdet(H[:q, :q])[1], rel=1e-12)
