@@ -379,7 +379,9 @@ class GLM:
         max_tree_depth : int
             Maximum NUTS tree depth.
         chain_method : {"auto", "parallel", "sequential"}
-            "auto" runs chains in parallel when JAX has a device per chain, else sequentially.
+            "auto" runs chains in parallel when JAX has a device per chain, else sequentially;
+            a model with group-level terms on more than 30,000 rows runs them sequentially
+            (measured faster on the CPU: ``sampling.GROUPED_PARALLEL_ROWS_MAX``).
 
         Returns
         -------

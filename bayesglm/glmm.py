@@ -41,7 +41,7 @@ from .group_design import GroupFactor, GroupRows
 from .group_solve import modes_and_sds, system
 from .lmm import relative_factors, theta_layout
 
-__all__ = ["GLMMFit", "fit_glmm", "laplace_deviance", "working_weights", "central_hessian"]
+__all__ = ["GLMMFit", "fit_glmm", "crude_start", "laplace_deviance", "working_weights", "central_hessian"]
 
 
 class GLMMFit(NamedTuple):
@@ -194,11 +194,22 @@ def central_hessian(fun, x, steps) -> np.ndarray:
     return H
 
 
+def crude_start(X, y, family, trials=None, offset=None) -> np.ndarray:
+    """Fixed effects to start the first stage from: least squares of link(mustart) on X (R's
+    ``family$initialize``), with no GLM fit (nothing to compile before the mixed model's own)."""
+    t = np.ones(len(y)) if trials is None else np.asarray(trials, dtype=float)
+    eta = np.asarray(family.link.link(family.starting_mu(jnp.asarray(y), jnp.asarray(t))))
+    if offset is not None:
+        eta = eta - np.asarray(offset, dtype=float)
+    return np.linalg.lstsq(np.asarray(X, dtype=float), eta, rcond=None)[0]
+
+
 @float64
-def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_start,
+def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_start=None,
              trials=None, offset=None, maxiter: int = 500, dense: bool | None = None) -> GLMMFit:
     """Laplace ML of a GLMM. ``y`` on the mean's scale (Binomial: proportions of ``trials``);
-    ``beta_start``: the fixed effects to start from (e.g. the GLM's MLE without the groups).
+    ``beta_start``: the fixed effects to start from (default :func:`crude_start`; the first
+    stage finds them with the group effects).
     ``dense``: the penalised system formed densely or by levels (:mod:`bayesglm.group_solve`;
     default: dense up to ``DENSE_EFFECTS_MAX`` group effects)."""
     X = np.asarray(X, dtype=float)
@@ -210,6 +221,8 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
     bounds += [(None, None)] * prob.p
 
     # first stage (glmer's nAGQ = 0): theta alone, beta in the penalised IRLS with u
+    if beta_start is None:
+        beta_start = crude_start(X, prob.y, family, trials, offset)
     prob.beta = np.asarray(beta_start, dtype=float).copy()
     res1 = optimize.minimize(lambda t: prob.joint(t)[0], theta0, method="L-BFGS-B",
                              bounds=bounds[:nt], options={"ftol": 1e-10, "maxiter": maxiter})

@@ -11,7 +11,6 @@ conditional modes) and ``ngroups``.
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -49,7 +48,6 @@ def fit_mixed(model, *, reml: bool = False) -> MixedMLEResults:
     """lme4's fit of ``model`` (see the module docstring)."""
     from .glmm import fit_glmm
     from .lmm import fit_lmm
-    from .mle import fit_mle
 
     kind = fit_kind(model, reml)
     d, terms = model.design, list(model.groups)
@@ -57,11 +55,7 @@ def fit_mixed(model, *, reml: bool = False) -> MixedMLEResults:
         y = d.y if d.total_offset is None else d.y - d.total_offset
         fit = fit_lmm(d.X, y, terms, reml=reml)
     else:
-        with warnings.catch_warnings():  # the start only: the fixed part's MLE
-            warnings.simplefilter("ignore")
-            start = fit_mle(d, model.family).params
-        fit = fit_glmm(d.X, d.y, terms, model.family, beta_start=start, trials=d.trials,
-                       offset=d.total_offset)
+        fit = fit_glmm(d.X, d.y, terms, model.family, trials=d.trials, offset=d.total_offset)
     _warn_singular(terms, fit.theta)
     return MixedMLEResults(model, fit, kind)
 

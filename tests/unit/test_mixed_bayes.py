@@ -189,3 +189,23 @@ def test_plot_ranef_and_forest(fit):
     mle = [a for a in ax.lines if a.get_gid() == "mle_point"][0].get_xdata()
     assert mle[-1] == fit.mle.varcorr()["estimate"]["sd_g__Intercept"]
     plt.close("all")
+
+
+def test_auto_chains_run_sequentially_for_a_large_grouped_model():
+    # sampling.GROUPED_PARALLEL_ROWS_MAX: gathers and segment sums over many rows ran ~3x slower
+    # as parallel host devices than chain after chain; plain GLMs keep parallel chains
+    import jax
+
+    from bayesglm.group_design import GroupRows
+    from bayesglm.problem import Problem
+    from bayesglm.sampling import GROUPED_PARALLEL_ROWS_MAX, auto_chain_method
+
+    n = GROUPED_PARALLEL_ROWS_MAX + 1
+    X, y = np.zeros((n, 1)), np.zeros(n)
+    rows = GroupRows(np.ones((n, 1)), np.zeros(n, dtype=np.int32))
+    chains = jax.local_device_count()
+    many = "parallel" if chains > 1 else "sequential"
+    assert auto_chain_method(Problem(X, None, y), chains) == many
+    assert auto_chain_method(Problem(X, None, y, groups=(rows,)), chains) == "sequential"
+    small = Problem(X[:100], None, y[:100], groups=(GroupRows(rows.Z[:100], rows.index[:100]),))
+    assert auto_chain_method(small, chains) == many
