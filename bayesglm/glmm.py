@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import optimize
 
+from ._progress import progress_bar
 from ._x64 import float64
 from ._xla import jit
 from .group_design import GroupFactor, GroupRows
@@ -42,6 +43,11 @@ from .group_solve import modes_and_sds, system
 from .lmm import relative_factors, theta_layout
 
 __all__ = ["GLMMFit", "fit_glmm", "crude_start", "laplace_deviance", "working_weights", "central_hessian"]
+
+
+#: from this many rows x (fixed effects + covariance parameters) a fit shows its progress: each
+#: deviance evaluation is then ~0.1-0.4 s (n = 1e6, 1e5 levels: 182 evaluations in ~70 s)
+PROGRESS_WORK = 1_000_000
 
 
 class GLMMFit(NamedTuple):
@@ -96,6 +102,7 @@ class _Problem:
         self.q = sum(f.n_levels * len(f.terms) for f, _ in terms)
         self.u = np.zeros(self.q)  # warm start of the conditional modes
         self.beta = np.zeros(self.p)  # warm start of the first stage's fixed effects
+        self.bar = progress_bar(False, None, "")  # counts the deviance evaluations
         self.saturated = float(_saturated(family, self.y, self.trials))
 
     def at(self, eta):
@@ -139,6 +146,7 @@ class _Problem:
         sysm = system(self.terms, Ts, self.dense, fixed=self.X)
         v0 = np.concatenate([self.u, self.beta])
         v, obj, F = self.pirls(sysm, self.offset, v0)
+        self.bar.update(1)
         if np.all(np.isfinite(v)):
             self.u, self.beta = v[:self.q], v[self.q:]
         return obj + F.logdet(), v[self.q:]
@@ -173,6 +181,7 @@ class _Problem:
         Ts = relative_factors(self.terms, theta)
         sysm = system(self.terms, Ts, self.dense)
         u, obj, F = self.pirls(sysm, self.X @ beta + self.offset, self.u.copy())
+        self.bar.update(1)
         if keep and np.all(np.isfinite(u)):
             self.u = u
         return obj + F.logdet(), u, F, Ts
@@ -206,10 +215,12 @@ def crude_start(X, y, family, trials=None, offset=None) -> np.ndarray:
 
 @float64
 def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_start=None,
-             trials=None, offset=None, maxiter: int = 500, dense: bool | None = None) -> GLMMFit:
+             trials=None, offset=None, maxiter: int = 500, dense: bool | None = None,
+             progress: bool | None = None) -> GLMMFit:
     """Laplace ML of a GLMM. ``y`` on the mean's scale (Binomial: proportions of ``trials``);
     ``beta_start``: the fixed effects to start from (default :func:`crude_start`; the first
-    stage finds them with the group effects).
+    stage finds them with the group effects). ``progress``: a bar counting the deviance
+    evaluations of each stage (default: shown from :data:`PROGRESS_WORK` rows x parameters).
     ``dense``: the penalised system formed densely or by levels (:mod:`bayesglm.group_solve`;
     default: dense up to ``DENSE_EFFECTS_MAX`` group effects)."""
     X = np.asarray(X, dtype=float)
@@ -221,6 +232,8 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
     bounds += [(None, None)] * prob.p
 
     # first stage (glmer's nAGQ = 0): theta alone, beta in the penalised IRLS with u
+    show = prob.n * (prob.p + nt) >= PROGRESS_WORK if progress is None else bool(progress)
+    prob.bar = progress_bar(show, None, "glmer, stage 1 (theta)", unit="deviance")
     if beta_start is None:
         beta_start = crude_start(X, prob.y, family, trials, offset)
     prob.beta = np.asarray(beta_start, dtype=float).copy()
@@ -230,6 +243,8 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
     # second stage: (theta, beta) jointly from there, beta in units of its conditional sd
     x0 = np.concatenate([res1.x, beta1])
     scale = np.concatenate([prob.theta_sd(res1.x, res1.fun), prob.beta_sd(res1.x)])
+
+    prob.bar.set_description("glmer, stage 2 (theta, beta)")
 
     def dev(z):
         x = x0 + scale * z
@@ -254,7 +269,9 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
         xx[idx] = z
         return prob.laplace(xx[:nt], xx[nt:], keep=False)[0]
 
+    prob.bar.set_description("glmer, Hessian (standard errors)")
     H = central_hessian(dev_sub, x[idx], steps)
+    prob.bar.close()
     cov_all = np.linalg.inv(H / 2.0)
     cov = cov_all[len(free):, len(free):]
     modes, cond_sd = modes_and_sds(terms, Ts, u, F)

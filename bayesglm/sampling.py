@@ -48,6 +48,7 @@ from jax.flatten_util import ravel_pytree
 from numpyro.infer.hmc import hmc
 from numpyro.infer.util import potential_energy
 
+from ._progress import progress_bar
 from ._x64 import float64
 from ._xla import jit
 from .model import REAL_SITES, PriorArrays, build_model
@@ -552,7 +553,7 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     kw = _sampler_kwargs(plan, sharding)
     method = plan.method
 
-    bar = _progress(config.progress, total * (1 if method == "parallel" else config.chains),
+    bar = progress_bar(config.progress, total * (1 if method == "parallel" else config.chains),
                     f"NUTS ({config.chains} chains, {method})")
     z_starts = [unravel(starts[c]) for c in range(config.chains)]
 
@@ -626,25 +627,6 @@ def jitter_factor(cov: np.ndarray) -> np.ndarray:
 
 def _concat(parts, axis):
     return jax.tree_util.tree_map(lambda *xs: np.concatenate(xs, axis=axis), *parts)
-
-
-def _progress(enabled: bool, total: int, desc: str):
-    if enabled:
-        try:
-            from tqdm.auto import tqdm
-
-            return tqdm(total=total, desc=desc, unit="it", leave=True)
-        except ImportError:  # pragma: no cover - tqdm comes with numpyro
-            pass
-
-    class _Null:
-        def update(self, n):
-            pass
-
-        def close(self):
-            pass
-
-    return _Null()
 
 
 def find_mode(family, structure, data: Problem, priors: PriorArrays, init: dict,
