@@ -36,7 +36,7 @@ if (tool == "glmer") {
   }
   vc <- as.data.frame(VarCorr(fit))
   vc <- vc[is.na(vc$var2), ]
-  write_json(list(tool = tool, walls = walls, logLik = as.numeric(logLik(fit)),
+  write_json(list(tool = tool, walls = I(walls), logLik = as.numeric(logLik(fit)),
                   fixef = as.list(fixef(fit)),
                   sd = setNames(as.list(vc$sdcor), paste0(vc$grp, "__", vc$var1)),
                   version = as.character(packageVersion("lme4")),

@@ -298,9 +298,12 @@ def run_tool(tool, problem, data, seed, repeats, folder: Path, cap_s: float) -> 
         tail = out.with_suffix(".log").read_text()[-2000:]
         kind = "out of memory" if "MemoryError" in tail or "cannot allocate" in tail.lower() \
             else "failed"
+        print(f"[glmm]   {tool}'s log ends: {tail[-600:]}", file=sys.stderr, flush=True)
         return {"tool": tool, "status": f"{kind} after {elapsed:.0f} s", "peak_gib": peak,
                 "log_tail": tail}
     res = json.loads(out.with_suffix(".json").read_text())
+    if "walls" in res and not isinstance(res["walls"], list):
+        res["walls"] = [res["walls"]]  # R's JSON writes a single repeat as a number
     res.update(status="ok", peak_gib=peak, process_s=elapsed, load=(load0, os.getloadavg()[0]))
     if out.with_suffix(".csv").exists():
         res.update(_diagnostics(out.with_suffix(".csv")))
