@@ -42,7 +42,8 @@ from .group_design import GroupFactor, GroupRows
 from .group_solve import modes_and_sds, system
 from .lmm import relative_factors, theta_layout
 
-__all__ = ["GLMMFit", "fit_glmm", "crude_start", "laplace_deviance", "working_weights", "central_hessian"]
+__all__ = ["GLMMFit", "fit_glmm", "crude_start", "laplace_deviance", "working_weights",
+           "central_hessian"]
 
 
 #: from this many rows x (fixed effects + covariance parameters) a fit shows its progress: each
@@ -141,7 +142,7 @@ class _Problem:
 
     def joint(self, theta):
         """glmer's first stage (``nAGQ = 0``): the Laplace deviance with beta and u at their joint
-        penalised mode; (deviance, beta)."""
+        penalised mode; (deviance, beta, the joint system's factor)."""
         Ts = relative_factors(self.terms, theta)
         sysm = system(self.terms, Ts, self.dense, fixed=self.X)
         v0 = np.concatenate([self.u, self.beta])
@@ -149,7 +150,7 @@ class _Problem:
         self.bar.update(1)
         if np.all(np.isfinite(v)):
             self.u, self.beta = v[:self.q], v[self.q:]
-        return obj + F.logdet(), v[self.q:]
+        return obj + F.logdet(), v[self.q:], F
 
     def theta_sd(self, theta, f0, h=1e-3):
         """sqrt(2 / f'') of the first stage's deviance in each theta (forward second
@@ -165,17 +166,12 @@ class _Problem:
         self.u, self.beta = u, beta
         return out
 
-    def beta_sd(self, theta):
-        """The fixed effects' sds given theta, sqrt(diag) of the joint system's beta block of
-        (M'WM + P)^-1 at the first stage's mode (the second stage's units)."""
-        Ts = relative_factors(self.terms, theta)
-        sysm = system(self.terms, Ts, self.dense, fixed=self.X)
-        v = np.concatenate([self.u, self.beta])
-        _, w, _ = self.at(self.offset + sysm.matvec(v))
-        F = sysm.factor(w)
-        E = np.zeros((sysm.size, self.p))
-        E[self.q + np.arange(self.p), np.arange(self.p)] = 1.0
-        return np.sqrt(np.array([F.solve(E[:, k])[self.q + k] for k in range(self.p)]))
+    def beta_sd(self, F):
+        """The fixed effects' sds given theta: sqrt of the diagonal of the beta block of
+        (M'WM + P)^-1, ``F`` the joint system's factor at the first stage's mode."""
+        E = np.zeros((self.q + self.p, self.p))
+        E[self.q:] = np.eye(self.p)
+        return np.sqrt(np.diag(F.solve(E)[self.q:]))
 
     def laplace(self, theta, beta, keep=True):
         Ts = relative_factors(self.terms, theta)
@@ -239,10 +235,10 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
     prob.beta = np.asarray(beta_start, dtype=float).copy()
     res1 = optimize.minimize(lambda t: prob.joint(t)[0], theta0, method="L-BFGS-B",
                              bounds=bounds[:nt], options={"ftol": 1e-10, "maxiter": maxiter})
-    _, beta1 = prob.joint(res1.x)
+    _, beta1, F1 = prob.joint(res1.x)
     # second stage: (theta, beta) jointly from there, beta in units of its conditional sd
     x0 = np.concatenate([res1.x, beta1])
-    scale = np.concatenate([prob.theta_sd(res1.x, res1.fun), prob.beta_sd(res1.x)])
+    scale = np.concatenate([prob.theta_sd(res1.x, res1.fun), prob.beta_sd(F1)])
 
     prob.bar.set_description("glmer, stage 2 (theta, beta)")
 

@@ -58,7 +58,7 @@ def modes_and_sds(terms, Ts, u, factor, scale2: float = 1.0):
 
 
 class DenseSystem:
-    """M = Z Lambda formed densely (n x q): the small problems' system."""
+    """M = Z Lambda (and ``fixed``) formed densely (n x q): the small problems' system."""
 
     def __init__(self, terms, Ts, fixed=None):
         from .group_design import dense_z
@@ -107,7 +107,8 @@ class DenseFactor:
 
 
 class BlockSystem:
-    """M = Z Lambda for given relative factors; ``factor(w)`` gives H = M'WM + I's solver.
+    """M = Z Lambda for given relative factors (and the unpenalised ``fixed`` columns after it,
+    see :func:`system`); ``factor(w)`` gives the solver of H = M'WM + P, P = ``penalty``.
 
     ``terms``: ((GroupFactor, GroupRows), ...); ``Ts``: each term's q x q relative factor T
     (b_l = T u_l). The effects u are stacked term by term, level-major, as lme4's.
@@ -170,7 +171,7 @@ class BlockSystem:
 
 
 class BlockFactor:
-    """The factor of H = M'WM + I (see the module docstring)."""
+    """The factor of H = M'WM + P (see the module docstring)."""
 
     def __init__(self, system: BlockSystem, w):
         s = system
@@ -198,7 +199,7 @@ class BlockFactor:
                                       s.rows[b].index, s.L[b], w)
                     C[off[a - 1]:off[a], off[b - 1]:off[b]] = blk
                     C[off[b - 1]:off[b], off[a - 1]:off[a]] = blk.T
-            C += np.diag((np.arange(self.m1, s.size) < s.n_random).astype(float))
+            C += np.diag(s.to_internal(s.penalty)[self.m1:])
             self.DinvB = self._dsolve(self.B)  # (m1, m)
             S = C - self.B.T @ self.DinvB
             self.cS = linalg.cholesky((S + S.T) / 2, lower=True)

@@ -9,7 +9,8 @@ Run from the repository root with the project's venv::
 
 R with lme4 and rstanarm (Debian: ``apt-get install r-base-core r-cran-lme4 r-cran-rstanarm``)
 runs ``benchmarks/glmm.R``; bambi runs in its own venv, ``.venv-bench-pymc`` (see
-``benchmarks/nuts_competitors.py`` for how to create it), through ``benchmarks/glmm_competitors.py``.
+``benchmarks/nuts_competitors.py`` for how to create it), through
+``benchmarks/glmm_competitors.py``.
 A tool that is not installed is skipped with a line in the report.
 
 Problems (every tool reads the same CSV, written once per run outside every timed region):
@@ -280,7 +281,6 @@ def run_tool(tool, problem, data, seed, repeats, folder: Path, cap_s: float) -> 
     with open(out.with_suffix(".log"), "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
                                 preexec_fn=limit, start_new_session=True)
-        status, usage = None, None
         while True:
             pid, st, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -362,11 +362,9 @@ def report(results: dict, args) -> str:
                 lines.append(f"| {tool} | - | - | - | {r.get('peak_gib', float('nan')):.2f} | "
                              f"{r['status']} |")
                 continue
-            warm = r["walls"][1:]
+            warm = f"{_med(r['walls'][1:]):.2f}" if len(r["walls"]) > 1 else "-"
             ll = f"{r['logLik']:.6f}" if "logLik" in r else "(VB: none)"
-            lines.append(f"| {tool} | {r['walls'][0]:.2f} | "
-                         f"{_med(warm):.2f} | {ll} | {r['peak_gib']:.2f} | ok |"
-                         if warm else f"| {tool} | {r['walls'][0]:.2f} | - | {ll} | "
+            lines.append(f"| {tool} | {r['walls'][0]:.2f} | {warm} | {ll} | "
                          f"{r['peak_gib']:.2f} | ok |")
         est = {t: by_tool[t][0] for t in MLE_TOOLS if by_tool.get(t)
                and by_tool[t][0].get("status") == "ok"}

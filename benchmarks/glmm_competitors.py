@@ -50,8 +50,8 @@ def main():
         extra = [d for d in var.dims if d not in ("chain", "draw")]
         if not extra:
             rows[name] = var.to_numpy()
-        elif name.endswith("_sigma") or "|" in name:
-            continue  # the group effects themselves (their sd's are the *_sigma scalars)
+        elif "|" in name:
+            continue  # the group effects themselves (their sd's are the scalar *_sigma)
         else:
             for k, lab in enumerate(var[extra[0]].to_numpy()):
                 rows[f"{name}[{lab}]"] = var.to_numpy()[..., k]
