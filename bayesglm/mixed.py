@@ -44,8 +44,9 @@ def fit_kind(model, reml: bool = False, what: str = "fit_mle") -> str:
     return "glmm"
 
 
-def fit_mixed(model, *, reml: bool = False) -> MixedMLEResults:
-    """lme4's fit of ``model`` (see the module docstring)."""
+def fit_mixed(model, *, reml: bool = False, progress: bool | None = None) -> MixedMLEResults:
+    """lme4's fit of ``model`` (see the module docstring). ``progress``: glmer's bar (None:
+    shown for large fits, :data:`bayesglm.glmm.PROGRESS_WORK`)."""
     from .glmm import fit_glmm
     from .lmm import fit_lmm
 
@@ -55,7 +56,8 @@ def fit_mixed(model, *, reml: bool = False) -> MixedMLEResults:
         y = d.y if d.total_offset is None else d.y - d.total_offset
         fit = fit_lmm(d.X, y, terms, reml=reml)
     else:
-        fit = fit_glmm(d.X, d.y, terms, model.family, trials=d.trials, offset=d.total_offset)
+        fit = fit_glmm(d.X, d.y, terms, model.family, trials=d.trials, offset=d.total_offset,
+                       progress=progress)
     _warn_singular(terms, fit.theta)
     return MixedMLEResults(model, fit, kind)
 

@@ -46,7 +46,7 @@ from scipy import linalg
 from . import problem as pb
 from .group_cov import layouts, lme4_theta, term_theta, theta_draws
 from .group_design import level_crossprods, term_labels
-from .mixed import fit_kind
+from .mixed import fit_kind, fit_mixed
 from .model import prior_arrays, prior_structure, with_terms
 from .posterior import Start, sampler_config
 from .sampling import BlockCovariance, make_plan, run_nuts
@@ -205,7 +205,7 @@ def fit_mixed_bayes(model, **args):
     from .pointwise import loglik_draws
 
     fit_kind(model, what="fit")  # the families built (the classical fit's rule): an error before fitting
-    sampler_config(None, kind="laplace", **args)  # bad arguments fail before any fitting
+    early = sampler_config(None, kind="laplace", **args)  # bad arguments fail before fitting
     family, design, resolved = model.family, model.design, model.resolved_priors
     groups = list(model.groups)
     sizes = {"beta": len(design.names)}
@@ -214,7 +214,8 @@ def fit_mixed_bayes(model, **args):
     data = pb.with_groups(pb.from_design(design), groups)
     base = prior_structure(resolved)
 
-    mle = model.fit_mle()  # lme4's fit: the start, and the parametrisation of each term
+    # lme4's fit: the start, and the parametrisation of each term (its bar off with the sampler's)
+    mle = fit_mixed(model, progress=None if early.progress else False)
     lays, start = laplace_start(model, mle, sizes)
     sizes["theta"], sizes["z"] = lays[-1].theta_span[1], lays[-1].z_span[1]
     structure, priors = with_terms(base, prior_arrays(resolved, base), lays, model.group_priors)

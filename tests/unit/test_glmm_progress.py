@@ -29,3 +29,22 @@ def test_progress_bar_names_each_stage_and_small_fits_are_silent(capsys):
     err = capsys.readouterr().err
     assert "glmer, Hessian" in err and "deviance" in err
     np.testing.assert_array_equal(shown.params, quiet.params)  # the bar changes nothing
+
+
+def test_fit_with_progress_off_silences_glmer_too(capsys, monkeypatch):
+    """fit(progress=False) on a model large enough for glmer's bar: no bar at all (it showed
+    glmer's before)."""
+    import warnings
+
+    import pandas as pd
+
+    from bayesglm import glmm
+
+    monkeypatch.setattr(glmm, "PROGRESS_WORK", 1)  # every fit is "large"
+    X, y, _ = _problem()
+    df = pd.DataFrame({"y": y, "x": X[:, 1], "g": np.arange(len(y)) % 12})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bg.SamplingWarning)
+        bg.glm("y ~ x + (1 | g)", df, family="binomial").fit(draws=20, warmup=20, chains=1,
+                                                              progress=False)
+    assert "glmer" not in capsys.readouterr().err
