@@ -172,7 +172,7 @@ def ess_tail(x: np.ndarray) -> np.ndarray:
         b = x[:, :, s]
         low = _ess(_split((b <= _type7(b, 0.05)).astype(float)))
         high = _ess(_split((b <= _type7(b, 0.95)).astype(float)))
-        out[s] = np.minimum(low, high)
+        out[s] = np.where(np.isnan(b).any(axis=(0, 1)), np.nan, np.minimum(low, high))
     return out
 
 

@@ -75,3 +75,13 @@ def test_a_large_variable_gets_the_classic_split_rhat(monkeypatch):
     ok = np.isfinite(expected)
     np.testing.assert_allclose(table["r_hat"].to_numpy()[ok], expected[ok], rtol=1e-12)
     assert table["r_hat"].iloc[0] > 1.1
+
+
+def test_a_column_with_a_nan_draw_has_nan_diagnostics():
+    """As ArviZ: NaN R-hat and ESS (the tail ESS would otherwise read an all-False indicator
+    as a constant column, ESS = all draws)."""
+    x = _draws(7)[:, :, :2].copy()
+    x[1, 10, 0] = np.nan
+    for f in (dg.rhat, dg.ess_bulk, dg.ess_tail):
+        out = f(x)
+        assert np.isnan(out[0]) and np.isfinite(out[1]), f.__name__
