@@ -41,7 +41,7 @@ class GroupFactor(NamedTuple):
 class GroupRows(NamedTuple):
     """One term's per-row arrays (a pytree: NumPy or device arrays)."""
 
-    Z: Any  # (n, q) the term's columns
+    Z: Any  # (n, q) the term's columns; None: one column of ones (the sampler's layout)
     index: Any  # (n,) int32: the row's level, 0 <= index < n_levels
 
 
@@ -97,7 +97,10 @@ def segment_sum_np(values: np.ndarray, index: np.ndarray, n_segments: int) -> np
 
 
 def group_effects(rows: GroupRows, b):
-    """``Z b`` of one term: (n,) from its level effects ``b`` (L, q); NumPy or JAX."""
+    """``Z b`` of one term: (n,) from its level effects ``b`` (L, q); NumPy or JAX. A term
+    whose ``Z`` is None (a column of ones) is a gather alone."""
+    if rows.Z is None:
+        return b[:, 0][rows.index]
     return (rows.Z * b[rows.index]).sum(axis=-1)
 
 

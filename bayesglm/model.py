@@ -181,7 +181,9 @@ class FamilyLikelihood(dist.Distribution):
         super().__init__(batch_shape=jnp.shape(eta), validate_args=validate_args)
 
     def log_prob(self, value):
-        return self.family.loglike_eta(value, self.eta, self.phi, self.trials)
+        # a float32 likelihood (the sampler's layout at large n) is summed in float64
+        return self.family.loglike_eta(value, self.eta, self.phi, self.trials).astype(
+            jnp.result_type(float))
 
     def sample(self, key, sample_shape=()):
         raise NotImplementedError("draws of y come from Family.draw (bayesglm.pointwise.draw_y)")

@@ -56,14 +56,35 @@ def from_design(design, *, device: bool = True) -> Problem:
                    weights=opt(design.weights), trials=opt(design.trials))
 
 
-def for_sampler(problem: Problem) -> Problem:
-    """The layout the sampler's gradient is fastest with: X' alone while X is small enough.
+def _ones_dropped(rows: GroupRows) -> GroupRows:
+    """A term of one column of ones (``(1 | g)``) without its column: ``Z b`` is then a gather
+    alone. With the column, XLA on CPU split the logistic gradient into more passes over the
+    rows (n = 1e6, 1e5 levels, the log density's value and gradient in float64: 24.3 ms with
+    it, 12.9 ms without; ``benchmarks/glmm_steps.py``)."""
+    Z = rows.Z
+    if Z is not None and Z.shape[1] == 1 and bool(np.all(np.asarray(Z) == 1)):
+        return rows._replace(Z=None)
+    return rows
+
+
+def for_sampler(problem: Problem, float32: bool = False) -> Problem:
+    """The layout the sampler's gradient is fastest with: X' alone while X is small enough, and
+    group terms of one column of ones without it (:func:`_ones_dropped`); a problem already in
+    that layout is returned as it is. ``float32``: the rows' numbers (X, y, offsets, trials,
+    the terms' columns) in float32, so that :func:`linear_predictor` and the family's per-row
+    density are computed in float32 (the model sums the density in float64); the sampler's
+    copy of X is then half the size of a float64 one.
 
     XLA on CPU forms both ``beta @ XT`` and the gradient's ``XT @ g`` from a row-major X' about
     twice as fast as ``X @ beta`` and (much) faster than the ``g @ X`` that autodiff makes of
     it (measured at n = 1e4, p = 11: 12 and 15 µs vs 21 and 45 µs), and one matrix of n x p
     instead of two stays in cache.
     """
+    groups = tuple(_ones_dropped(r) for r in problem.groups)
+    if any(a is not b for a, b in zip(groups, problem.groups)):
+        problem = problem._replace(groups=groups)
+    if float32:
+        problem = _float32(problem)
     X = problem.X
     if problem.XT is not None or X.size * X.dtype.itemsize > TRANSPOSE_MAX_BYTES:
         return problem
@@ -71,17 +92,36 @@ def for_sampler(problem: Problem) -> Problem:
     return problem._replace(X=None, XT=XT)
 
 
+def _float32(problem: Problem) -> Problem:
+    """The rows' numbers in float32 (the same object when they are already: a plan built on
+    the sampler's layout again keeps its data, ``Plan.same_run``)."""
+    arrays = [problem.X, problem.XT, problem.y, problem.offset, problem.trials,
+              *(r.Z for r in problem.groups)]
+    if all(a is None or a.dtype == np.float32 for a in arrays):
+        return problem
+
+    def f32(a):
+        return None if a is None else jax.device_put(np.asarray(a, dtype=np.float32))
+
+    return problem._replace(
+        X=f32(problem.X), XT=f32(problem.XT), y=f32(problem.y), offset=f32(problem.offset),
+        trials=f32(problem.trials),
+        groups=tuple(r._replace(Z=f32(r.Z)) for r in problem.groups))
+
+
 @jax.custom_vjp
 def _matvec_t(XT, beta):
-    return beta @ XT
+    """``beta @ XT`` in X's precision (float32 when the sampler's layout is)."""
+    return beta.astype(XT.dtype) @ XT
 
 
 def _matvec_t_fwd(XT, beta):
-    return beta @ XT, XT
+    return _matvec_t(XT, beta), (XT, beta)
 
 
-def _matvec_t_bwd(XT, g):
-    return None, XT @ g
+def _matvec_t_bwd(res, g):
+    XT, beta = res
+    return None, (XT @ g.astype(XT.dtype)).astype(beta.dtype)
 
 
 _matvec_t.defvjp(_matvec_t_fwd, _matvec_t_bwd)
@@ -99,9 +139,12 @@ def linear_predictor(problem: Problem, beta, effects=()):
 
     With X' it is reverse-mode differentiable only (``custom_vjp``), as the sampler needs.
     """
-    eta = _matvec_t(problem.XT, beta) if problem.X is None else problem.X @ beta
+    if problem.X is None:
+        eta = _matvec_t(problem.XT, beta)
+    else:
+        eta = problem.X @ beta.astype(problem.X.dtype)
     for rows_j, b in zip(problem.groups, effects):
-        eta = eta + group_effects(rows_j, b)
+        eta = eta + group_effects(rows_j, b.astype(eta.dtype))
     return eta if problem.offset is None else eta + problem.offset
 
 

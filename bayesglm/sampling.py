@@ -21,7 +21,9 @@ The sampler is NumPyro's NUTS kernel (``numpyro.infer.hmc.hmc``) driven by a loo
 * the gradient of the log density is the bulk of the work: the families' canonical-link
   likelihoods have their derivative written out, and the sampler computes ``X beta`` and
   ``X' g`` from a row-major copy of X' alone (:func:`bayesglm.problem.for_sampler`), about
-  halving the time per leapfrog step of a logistic regression (benchmarks/nuts.py).
+  halving the time per leapfrog step of a logistic regression (benchmarks/nuts.py); from
+  ``FLOAT32_ROWS_MIN`` rows a family that allows it (the logit kernel) is evaluated per row in
+  float32 and summed in float64.
 
 The pieces are pure functions of NamedTuples (:class:`Settings`, :class:`ChainStart`,
 :class:`IterationOutput`); the compiled programs are kept in bounded caches keyed by the model
@@ -67,6 +69,13 @@ DENSE_MAX = 250
 #: same draws), while at VerbAgg's 7,584 rows parallel chains were faster (38.6 s against 60.1 s).
 #: Plain GLMs keep parallel chains (logistic, n = 1e5, p = 20: 51-60 s parallel, 66 s sequential).
 GROUPED_PARALLEL_ROWS_MAX = 30_000
+#: from this many rows the sampler evaluates the per-row log density in float32 (summed in
+#: float64) for the families that allow it (``Family.sampler_float32``: the logit kernel of 0/1
+#: responses); the leapfrog positions, the priors and the accept step stay float64. The value
+#: and gradient of a logistic model's log density at n = 1e6 with 1e5 group levels took 12.9 ms
+#: in float64 and 11.2 ms so (``benchmarks/glmm_steps.py``); ``tests/unit/test_sampler_layout.py``
+#: checks the density against float64's and the posterior within MCSE.
+FLOAT32_ROWS_MIN = 100_000
 #: compiled models and sampler programs kept per process (least recently used dropped)
 CACHE_SIZE = 32
 
@@ -376,7 +385,8 @@ def make_plan(family, structure, data: Problem, priors: PriorArrays, sizes: dict
     all while there are at most ``DENSE_MAX`` parameters.
     """
     _, pot_gen = compiled_model(family, structure)
-    data = for_sampler(data)
+    float32 = data.nobs >= FLOAT32_ROWS_MIN and family.sampler_float32(data.trials)
+    data = for_sampler(data, float32=float32)
     d = sum(sizes.values())
     dense = tuple(dense_sites) if dense_sites is not None else d <= DENSE_MAX
     settings = Settings(int(config.warmup), dense, float(config.target_accept),

@@ -150,6 +150,13 @@ class Family:
         ll = self.loglike_obs(y, self.link.inverse(eta), phi, 1.0 if trials is None else trials)
         return jnp.where(self.link.valid_eta(eta), ll, -jnp.inf)
 
+    def sampler_float32(self, trials=None) -> bool:
+        """Whether the sampler may evaluate this family's per-row log density in float32
+        (summed in float64; :data:`bayesglm.sampling.FLOAT32_ROWS_MIN`) for rows with these
+        ``trials``: only where every row's term is of order one and computed in a form that
+        is stable in float32."""
+        return False
+
     def valid_mu(self, mu):
         if self.positive_mean:
             return jnp.isfinite(mu) & (mu > 0)
