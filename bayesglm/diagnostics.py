@@ -120,60 +120,54 @@ def _blocks(x: np.ndarray):
         yield slice(a, min(k, a + step))
 
 
-def rhat(x: np.ndarray) -> np.ndarray:
-    """Rank-normalised split R-hat (the larger of the bulk's and the folded draws'), per column
-    of ``x`` (chains, draws, K); NaN with fewer than 2 chains or 4 draws."""
+def _per_block(x, fn, min_chains: int) -> np.ndarray:
+    """``fn`` of each block of columns of ``x`` (chains, draws, K), as floats; NaN for every
+    column with fewer than ``min_chains`` chains or 4 draws (ArviZ's rule)."""
     x = np.asarray(x, dtype=float)
     out = np.full(x.shape[2], np.nan)
-    if x.shape[0] < 2 or x.shape[1] < 4:
-        return out
-    for s in _blocks(x):
-        sp = _split(x[:, :, s])
-        bulk = _rhat(_z_scale(sp))
-        folded = np.abs(sp - np.median(sp.reshape(-1, sp.shape[2]), axis=0))
-        out[s] = np.maximum(bulk, _rhat(_z_scale(folded)))
+    if x.shape[0] >= min_chains and x.shape[1] >= 4:
+        for s in _blocks(x):
+            out[s] = fn(x[:, :, s])
     return out
 
 
-def split_rhat(x: np.ndarray) -> np.ndarray:
-    """The classic split R-hat (no ranks) per column of (chains, draws, K); NaN with fewer
-    than 2 chains or 4 draws."""
-    x = np.asarray(x)
-    out = np.full(x.shape[2], np.nan)
-    if x.shape[0] < 2 or x.shape[1] < 4:
-        return out
-    for s in _blocks(x):
-        out[s] = _rhat(_split(x[:, :, s].astype(float)))
-    return out
-
-
-def ess_bulk(x: np.ndarray) -> np.ndarray:
-    """Bulk ESS (the ESS of the rank-normalised split chains), per column of (chains, draws, K)."""
-    x = np.asarray(x, dtype=float)
-    out = np.full(x.shape[2], np.nan)
-    if x.shape[1] < 4:
-        return out
-    for s in _blocks(x):
-        out[s] = _ess(_z_scale(_split(x[:, :, s])))
-    return out
+def _rank_rhat(b: np.ndarray) -> np.ndarray:
+    sp = _split(b)
+    folded = np.abs(sp - np.median(sp.reshape(-1, sp.shape[2]), axis=0))
+    return np.maximum(_rhat(_z_scale(sp)), _rhat(_z_scale(folded)))
 
 
 def _type7(x: np.ndarray, p: float) -> np.ndarray:
     return np.quantile(x.reshape(-1, x.shape[2]), p, axis=0, method="linear")
 
 
+def _tail_ess(b: np.ndarray) -> np.ndarray:
+    low = _ess(_split((b <= _type7(b, 0.05)).astype(float)))
+    high = _ess(_split((b <= _type7(b, 0.95)).astype(float)))
+    # a NaN draw makes the indicators all False, which would read as a constant column
+    return np.where(np.isnan(b).any(axis=(0, 1)), np.nan, np.minimum(low, high))
+
+
+def rhat(x: np.ndarray) -> np.ndarray:
+    """Rank-normalised split R-hat (the larger of the bulk's and the folded draws'), per column
+    of ``x`` (chains, draws, K); NaN with fewer than 2 chains or 4 draws."""
+    return _per_block(x, _rank_rhat, min_chains=2)
+
+
+def split_rhat(x: np.ndarray) -> np.ndarray:
+    """The classic split R-hat (no ranks) per column of (chains, draws, K); NaN with fewer
+    than 2 chains or 4 draws."""
+    return _per_block(x, lambda b: _rhat(_split(b)), min_chains=2)
+
+
+def ess_bulk(x: np.ndarray) -> np.ndarray:
+    """Bulk ESS (the ESS of the rank-normalised split chains), per column of (chains, draws, K)."""
+    return _per_block(x, lambda b: _ess(_z_scale(_split(b))), min_chains=1)
+
+
 def ess_tail(x: np.ndarray) -> np.ndarray:
     """Tail ESS: the smaller ESS of the indicators below the 5% and 95% quantiles."""
-    x = np.asarray(x, dtype=float)
-    out = np.full(x.shape[2], np.nan)
-    if x.shape[1] < 4:
-        return out
-    for s in _blocks(x):
-        b = x[:, :, s]
-        low = _ess(_split((b <= _type7(b, 0.05)).astype(float)))
-        high = _ess(_split((b <= _type7(b, 0.95)).astype(float)))
-        out[s] = np.where(np.isnan(b).any(axis=(0, 1)), np.nan, np.minimum(low, high))
-    return out
+    return _per_block(x, _tail_ess, min_chains=1)
 
 
 def _labels(name: str, da) -> list[str]:

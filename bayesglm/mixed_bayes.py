@@ -51,8 +51,8 @@ from .model import prior_arrays, prior_structure, with_terms
 from .posterior import Start, sampler_config
 from .sampling import BlockCovariance, make_plan, run_nuts
 
-__all__ = ["fit_mixed_bayes", "laplace_start", "derived_draws", "SD_FLOOR", "CENTRED_BELOW",
-           "CENTRED_SD_BELOW"]
+__all__ = ["fit_mixed_bayes", "laplace_start", "term_priors", "derived_draws", "SD_FLOOR",
+           "CENTRED_BELOW", "CENTRED_SD_BELOW"]
 
 #: an sd estimated at 0 (a singular fit) starts NUTS at this fraction of its unit
 SD_FLOOR = 0.05
@@ -175,6 +175,13 @@ def laplace_start(model, mle, sizes: dict):
     return lays, Start("laplace", values, BlockCovariance(sites, dense, {"z": var_z}), mle)
 
 
+def term_priors(model, lays):
+    """(structure, numbers) of the priors of a mixed model whose terms are laid out as ``lays``
+    (:func:`bayesglm.group_cov.layouts`): the fixed part's and each term's covariance prior."""
+    base = prior_structure(model.resolved_priors)
+    return with_terms(base, prior_arrays(model.resolved_priors, base), lays, model.group_priors)
+
+
 def derived_draws(samples: dict, groups, lays) -> dict:
     """The draws users read from the sampler's: ``sd_*``, ``cor_*`` and ``r_<label>`` (chains,
     draws, levels, q); ``theta`` and ``z`` are left out."""
@@ -212,13 +219,12 @@ def fit_mixed_bayes(model, **args):
     if resolved.dispersion is not None:
         sizes[family.dispersion_param] = 1
     data = pb.with_groups(pb.from_design(design), groups)
-    base = prior_structure(resolved)
 
     # lme4's fit: the start, and the parametrisation of each term (its bar off with the sampler's)
     mle = fit_mixed(model, progress=None if early.progress else False)
     lays, start = laplace_start(model, mle, sizes)
     sizes["theta"], sizes["z"] = lays[-1].theta_span[1], lays[-1].z_span[1]
-    structure, priors = with_terms(base, prior_arrays(resolved, base), lays, model.group_priors)
+    structure, priors = term_priors(model, lays)
     dense = start.cov.sites
     config = sampler_config(start, **args)
     plan = make_plan(family, structure, data, priors, sizes, config, dense)

@@ -66,7 +66,8 @@ DENSE_MAX = 250
 #: ``chain_method="auto"``: its gradient is gathers and segment sums over the rows, which ran
 #: ~3x slower as four host devices on this machine's 2 cores than one chain at a time (a random
 #: intercept, 1e5 rows, 1e4 levels: 276 s parallel, 98 s sequential for 4 x 200 iterations, the
-#: same draws), while at VerbAgg's 7,584 rows parallel chains were faster (38.6 s against 60.1 s).
+#: same draws; 202 s and 71 s for the whole fit() with the sampler's layout of 2026-12-01), while
+#: at VerbAgg's 7,584 rows parallel chains were faster (38.6 s against 60.1 s).
 #: Plain GLMs keep parallel chains (logistic, n = 1e5, p = 20: 51-60 s parallel, 66 s sequential).
 GROUPED_PARALLEL_ROWS_MAX = 30_000
 #: from this many rows the sampler evaluates the per-row log density in float32 (summed in

@@ -96,23 +96,26 @@ DRAWS, CHAINS, NUMPYRO_WARMUP = 1000, 4, 1000
 
 # -- data ------------------------------------------------------------------------------------
 def write_data(problem: str, folder: Path) -> Path:
-    import numpy as np
-    import pandas as pd
-
     path = folder / f"{problem}.csv"
     if problem == "verbagg":
         shutil.copy(ROOT / "tests" / "reference" / "r" / "verbagg.csv", path)
         return path
-    n, L = 1_000_000, 100_000
+    simulate_big().to_csv(path, index=False, float_format="%.17g")
+    return path
+
+
+def simulate_big(n: int = 1_000_000, L: int = 100_000):
+    """The ``big`` problem's data (``g`` as integers; the tools read it as a factor)."""
+    import numpy as np
+    import pandas as pd
+
     rng = np.random.default_rng(20261201)
     g = rng.integers(0, L, n)
     x1, x2 = rng.standard_normal(n), rng.standard_normal(n)
     b = rng.normal(0.0, 1.0, L)
     eta = -0.5 + 0.4 * x1 - 0.3 * x2 + b[g]
     y = (rng.random(n) < 1.0 / (1.0 + np.exp(-eta))).astype(int)
-    pd.DataFrame({"y": y, "x1": x1, "x2": x2, "g": g}).to_csv(path, index=False,
-                                                             float_format="%.17g")
-    return path
+    return pd.DataFrame({"y": y, "x1": x1, "x2": x2, "g": g})
 
 
 def read_data(path: Path, groups):

@@ -24,17 +24,8 @@ import argparse
 import time
 
 import numpy as np
-import pandas as pd
 
-
-def simulate(n: int, L: int) -> pd.DataFrame:
-    rng = np.random.default_rng(20261201)
-    g = rng.integers(0, L, n)
-    x1, x2 = rng.standard_normal(n), rng.standard_normal(n)
-    b = rng.normal(0.0, 1.0, L)
-    eta = -0.5 + 0.4 * x1 - 0.3 * x2 + b[g]
-    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-eta))).astype(int)
-    return pd.DataFrame({"y": y, "x1": x1, "x2": x2, "g": g.astype(str)})
+from glmm import simulate_big  # the same data as benchmarks/glmm.py's ``big`` problem
 
 
 def gradient_times(model, fit) -> dict:
@@ -43,15 +34,12 @@ def gradient_times(model, fit) -> dict:
 
     from bayesglm import problem as pb
     from bayesglm._x64 import float64
-    from bayesglm.mixed_bayes import laplace_start
-    from bayesglm.model import prior_arrays, prior_structure, with_terms
+    from bayesglm.mixed_bayes import laplace_start, term_priors
     from bayesglm.sampling import FLOAT32_ROWS_MIN, compiled_model
 
     groups = list(model.groups)
     lays, start = laplace_start(model, fit.mle, {"beta": len(model.names)})
-    base = prior_structure(model.resolved_priors)
-    structure, arrays = with_terms(base, prior_arrays(model.resolved_priors, base), lays,
-                                   model.group_priors)
+    structure, arrays = term_priors(model, lays)
     _, pot_gen = compiled_model(model.family, structure)
     point = {k: np.asarray(v, dtype=float) for k, v in start.values.items()}
     plain = pb.with_groups(pb.from_design(model.design, device=False), groups, device=False)
@@ -92,7 +80,9 @@ def main():
     import bayesglm as bg
 
     n, L = int(args.rows), int(args.levels)
-    model = bg.glm("y ~ x1 + x2 + (1 | g)", simulate(n, L), family="binomial")
+    df = simulate_big(n, L)
+    df["g"] = df["g"].astype(str)
+    model = bg.glm("y ~ x1 + x2 + (1 | g)", df, family="binomial")
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bg.SamplingWarning)  # a short run: low ESS by design

@@ -24,7 +24,7 @@ import bayesglm as bg
 from bayesglm import problem as pb
 from bayesglm._x64 import float64
 from bayesglm.group_cov import corr_cholesky, layouts
-from bayesglm.model import prior_arrays, prior_structure, with_terms
+from bayesglm.mixed_bayes import term_priors
 from bayesglm.priors.covariance import decov_logpdf
 from bayesglm.sampling import compiled_model
 
@@ -46,9 +46,7 @@ def model():
 def _potential(m, centred, params):
     groups = list(m.groups)
     lays = layouts(groups, [centred])
-    base = prior_structure(m.resolved_priors)
-    structure, arrays = with_terms(base, prior_arrays(m.resolved_priors, base), lays,
-                                   m.group_priors)
+    structure, arrays = term_priors(m, lays)
     data = pb.with_groups(pb.from_design(m.design), groups)
     _, pot_gen = compiled_model(m.family, structure)
     return float(pot_gen(data=data, priors=arrays)(params))

@@ -19,7 +19,7 @@ from bayesglm import problem as pb
 from bayesglm._x64 import float64
 from bayesglm.group_cov import layouts
 from bayesglm.group_design import GroupRows
-from bayesglm.model import prior_arrays, prior_structure, with_terms
+from bayesglm.mixed_bayes import term_priors
 from bayesglm.sampling import compiled_model
 
 
@@ -39,9 +39,7 @@ def model():
 def _potential_and_grad(m, layout, points):
     groups = list(m.groups)
     lays = layouts(groups)
-    base = prior_structure(m.resolved_priors)
-    structure, arrays = with_terms(base, prior_arrays(m.resolved_priors, base), lays,
-                                   m.group_priors)
+    structure, arrays = term_priors(m, lays)
     data = layout(pb.with_groups(pb.from_design(m.design), groups))
     _, pot_gen = compiled_model(m.family, structure)
     f = jax.jit(jax.value_and_grad(lambda p, d: pot_gen(data=d, priors=arrays)(p)))
