@@ -8,6 +8,9 @@ The sampler is NumPyro's NUTS kernel (``numpyro.infer.hmc.hmc``) driven by a loo
   Fisher information): dense while the number of parameters is at most ``DENSE_MAX``, its
   diagonal beyond. It is held fixed and only the step size is adapted, so a short warmup is
   enough (PERFORMANCE-NOTES: re-adapting the mass matrix from a few hundred draws made it worse);
+* a mixed model's start has a structured covariance (:class:`BlockCovariance`: a dense block,
+  small blocks for the group effects, and their coupling read from the log density's curvature);
+  NUTS then runs on the coordinates u that whiten it, x = start + A u (:class:`LinearMap`);
 * iterations run in compiled chunks of ``chunk`` steps (``lax.scan``); between chunks a progress
   bar (tqdm.auto: terminal and notebook) advances. The first chunk also initialises the chain,
   so a fit compiles one sampling program. The data are arguments of the compiled chunk, so
@@ -56,8 +59,8 @@ from ._xla import jit
 from .model import REAL_SITES, PriorArrays, build_model
 from .problem import Problem, for_sampler
 
-__all__ = ["NUTSConfig", "Draws", "Plan", "BlockCovariance", "Ahead", "Settings", "ChainStart", "IterationOutput",
-           "make_plan", "compile_ahead", "compile_in_background", "run_nuts", "find_mode",
+__all__ = ["NUTSConfig", "Draws", "Plan", "BlockCovariance", "Layout", "LinearMap", "Ahead",
+           "Settings", "ChainStart", "IterationOutput", "make_plan", "block_layout", "linear_map", "from_whitened", "compile_ahead", "compile_in_background", "run_nuts", "find_mode",
            "compiled_model", "DENSE_MAX", "CACHE_SIZE"]
 
 #: up to this many parameters the mass matrix is dense
@@ -77,6 +80,9 @@ GROUPED_PARALLEL_ROWS_MAX = 30_000
 #: in float64 and 11.2 ms so (``benchmarks/glmm_steps.py``); ``tests/unit/test_sampler_layout.py``
 #: checks the density against float64's and the posterior within MCSE.
 FLOAT32_ROWS_MIN = 100_000
+#: a whitened run's dense block of the mass matrix: its first site (the second, "rest", is
+#: diagonal)
+WHITE_DENSE = ("dense",)
 #: compiled models and sampler programs kept per process (least recently used dropped)
 CACHE_SIZE = 32
 
@@ -193,8 +199,9 @@ class Settings(NamedTuple):
     """The static sampler settings a compiled program is specialised to (hashable: a cache key)."""
 
     warmup: int
-    #: dense inverse mass matrix (else its diagonal), or the sites of its one dense block (the
-    #: other sites' diagonal: a structured mass matrix, NumPyro's ``dense_mass=[sites]``)
+    #: dense inverse mass matrix (else its diagonal), or, for a whitened run
+    #: (:class:`BlockCovariance`), ``WHITE_DENSE``: dense over the whitened coordinates of the
+    #: dense block, diagonal over the others' (NumPyro's ``dense_mass=[sites]``)
     dense: bool | tuple
     target_accept: float
     max_tree_depth: int
@@ -349,6 +356,8 @@ class Plan(NamedTuple):
     sizes: tuple  # ((site, size), ...), in site order
     data: Problem  # the rows as device arrays, in the sampler's layout (X' for the gradient)
     priors: PriorArrays
+    #: a whitened run's :class:`Layout` (the start's covariance a :class:`BlockCovariance`)
+    layout: object = None
 
     @property
     def dim(self) -> int:
@@ -362,8 +371,9 @@ class Plan(NamedTuple):
     def same_run(self, other) -> bool:
         """Whether ``other`` plans the same program on the same data (the same device arrays)."""
         return other is not None and other.data is self.data and (
-            (self.pot_gen, self.settings, self.method, self.chains, self.sizes)
-            == (other.pot_gen, other.settings, other.method, other.chains, other.sizes)
+            (self.pot_gen, self.settings, self.method, self.chains, self.sizes, self.layout)
+            == (other.pot_gen, other.settings, other.method, other.chains, other.sizes,
+                other.layout)
         )
 
 
@@ -377,19 +387,19 @@ def auto_chain_method(data: Problem, chains: int) -> str:
 
 
 def make_plan(family, structure, data: Problem, priors: PriorArrays, sizes: dict,
-              config: NUTSConfig, dense_sites: tuple | None = None) -> Plan:
+              config: NUTSConfig, block: BlockCovariance | None = None) -> Plan:
     """The plan of a run of ``config`` for parameters of ``sizes`` (site -> size, in site order).
 
     ``data`` in any layout (it is put in the sampler's, :func:`bayesglm.problem.for_sampler`).
-    ``dense_sites``: a structured mass matrix, dense over these sites and diagonal over the
-    others (the start's covariance is then a :class:`BlockCovariance`); by default dense over
-    all while there are at most ``DENSE_MAX`` parameters.
+    ``block``: the start's covariance is this :class:`BlockCovariance` (its shapes are what
+    the plan needs), and the sampler runs in the coordinates it whitens; else the mass matrix
+    is dense while there are at most ``DENSE_MAX`` parameters, diagonal beyond.
     """
     _, pot_gen = compiled_model(family, structure)
     float32 = data.nobs >= FLOAT32_ROWS_MIN and family.sampler_float32(data.trials)
     data = for_sampler(data, float32=float32)
     d = sum(sizes.values())
-    dense = tuple(dense_sites) if dense_sites is not None else d <= DENSE_MAX
+    dense = WHITE_DENSE if block is not None else d <= DENSE_MAX
     settings = Settings(int(config.warmup), dense, float(config.target_accept),
                         int(config.max_tree_depth), bool(config.adapt_mass_matrix),
                         _chunk_size(config.warmup, config.draws))
@@ -401,13 +411,15 @@ def make_plan(family, structure, data: Problem, priors: PriorArrays, sizes: dict
             f"chain_method='parallel' needs {config.chains} devices, JAX has "
             f"{jax.local_device_count()}; use 'sequential'"
         )
+    layout = None if block is None else block_layout(block, sizes)
     return Plan(pot_gen, settings, method, int(config.chains), tuple(sizes.items()), data,
-                priors)
+                priors, layout)
 
 
 def _program(plan: Plan):
     """(compiled chunk, sharding of chain-stacked arguments or None, init) of a plan."""
-    chunk_jit, chunk_par, init_fn = _kernels(plan.pot_gen, plan.settings)
+    pot_gen = plan.pot_gen if plan.layout is None else _whitened(plan.pot_gen, plan.layout)
+    chunk_jit, chunk_par, init_fn = _kernels(pot_gen, plan.settings)
     if plan.method == "parallel":
         return (*chunk_par(plan.chains), init_fn)
     return chunk_jit, None, init_fn
@@ -429,10 +441,10 @@ def _first_args(plan: Plan, kw: dict, z_starts: list, center: dict, keys: np.nda
     return state, ChainStart(np.bool_(True), z_starts[chain], center, keys[chain], inv_mass)
 
 
-def _sampler_kwargs(plan: Plan, sharding) -> dict:
-    """The model's arguments as the compiled sampler takes them, put on every device once
-    (parallel chains)."""
-    kw = plan.model_kwargs
+def _sampler_kwargs(plan: Plan, sharding, linear=None) -> dict:
+    """The model's arguments as the compiled sampler takes them (a whitened run's
+    :class:`LinearMap` too), put on every device once (parallel chains)."""
+    kw = plan.model_kwargs if plan.layout is None else {**plan.model_kwargs, "linear": linear}
     if sharding is not None:
         kw = jax.device_put(kw, NamedSharding(sharding.mesh, P()))
     return kw
@@ -440,56 +452,187 @@ def _sampler_kwargs(plan: Plan, sharding) -> dict:
 
 def _inverse_mass_placeholder(plan: Plan):
     """Zeros shaped as the inverse mass matrix the plan's program takes."""
-    d, dense = plan.dim, plan.settings.dense
-    if isinstance(dense, tuple):
-        sizes = dict(plan.sizes)
-        k = sum(sizes[name] for name in dense)
-        rest = tuple(sorted(set(sizes) - set(dense)))
-        return {dense: np.zeros((k, k)), rest: np.zeros(sum(sizes[name] for name in rest))}
-    return np.zeros((d, d) if dense else (d,))
+    d = plan.dim
+    if plan.layout is not None:
+        k = plan.layout.k
+        return {WHITE_DENSE: np.zeros((k, k)), ("rest",): np.zeros(d - k)}
+    return np.zeros((d, d) if plan.settings.dense else (d,))
 
 
 class BlockCovariance(NamedTuple):
-    """A start's covariance that is dense over some sites and diagonal over the others."""
+    """A start's covariance: dense over some sites, block diagonal over the others given them.
+
+    ``dense`` is the covariance of the dense block's sites; ``blocks`` gives, for every other
+    site, the covariance of its entries given the dense block, as small blocks along them (a
+    mixed model's z: each level's q x q block, term after term). How the others depend on the
+    dense block (their conditional mean's slope, -V H_{other, dense}) is read from the log
+    density's curvature at the start (:func:`_coupling`), so that the sampler whitens by the
+    joint normal approximation: x = start + A u with A A' that covariance, NUTS on u with a
+    unit (diagonal, adaptable) mass matrix. This is NUTS on x with the inverse mass matrix
+    A A' (HMC is affine invariant), which NumPyro's dense/diagonal mass matrices cannot hold
+    at 1e5 group effects: the fixed effects and the sd's are coupled to all of them.
+    """
 
     sites: tuple  # the dense block's sites, in this order
     dense: np.ndarray  # their covariance
-    diagonal: dict  # every other site -> (size,) variances
+    blocks: dict  # every other site -> tuple of (groups, q, q) arrays, covering it in order
 
 
-def _structured(cov: BlockCovariance, sizes: dict):
-    """(inverse mass as NumPyro's dict, the jitter: eps (chains, d) -> offsets in
-    ravel_pytree's layout)."""
-    rest = tuple(sorted(set(sizes) - set(cov.sites)))
-    inv_mass = {tuple(cov.sites): np.asarray(cov.dense, dtype=float),
-                rest: np.concatenate([np.asarray(cov.diagonal[k], dtype=float) for k in rest])}
-    offsets, pos = {}, 0  # the flat layout (sites by sorted name): each site's positions
-    for name in sorted(sizes):
-        offsets[name] = np.arange(pos, pos + sizes[name])
-        pos += sizes[name]
-    block = np.concatenate([offsets[k] for k in cov.sites])
-    chol = jitter_factor(cov.dense)
-    sd = np.zeros(pos)
-    for k in rest:
-        sd[offsets[k]] = np.sqrt(np.clip(np.asarray(cov.diagonal[k], dtype=float), 0.0, None))
+class Layout(NamedTuple):
+    """The static shape of a whitened run (hashable): the dense block's sites with their
+    shapes, then each other site with its blocks' (groups, q)."""
 
-    def jitter(eps):
-        out = eps * sd[None, :]
-        out[:, block] = eps[:, block] @ chol.T
-        return out
+    dense: tuple  # ((site, shape), ...)
+    rest: tuple  # ((site, ((groups, q), ...)), ...)
 
-    return inv_mass, jitter
+    @property
+    def k(self) -> int:
+        return sum(math.prod(shape) for _, shape in self.dense)
+
+    @property
+    def block_shapes(self) -> tuple:
+        return tuple(gq for _, blocks in self.rest for gq in blocks)
+
+
+class LinearMap(NamedTuple):
+    """x = center + A u, A = [[chol, 0], [coupling chol, blockdiag(factors)]] (arrays only:
+    an argument of the compiled sampler)."""
+
+    center: object  # (d,) the start, unconstrained: the dense block's sites, then the others
+    chol: object  # (k, k): chol chol' = the dense block's covariance
+    coupling: object  # (m, k): the others' conditional mean's slope on the dense block
+    factors: tuple  # (groups, q, q) per block: F F' = the block's conditional covariance
+
+
+def block_layout(cov: BlockCovariance, sizes: dict) -> Layout:
+    dense = tuple((name, (sizes[name],) if name in REAL_SITES else ()) for name in cov.sites)
+    rest = []
+    for name in sizes:
+        if name in cov.sites:
+            continue
+        blocks = tuple((int(b.shape[0]), int(b.shape[1])) for b in cov.blocks[name])
+        if sum(g * q for g, q in blocks) != sizes[name]:
+            raise ValueError(f"the blocks of {name!r} cover {sum(g * q for g, q in blocks)} "
+                             f"entries, the site has {sizes[name]}")
+        rest.append((name, blocks))
+    return Layout(dense, tuple(rest))
+
+
+def from_whitened(u: dict, lin: LinearMap, layout: Layout, xp=jnp) -> dict:
+    """The sites (unconstrained) at whitened coordinates ``u`` ({"dense": (..., k), "rest":
+    (..., m)}): jnp inside the sampler, numpy for the draws."""
+    ur = u["rest"]
+    lead = ur.shape[:-1]
+    du = u["dense"] @ lin.chol.T
+    parts, pos = [], 0
+    for F, (g, q) in zip(lin.factors, layout.block_shapes):
+        seg = ur[..., pos:pos + g * q].reshape(lead + (g, q))
+        # F @ seg per group, as q elementwise products (a batched dot of 1e5 1 x 1 blocks
+        # is slow on the CPU)
+        part = sum(F[:, :, j] * seg[..., j, None] for j in range(q))
+        parts.append(part.reshape(lead + (g * q,)))
+        pos += g * q
+    rest = du @ lin.coupling.T + xp.concatenate(parts, axis=-1)
+    x = lin.center + xp.concatenate([du, rest], axis=-1)
+    out, pos = {}, 0
+    for name, shape in layout.dense:
+        size = math.prod(shape)
+        out[name] = x[..., pos:pos + size].reshape(lead + shape)
+        pos += size
+    for name, blocks in layout.rest:
+        size = sum(g * q for g, q in blocks)
+        out[name] = x[..., pos:pos + size]
+        pos += size
+    return out
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _whitened(pot_gen, layout: Layout):
+    """The potential of the whitened coordinates (``{"dense": ..., "rest": ...}``), from the
+    model's."""
+    def gen(*, data, priors, linear):
+        pot = pot_gen(data=data, priors=priors)
+        return lambda u: pot(from_whitened(u, linear, layout))
+
+    return gen
+
+
+def _block_factor(V: np.ndarray) -> np.ndarray:
+    """F with F F' = V for each (q, q) block of V (groups, q, q): the symmetric square root,
+    which a block that is only semi-definite by rounding does not break."""
+    w, Q = np.linalg.eigh((V + np.swapaxes(V, 1, 2)) / 2)
+    return (Q * np.sqrt(np.clip(w, 0.0, None))[:, None, :]) @ np.swapaxes(Q, 1, 2)
+
+
+@jit(static_argnames=("pot_gen",))
+def _curvature_columns(pot_gen, z, tangents, model_kwargs):
+    """H t for each tangent (a leading axis): Hessian-vector products of the potential at z."""
+    grad = jax.grad(pot_gen(**model_kwargs))
+
+    def hvp(t):  # reverse over reverse: the sampler's X' product has a custom VJP, no JVP
+        return jax.grad(lambda x: sum(jnp.vdot(a, b) for a, b in zip(
+            jax.tree_util.tree_leaves(grad(x)), jax.tree_util.tree_leaves(t))))(z)
+
+    return jax.vmap(hvp)(tangents)
+
+
+def _coupling(plan: Plan, z0: dict, cov: BlockCovariance) -> np.ndarray:
+    """(m, k): the conditional mean's slope of the other sites on the dense block, -V H_od,
+    with H_od the potential's curvature at the start between them (k Hessian-vector products)
+    and V each block's conditional covariance."""
+    layout = plan.layout
+    k = layout.k
+    tangents = {name: np.zeros((k,) + np.shape(v)) for name, v in z0.items()}
+    j = 0
+    for name, shape in layout.dense:
+        for i in range(math.prod(shape)):
+            tangents[name].reshape(k, -1)[j, i] = 1.0
+            j += 1
+    with _tracing_lock():
+        cols = jax.device_get(_curvature_columns(plan.pot_gen, z0, tangents, plan.model_kwargs))
+    H = np.concatenate([np.asarray(cols[name]).reshape(k, -1) for name, _ in layout.rest],
+                       axis=1).T  # (m, k)
+    out, pos = [], 0
+    for V, (g, q) in zip((b for name, _ in layout.rest for b in cov.blocks[name]),
+                         layout.block_shapes):
+        Hb = H[pos:pos + g * q].reshape(g, q, k)
+        out.append(-np.einsum("gij,gjk->gik", V, Hb).reshape(g * q, k))
+        pos += g * q
+    return np.concatenate(out, axis=0)
+
+
+def linear_map(plan: Plan, init: dict, cov: BlockCovariance, site_order: list[str]) -> LinearMap:
+    """The whitening of a run from ``init`` (constrained values by site) with covariance
+    ``cov``."""
+    z0 = {k: np.asarray(v) for k, v in _to_unconstrained(init, site_order).items()}
+    names = [name for name, _ in plan.layout.dense] + [name for name, _ in plan.layout.rest]
+    center = np.concatenate([np.ravel(z0[name]) for name in names])
+    factors = tuple(_block_factor(np.asarray(b, dtype=float))
+                    for name, _ in plan.layout.rest for b in cov.blocks[name])
+    return LinearMap(center, jitter_factor(cov.dense), _coupling(plan, z0, cov), factors)
+
+
+def _linear_placeholder(plan: Plan) -> LinearMap:
+    layout = plan.layout
+    k = layout.k
+    m = plan.dim - k
+    return LinearMap(np.zeros(plan.dim), np.zeros((k, k)), np.zeros((m, k)),
+                     tuple(np.zeros((g, q, q)) for g, q in layout.block_shapes))
 
 
 @float64  # runs in a thread of its own: JAX's x64 setting is per thread
 def compile_ahead(plan: Plan) -> None:
     """Compile ``plan``'s sampling program now, as its first call will need it (blocking)."""
     fn, sharding, _ = _program(plan)
-    z = {name: np.zeros((size,) if name in REAL_SITES else ()) for name, size in plan.sizes}
+    if plan.layout is None:
+        z = {name: np.zeros((size,) if name in REAL_SITES else ()) for name, size in plan.sizes}
+    else:
+        z = {"dense": np.zeros(plan.layout.k), "rest": np.zeros(plan.dim - plan.layout.k)}
     z_starts = [z] * plan.chains
     keys = np.zeros((plan.chains, 2), np.uint32)
     with _tracing_lock():
-        kw = _sampler_kwargs(plan, sharding)
+        kw = _sampler_kwargs(plan, sharding,
+                             None if plan.layout is None else _linear_placeholder(plan))
         state, start = _first_args(plan, kw, z_starts, z, keys, _inverse_mass_placeholder(plan),
                                    0)
         lowered = fn.lower(state, start, kw)
@@ -537,8 +680,21 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     flat0, unravel = _ravel(_to_unconstrained(init, site_order))
     d = flat0.shape[0]
     perm = _permutation(_site_sizes(init, site_order), site_order)
+    linear, to_sites = None, lambda out: out  # noqa: E731
     if isinstance(cov, BlockCovariance):
-        inv_mass, jitter = _structured(cov, _site_sizes(init, site_order))
+        if plan.layout is None:
+            raise ValueError("a BlockCovariance start needs a plan made with it (make_plan(block=))")
+        # the sampler's coordinates u whiten the start's covariance: x = start + A u
+        linear = linear_map(plan, init, cov, site_order)
+        k = plan.layout.k
+        flat0 = np.zeros(d)
+        unravel = lambda x: {"dense": x[:k], "rest": x[k:]}  # noqa: E731
+        inv_mass = {WHITE_DENSE: np.eye(k), ("rest",): np.ones(d - k)}
+        jitter = lambda eps: eps  # noqa: E731
+
+        def to_sites(out):
+            return out._replace(z=from_whitened(
+                {key: np.asarray(v) for key, v in out.z.items()}, linear, plan.layout, np))
     elif np.ndim(cov) == 1:  # a diagonal covariance, given as its diagonal (many parameters)
         cov = np.asarray(cov)[perm]
         inv_mass = cov if not plan.settings.dense else np.diag(cov)
@@ -561,7 +717,7 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     length = plan.settings.length
     n_chunks = -(-total // length)
     fn, sharding, _ = _program(plan)
-    kw = _sampler_kwargs(plan, sharding)
+    kw = _sampler_kwargs(plan, sharding, linear)
     method = plan.method
 
     bar = progress_bar(config.progress, total * (1 if method == "parallel" else config.chains),
@@ -576,14 +732,14 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
         with _tracing_lock():  # the first call may trace (a plan not compiled ahead)
             state, start = _first_args(plan, kw, z_starts, unravel(flat0), keys, inv_mass, chain)
             state, out = fn(state, start, kw)
-        outs = [jax.device_get(out)]
+        outs = [to_sites(jax.device_get(out))]
         chunk_seconds.append(time.perf_counter() - t)
         bar.update(length)
         later = start._replace(first=np.bool_(False))
         for _ in range(n_chunks - 1):
             t = time.perf_counter()
             state, out = fn(state, later, kw)
-            outs.append(jax.device_get(out))
+            outs.append(to_sites(jax.device_get(out)))
             chunk_seconds.append(time.perf_counter() - t)
             bar.update(length)
         return _concat(outs, axis=0 if chain is not None else 1)  # an IterationOutput
