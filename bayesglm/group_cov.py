@@ -10,8 +10,10 @@ coordinates of a term (a slice of the model's ``theta`` site) are
   signed stick-breaking of each row).
 
 The group effects of a term are non-centred, b_l = C z_l with z_l ~ N(0, I) for level l, or
-centred, z_l = b_l ~ N(0, C C') (``TermLayout.centred``; the model's ``z`` site holds every
-term's (levels, q) block, flattened). lme4's relative factor is T = C (GLMM) or C / sigma
+centred, z_l = b_l ~ N(0, C C') (``TermLayout.centred``), or, for an uncorrelated term (C =
+diag(sd)), partially non-centred, b_lk = sd_k^w_lk z_lk with a weight per level and column
+(``TermLayout.partial``; the weights are numbers of the model, 0 centred, 1 non-centred). The
+model's ``z`` site holds every term's (levels, q) block, flattened. lme4's relative factor is T = C (GLMM) or C / sigma
 (LMM), so lme4's spherical modes are u = C^-1 b (times sigma for the LMM).
 
 The JAX side (the model) uses NumPyro's transform; the NumPy functions here are its twin for the
@@ -38,6 +40,8 @@ class TermLayout(NamedTuple):
     theta_span: tuple  # (start, stop) in theta
     z_span: tuple  # (start, stop) in z
     centred: bool = False  # z holds the effects b themselves (else b_l = C z_l)
+    #: an uncorrelated term's b_lk = sd_k^w_lk z_lk, the weights w (levels, q) in its numbers
+    partial: bool = False
 
     @property
     def theta(self) -> slice:
@@ -52,19 +56,23 @@ class TermLayout(NamedTuple):
         return self.q * (self.q - 1) // 2 if self.correlated else 0
 
 
-def layouts(groups, centred=None) -> tuple[TermLayout, ...]:
+def layouts(groups, centred=None, partial=None) -> tuple[TermLayout, ...]:
     """The layout of every term of ``groups`` ((GroupFactor, GroupRows) pairs, or factors);
-    ``centred``: a flag per term (default: every term non-centred)."""
+    ``centred``, ``partial``: a flag per term (default: every term non-centred)."""
     out, t, z = [], 0, 0
     from .group_design import GroupFactor
 
     flags = list(centred) if centred is not None else [False] * len(groups)
-    for g, flag in zip(groups, flags):
+    partial = list(partial) if partial is not None else [False] * len(groups)
+    for g, flag, part in zip(groups, flags, partial):
         factor = g if isinstance(g, GroupFactor) else g[0]
         q, L = len(factor.terms), factor.n_levels
         corr = factor.correlated and q > 1
         k = q + (q * (q - 1) // 2 if corr else 0)
-        out.append(TermLayout(q, L, corr, (t, t + k), (z, z + L * q), bool(flag)))
+        if part and corr:
+            raise ValueError("a correlated term cannot be partially non-centred")
+        out.append(TermLayout(q, L, corr, (t, t + k), (z, z + L * q), bool(flag) and not part,
+                              bool(part)))
         t, z = t + k, z + L * q
     return tuple(out)
 

@@ -3,24 +3,31 @@
 :func:`fit_mixed_bayes` is ``GLM.fit`` for a model with ``(x | g)`` terms. The model
 (:func:`bayesglm.model.build_model`) has the fixed effects ``beta``, the dispersion, the
 covariance parameters ``theta`` (log sd's, unconstrained correlation factors:
-:mod:`bayesglm.group_cov`) and the non-centred group effects ``z``. NUTS starts at the classical
+:mod:`bayesglm.group_cov`) and the group effects ``z``. NUTS starts at the classical
 fit (lme4's, :func:`bayesglm.mixed.fit_mixed`), mapped to those coordinates:
 
 * ``beta`` at the estimates, ``theta`` at the estimated covariances (an sd estimated at 0, a
   singular fit, starts at ``SD_FLOOR`` times the unit: sigma for a Gaussian model, else 1), ``z``
   at the conditional modes;
-* each term's effects are sampled centred (z = b) or non-centred (b_l = C z_l), chosen per
-  term from the Laplace fit: centred where the data say more about a level's effects than the
+* each term's effects are parametrised from the Laplace fit. An uncorrelated term (one column,
+  or ``||``) is partially non-centred, b_lk = sd_k^w_lk z_lk with a weight per level and column
+  (:func:`partial_weights`: w = 0 centred, 1 non-centred; the weight that makes the effects'
+  conditional scale stop moving with the sd, Papaspiliopoulos, Roberts and Skold 2007). A
+  correlated term is centred (z = b) where the data say more about a level's effects than the
   population does (the mean conditional variance of the non-centred z_l, given the estimates,
-  below ``CENTRED_BELOW``) and the term's sd's are well determined (the Laplace sd of each log
-  sd below ``CENTRED_SD_BELOW``), else non-centred. Measured while choosing (minimum bulk ESS
-  of 4 x 1000 draws over the fixed effects and sd's, 3 seeds, a dense adapted mass matrix):
-  sleepstudy (conditional variance 0.22) 1760-2360 centred against 330-600 non-centred; cbpp
-  (0.33) 2000-2700 against 1180-1660; a simulated logistic model with 2 rows per level (0.89)
-  9-48 centred (R-hat up to 1.39) against 1180-1230; grouseticks' LOCATION (0.31, log-sd sd
-  0.37: its sd's posterior reaches 0) funnels when centred. With the final structured mass
-  matrix below: cbpp 1260-1490, sleepstudy 830-1020, the simulated model 510-620; grouseticks
-  (BROOD nested in LOCATION) stays hard, 110-150 with divergences;
+  below ``CENTRED_BELOW``) and its sd's are well determined (the Laplace sd of each log sd
+  below ``CENTRED_SD_BELOW``), else non-centred (b_l = C z_l). Measured while choosing the
+  binary rule (minimum bulk ESS of 4 x 1000 draws over the fixed effects and sd's, 3 seeds, a
+  dense adapted mass matrix): sleepstudy (conditional variance 0.22) 1760-2360 centred against
+  330-600 non-centred; cbpp (0.33) 2000-2700 against 1180-1660; a simulated logistic model with
+  2 rows per level (0.89) 9-48 centred (R-hat up to 1.39) against 1180-1230; grouseticks'
+  LOCATION (0.31, log-sd sd 0.37: its sd's posterior reaches 0) funnels when centred. With the
+  whitening below, partial non-centring against that rule (2026-12-02, seeds 1-3, min bulk ESS
+  over the fixed effects, sd's and sigma): cbpp 2494-2756 -> 3147-4144; Pastes 120-164 (45-105
+  divergences) -> 145-228 (14-51); grouseticks (BROOD within LOCATION) stays hard either way,
+  35-136 -> 53-100 (R-hat up to 1.08, 0-87 divergences); the simulated logistic model at 1e5
+  rows and 1e4 levels (4 x 300 draws after 200 warmup), the sd's ESS 588-756 -> 2317, every
+  parameter above one effective draw per draw;
 * the mass matrix is the covariance of the normal approximation there
   (:class:`~bayesglm.sampling.BlockCovariance`), in three pieces: over (``beta``, the
   dispersion, ``theta``) dense, lme4's covariance of the fixed effects beside the inverse
@@ -36,8 +43,8 @@ fit (lme4's, :func:`bayesglm.mixed.fit_mixed`), mapped to those coordinates:
   bulk ESS of the default 4 x 1000 draws over the fixed effects, sd's, correlations and sigma,
   seeds 1-3, without it (NumPyro's structured mass matrix adapted over the same blocks, as
   measured before) and with it (2026-12-02): cbpp 1260-1490 -> 2494-2756; sleepstudy 830-1020
-  -> 1595-2265, no divergences; grouseticks (BROOD and LOCATION, crossed) R-hat up to 1.22 with 680-1049
-  divergences -> up to 1.08 with 0-54; Pastes (``(1 | batch/cask)``) up to 1.21 with 459-599
+  -> 1595-2265, no divergences; grouseticks (BROOD within LOCATION) R-hat up to 1.22 with
+  680-1049 divergences -> up to 1.08 with 0-54; Pastes (``(1 | batch/cask)``) up to 1.21 with 459-599
   -> up to 1.03 with 45-105; the simulated logistic model at 1e5 rows and 1e4 levels (4 x 300
   draws after 200 warmup), the intercept's ESS 768 -> 1304-2643 and the sd's 366 -> 588-756.
 
@@ -61,7 +68,8 @@ from .model import prior_arrays, prior_structure, with_terms
 from .posterior import Start, sampler_config
 from .sampling import BlockCovariance, make_plan, run_nuts
 
-__all__ = ["fit_mixed_bayes", "laplace_start", "term_priors", "derived_draws", "SD_FLOOR",
+__all__ = ["fit_mixed_bayes", "laplace_start", "partial_weights", "term_priors", "derived_draws",
+           "SD_FLOOR", "PARTIAL_SD_BELOW",
            "CENTRED_BELOW", "CENTRED_SD_BELOW"]
 
 #: an sd estimated at 0 (a singular fit) starts NUTS at this fraction of its unit
@@ -72,6 +80,9 @@ CENTRED_BELOW = 0.5
 #: ... and the Laplace sd of each of its log sd's is below this (an sd that may be near 0
 #: makes a funnel of the centred effects)
 CENTRED_SD_BELOW = 0.3
+#: a partially non-centred term's weights are set for the sd this many of its Laplace sd's
+#: (of the log sd) below the estimate (:func:`partial_weights`)
+PARTIAL_SD_BELOW = 2.0
 
 
 def _unit_sigma(mle) -> float:
@@ -149,13 +160,15 @@ def _level_blocks(model, mle, chols):
 
 def laplace_start(model, mle, sizes: dict):
     """Where NUTS starts, the parametrisation of each term, and the mass matrix, from the
-    classical (Laplace) fit ``mle``: ``(layouts, Start)``.
+    classical (Laplace) fit ``mle``: ``(layouts, weights, Start)``, ``weights`` a partially
+    non-centred term's (levels, q) weights (else None).
 
     ``sizes``: the fixed sites in order (beta, the dispersion) and their sizes; theta and z
     are added. The covariance is a :class:`~bayesglm.sampling.BlockCovariance`: dense over
-    (beta, the dispersion, theta), diagonal over z. A term is centred (:data:`CENTRED_BELOW`,
+    (beta, the dispersion, theta), each level's block of z. An uncorrelated term is partially
+    non-centred (:func:`partial_weights`); a correlated one centred (:data:`CENTRED_BELOW`,
     :data:`CENTRED_SD_BELOW`) where the data say more about each level's effects than the
-    population does and its sd's are well determined.
+    population does and its sd's are well determined, else non-centred.
     """
     groups = list(model.groups)
     lays = layouts(groups)
@@ -167,37 +180,72 @@ def laplace_start(model, mle, sizes: dict):
     nd = ct.shape[0] - len(theta)  # the dispersion's coordinate comes first
     sd_log = np.sqrt(np.diag(ct)[nd:])
     blocks = _level_blocks(model, mle, chols)
-    centred = [bool(np.mean(v.diagonal(axis1=1, axis2=2)) < CENTRED_BELOW
+    partial = [not lay.correlated for lay in lays]
+    centred = [bool(not p and np.mean(v.diagonal(axis1=1, axis2=2)) < CENTRED_BELOW
                     and np.all(sd_log[lay.theta][:lay.q] < CENTRED_SD_BELOW))
-               for v, lay in zip(blocks, lays)]
-    lays = layouts(groups, centred)
-    z = np.concatenate([(b if lay.centred else linalg.solve_triangular(C, b.T, lower=True).T)
-                        .reshape(-1) for C, b, lay in zip(chols, mle.modes, lays)])
-    z_blocks = tuple(np.einsum("ij,ljk,mk->lim", C, v, C) if lay.centred else v
-                     for C, v, lay in zip(chols, blocks, lays))
+               for v, lay, p in zip(blocks, lays, partial)]
+    lays = layouts(groups, centred, partial)
+    weights = tuple(partial_weights(v, sd_log[lay.theta]) if lay.partial else None
+                    for v, lay in zip(blocks, lays))
+    z, z_blocks = [], []
+    for C, b, v, lay, w in zip(chols, mle.modes, blocks, lays, weights):
+        if lay.partial:  # z = sd^-w b = sd^(1 - w) z_nc (C = diag(sd))
+            scale = np.diagonal(C)[None, :] ** (1.0 - w)  # (levels, q)
+            z.append(b / np.diagonal(C)[None, :] ** w)
+            z_blocks.append(scale[:, :, None] * v * scale[:, None, :])
+        elif lay.centred:
+            z.append(b)
+            z_blocks.append(np.einsum("ij,ljk,mk->lim", C, v, C))
+        else:
+            z.append(linalg.solve_triangular(C, b.T, lower=True).T)
+            z_blocks.append(v)
+    z = np.concatenate([zz.reshape(-1) for zz in z])
     values = {"beta": mle.params.to_numpy(), "theta": theta, "z": z}
     disp = [k for k in sizes if k != "beta"]
     if disp:
         values[disp[0]] = unit
     dense = linalg.block_diag(mle.cov_params().to_numpy(), ct)
     sites = ("beta", *disp, "theta")
-    return lays, Start("laplace", values, BlockCovariance(sites, dense, {"z": z_blocks}), mle)
+    cov = BlockCovariance(sites, dense, {"z": tuple(z_blocks)})
+    return lays, weights, Start("laplace", values, cov, mle)
 
 
-def term_priors(model, lays):
+def partial_weights(v: np.ndarray, sd_log_se: np.ndarray) -> np.ndarray:
+    """An uncorrelated term's weights w (levels, q) of b_lk = sd_k^w_lk z_lk, from each level's
+    (levels, q, q) conditional covariance ``v`` of its non-centred effects at the Laplace fit and
+    the Laplace sd's of the log sd's.
+
+    Given sd, the conditional variance of sd^-w b_lk changes with sd as sd^(2 (kappa - w)) to
+    first order, kappa = v_kk (Papaspiliopoulos, Roberts and Skold 2007): w = kappa makes it
+    flat there, so the effects' scale no longer moves with the sd (centred: w = 0, kappa -> 0
+    with much data; non-centred: w = 1, kappa -> 1 with none). kappa is taken at the sd
+    ``PARTIAL_SD_BELOW`` Laplace sd's below its estimate, 1 / ((1 / kappa - 1) s^2 + 1) with s
+    the ratio of the two sd's: where the sd's posterior reaches towards 0 (a funnel, which the
+    non-centred form handles) the weights lean to non-centred.
+    """
+    kappa = np.clip(v.diagonal(axis1=1, axis2=2), np.finfo(float).tiny, 1.0)
+    ratio2 = np.exp(-2.0 * PARTIAL_SD_BELOW * np.asarray(sd_log_se)[:v.shape[1]])
+    return 1.0 / ((1.0 / kappa - 1.0) * ratio2[None, :] + 1.0)
+
+
+def term_priors(model, lays, weights=None):
     """(structure, numbers) of the priors of a mixed model whose terms are laid out as ``lays``
-    (:func:`bayesglm.group_cov.layouts`): the fixed part's and each term's covariance prior."""
+    (:func:`bayesglm.group_cov.layouts`): the fixed part's and each term's covariance prior,
+    and a partially non-centred term's weights (:func:`partial_weights`)."""
     base = prior_structure(model.resolved_priors)
-    return with_terms(base, prior_arrays(model.resolved_priors, base), lays, model.group_priors)
+    return with_terms(base, prior_arrays(model.resolved_priors, base), lays, model.group_priors,
+                      weights)
 
 
-def derived_draws(samples: dict, groups, lays) -> dict:
+def derived_draws(samples: dict, groups, lays, weights=None) -> dict:
     """The draws users read from the sampler's: ``sd_*``, ``cor_*`` and ``r_<label>`` (chains,
-    draws, levels, q); ``theta`` and ``z`` are left out."""
+    draws, levels, q); ``theta`` and ``z`` are left out. ``weights``: a partially non-centred
+    term's (levels, q) weights."""
+    weights = [None] * len(lays) if weights is None else list(weights)
     out = {k: v for k, v in samples.items() if k not in ("theta", "z")}
     theta, z = np.asarray(samples["theta"]), np.asarray(samples["z"])
     factors = [f for f, _ in groups]
-    for lay, f, label in zip(lays, factors, term_labels(factors)):
+    for lay, f, label, w in zip(lays, factors, term_labels(factors), weights):
         td = theta_draws(theta[..., lay.theta], lay)
         for k, t in enumerate(f.terms):
             out[f"sd_{f.group}__{t}"] = td.sd[..., k]
@@ -208,7 +256,12 @@ def derived_draws(samples: dict, groups, lays) -> dict:
                 for i in range(j + 1, lay.q):
                     out[f"cor_{f.group}__{f.terms[j]}__{f.terms[i]}"] = R[..., i, j]
         zz = z[..., lay.z].reshape(z.shape[:-1] + (lay.n_levels, lay.q))
-        out[f"r_{label}"] = zz if lay.centred else np.einsum("cslk,csjk->cslj", zz, td.chol)
+        if lay.partial:
+            out[f"r_{label}"] = zz * td.sd[..., None, :] ** w
+        elif lay.centred:
+            out[f"r_{label}"] = zz
+        else:
+            out[f"r_{label}"] = np.einsum("cslk,csjk->cslj", zz, td.chol)
     return out
 
 
@@ -231,15 +284,15 @@ def fit_mixed_bayes(model, **args):
 
     # lme4's fit: the start, and the parametrisation of each term (its bar off with the sampler's)
     mle = fit_mixed(model, progress=None if early.progress else False)
-    lays, start = laplace_start(model, mle, sizes)
+    lays, weights, start = laplace_start(model, mle, sizes)
     sizes["theta"], sizes["z"] = lays[-1].theta_span[1], lays[-1].z_span[1]
-    structure, priors = term_priors(model, lays)
+    structure, priors = term_priors(model, lays, weights)
     config = sampler_config(start, **args)
     plan = make_plan(family, structure, data, priors, sizes, config, start.cov)
     result = run_nuts(plan, start.values, start.cov, config, list(sizes))
     del plan
 
-    posterior = derived_draws(result.samples, groups, lays)
+    posterior = derived_draws(result.samples, groups, lays, weights)
     effects = effect_draws(posterior, groups)
     disp = posterior.get(family.dispersion_param) if family.dispersion_param else None
     small = config.chains * config.draws * design.nobs <= LOGLIK_MAX

@@ -12,7 +12,8 @@ numbers (:class:`PriorArrays`). Its sites:
   positive site whose prior density is the factor ``<name>_prior``;
 * for a model with group-level terms, ``theta`` (every term's log sd's and unconstrained
   correlation factor, :mod:`bayesglm.group_cov`) and ``z``, the group effects (non-centred,
-  z_l ~ N(0, I) with b_l = diag(sd) L z_l, or centred, z_l = b_l ~ N(0, Sigma), per term),
+  z_l ~ N(0, I) with b_l = diag(sd) L z_l, centred, z_l = b_l ~ N(0, Sigma), or partially
+  non-centred, b_lk = sd_k^w_lk z_lk, per term),
   their densities (the covariance's prior, rstanarm's decov or brms' LKJ style,
   :mod:`bayesglm.priors.covariance`, and the effects' normal) the factor ``theta_prior``;
 * ``y``: the observations, on the mean's scale, scaled by the frequency weights.
@@ -103,10 +104,13 @@ def prior_arrays(resolved: P.ResolvedPriors, structure: PriorStructure) -> Prior
     return PriorArrays(tuple(coef), np.asarray(resolved.x_means, dtype=np.float64), disp)
 
 
-def with_terms(structure: PriorStructure, arrays: PriorArrays, layouts, term_priors):
-    """The structure and numbers of the priors with the group terms' covariance priors."""
+def with_terms(structure: PriorStructure, arrays: PriorArrays, layouts, term_priors,
+               weights=None):
+    """The structure and numbers of the priors with the group terms' covariance priors, and a
+    partially non-centred term's weights (``weights``: per term, (levels, q) or None)."""
     terms, numbers = [], []
-    for lay, tp in zip(layouts, term_priors):
+    weights = [None] * len(layouts) if weights is None else list(weights)
+    for lay, tp, w in zip(layouts, term_priors, weights):
         names = tuple(type(pr).__name__ for pr in tp.sd)
         terms.append((lay, tp.kind, bool(tp.unit_sigma), names))
         num = {"eta": np.float64(tp.eta)}
@@ -115,6 +119,11 @@ def with_terms(structure: PriorStructure, arrays: PriorArrays, layouts, term_pri
                        concentration=np.float64(tp.decov.concentration))
         else:
             num["sd"] = tuple({k: np.float64(v) for k, v in pr.params().items()} for pr in tp.sd)
+        if lay.partial:
+            if w is None or np.shape(w) != (lay.n_levels, lay.q):
+                raise ValueError(f"a partially non-centred term needs ({lay.n_levels}, {lay.q}) "
+                                 f"weights, got {None if w is None else np.shape(w)}")
+            num["w"] = np.asarray(w, dtype=np.float64)
         numbers.append(num)
     return structure._replace(terms=tuple(terms)), arrays._replace(terms=tuple(numbers))
 
@@ -145,7 +154,12 @@ def _term_effects(structure: PriorStructure, arrays: PriorArrays, theta, z, sigm
                 total = total + P.PRIOR_CLASSES[cls].kernel(JAX_OPS, sd[k], **params) + s[k]
         C = sd[:, None] * L
         zl = z[lay.z].reshape(lay.n_levels, lay.q)
-        if lay.centred:  # z_l = b_l ~ N(0, C C')
+        if lay.partial:  # b_lk = sd_k^w_lk z_lk (C = diag(sd)); log|db/dz| = sum w_lk s_k
+            w = num["w"]
+            total = total - 0.5 * jnp.sum(zl * zl * jnp.exp(2.0 * (w - 1.0) * s)) - jnp.sum(
+                (1.0 - w) * s)
+            effects.append(zl * jnp.exp(w * s))
+        elif lay.centred:  # z_l = b_l ~ N(0, C C')
             w = jax.scipy.linalg.solve_triangular(C, zl.T, lower=True)
             total = total - 0.5 * jnp.sum(w * w) - lay.n_levels * jnp.sum(s + jnp.log(
                 jnp.diagonal(L)))

@@ -38,8 +38,8 @@ def gradient_times(model, fit) -> dict:
     from bayesglm.sampling import FLOAT32_ROWS_MIN, compiled_model
 
     groups = list(model.groups)
-    lays, start = laplace_start(model, fit.mle, {"beta": len(model.names)})
-    structure, arrays = term_priors(model, lays)
+    lays, weights, start = laplace_start(model, fit.mle, {"beta": len(model.names)})
+    structure, arrays = term_priors(model, lays, weights)
     _, pot_gen = compiled_model(model.family, structure)
     point = {k: np.asarray(v, dtype=float) for k, v in start.values.items()}
     plain = pb.with_groups(pb.from_design(model.design, device=False), groups, device=False)

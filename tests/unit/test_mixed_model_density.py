@@ -29,17 +29,22 @@ from bayesglm.priors.covariance import decov_logpdf
 from bayesglm.sampling import compiled_model
 
 
-@pytest.fixture(scope="module")
-def model():
+PRIORS = {"Intercept": bg.priors.Normal(0, 10), "x": bg.priors.Normal(0, 5),
+          "sigma": bg.priors.Exponential(0.5)}
+
+
+def _data():
     rng = np.random.default_rng(3)
     g = np.repeat(np.arange(6), 5)
     x = rng.normal(size=30)
     y = 1.0 + 0.5 * x + rng.normal(size=6)[g] + 0.3 * rng.normal(size=6)[g] * x + \
         rng.normal(size=30)
-    df = pd.DataFrame({"y": y, "x": x, "g": g})
-    priors = {"Intercept": bg.priors.Normal(0, 10), "x": bg.priors.Normal(0, 5),
-              "sigma": bg.priors.Exponential(0.5)}
-    return bg.glm("y ~ x + (x | g)", df, priors=priors)
+    return pd.DataFrame({"y": y, "x": x, "g": g})
+
+
+@pytest.fixture(scope="module")
+def model():
+    return bg.glm("y ~ x + (x | g)", _data(), priors=PRIORS)
 
 
 @float64
@@ -92,3 +97,49 @@ def test_model_density_is_the_hand_written_one(model, centred):
     # -potential = log joint + constant: differences agree
     got = -np.diff(pot)
     np.testing.assert_allclose(got, np.diff(ref), rtol=1e-9, atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def intercepts():
+    """The same data, a random intercept: a term that can be partially non-centred."""
+    return bg.glm("y ~ x + (1 | g)", _data(), priors=PRIORS)
+
+
+@float64
+def _partial_potential(m, weights, params):
+    groups = list(m.groups)
+    lays = layouts(groups, [False], [True])
+    structure, arrays = term_priors(m, lays, [weights])
+    data = pb.with_groups(pb.from_design(m.design), groups)
+    _, pot_gen = compiled_model(m.family, structure)
+    return float(pot_gen(data=data, priors=arrays)(params))
+
+
+def _partial_log_joint(m, weights, params):
+    """b_l = sd^w_l z_l: the effects' normal density in b, plus log|db/dz| = sum_l w_l log sd."""
+    d = m.design
+    (factor, rows), = m.groups
+    beta, log_sigma = params["beta"], params["sigma"]
+    sigma = math.exp(log_sigma)
+    s = params["theta"]
+    sd = math.exp(s[0])
+    z = params["z"].reshape(factor.n_levels, 1)
+    b = z * sd ** weights
+    eta = d.X @ beta + (rows.Z * b[rows.index]).sum(1)
+    lp = stats.norm(eta, sigma).logpdf(d.y).sum()
+    lp += stats.norm(0, 10).logpdf(beta[0]) + stats.norm(0, 5).logpdf(beta[1])
+    lp += stats.expon(scale=2.0).logpdf(sigma) + log_sigma
+    lp += decov_logpdf(np, gammaln, s - log_sigma, 1.0, 1.0, 1.0)
+    lp += stats.norm(0, sd).logpdf(b).sum() + np.sum(weights * s[0])
+    return lp
+
+
+def test_a_partially_non_centred_term_has_the_same_density(intercepts):
+    rng = np.random.default_rng(11)
+    weights = rng.uniform(0, 1, size=(6, 1))
+    points = [{"beta": rng.normal(size=2), "sigma": rng.normal(0, 0.3),
+               "theta": rng.normal(0, 0.5, size=1), "z": rng.normal(size=6)}
+              for _ in range(4)]
+    pot = [_partial_potential(intercepts, weights, p) for p in points]
+    ref = [_partial_log_joint(intercepts, weights, p) for p in points]
+    np.testing.assert_allclose(-np.diff(pot), np.diff(ref), rtol=1e-9, atol=1e-9)

@@ -45,7 +45,7 @@ def _check(model, centred):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mle = fit_mixed(model, progress=False)
-    lays0, start = laplace_start(model, mle, dict(sizes))
+    lays0, _, start = laplace_start(model, mle, dict(sizes))
     lays = layouts(list(model.groups), [centred])
     sizes["theta"], sizes["z"] = lays[-1].theta_span[1], lays[-1].z_span[1]
     structure, priors = term_priors(model, lays)
