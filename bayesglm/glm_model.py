@@ -350,6 +350,7 @@ class GLM:
         target_accept: float = 0.8,
         max_tree_depth: int = 10,
         chain_method: str = "auto",
+        ess: float | None = None,
     ):
         """The Bayesian fit: the MLE (or the posterior mode), then NUTS started from it.
 
@@ -362,7 +363,7 @@ class GLM:
         Parameters
         ----------
         draws : int
-            Draws kept per chain.
+            Draws kept per chain (the most kept, with ``ess``).
         warmup : int, optional
             Warmup iterations per chain. Default 200 from a converged MLE (mass matrix fixed,
             step size adapted), 500 from the MAP (mass matrix adapted too), 1000 from a mixed
@@ -382,6 +383,13 @@ class GLM:
             "auto" runs chains in parallel when JAX has a device per chain, else sequentially;
             a model with group-level terms on more than 30,000 rows runs them sequentially
             (measured faster on the CPU: ``sampling.GROUPED_PARALLEL_ROWS_MAX``).
+        ess : float, optional
+            Stop sampling once every parameter of the summary (a mixed model's fixed effects,
+            dispersion, sd's and correlations; not its group effects) has bulk and tail ESS of
+            at least ``ess``, checked after each chunk of iterations (tens) from 100 draws per
+            chain on; ``draws`` is then the most kept. For large data, where a draw is costly
+            and a few hundred effective draws say what is needed; the low-ESS warning
+            (below ``100 x chains``) still applies.
 
         Returns
         -------
@@ -404,7 +412,7 @@ class GLM:
         fit = fit_mixed_bayes if self._groups else fit_bayes
         return fit(self, draws=draws, warmup=warmup, chains=chains, seed=seed,
                    progress=progress, target_accept=target_accept,
-                   max_tree_depth=max_tree_depth, chain_method=chain_method)
+                   max_tree_depth=max_tree_depth, chain_method=chain_method, ess=ess)
 
     @float64
     def sample_prior(self, draws: int = 500, seed: int = 0):

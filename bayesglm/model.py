@@ -156,9 +156,9 @@ def _term_effects(structure: PriorStructure, arrays: PriorArrays, theta, z, sigm
         zl = z[lay.z].reshape(lay.n_levels, lay.q)
         if lay.partial:  # b_lk = sd_k^w_lk z_lk (C = diag(sd)); log|db/dz| = sum w_lk s_k
             w = num["w"]
-            total = total - 0.5 * jnp.sum(zl * zl * jnp.exp(2.0 * (w - 1.0) * s)) - jnp.sum(
-                (1.0 - w) * s)
-            effects.append(zl * jnp.exp(w * s))
+            b = zl * jnp.exp(w * s)
+            total = total - 0.5 * jnp.sum(jnp.square(b / sd)) - jnp.sum((1.0 - w) * s)
+            effects.append(b)
         elif lay.centred:  # z_l = b_l ~ N(0, C C')
             w = jax.scipy.linalg.solve_triangular(C, zl.T, lower=True)
             total = total - 0.5 * jnp.sum(w * w) - lay.n_levels * jnp.sum(s + jnp.log(

@@ -191,7 +191,7 @@ class MAPResults:
 
 
 def sampler_config(start: Start, *, draws, warmup, chains, seed, progress, target_accept,
-                   max_tree_depth, chain_method, kind: str = "mle") -> NUTSConfig:
+                   max_tree_depth, chain_method, ess=None, kind: str = "mle") -> NUTSConfig:
     """The sampler's settings, every argument checked (before any fitting or compilation).
 
     ``kind``: the start's kind when ``start`` is None (the settings a start of that kind will
@@ -210,9 +210,11 @@ def sampler_config(start: Start, *, draws, warmup, chains, seed, progress, targe
         raise TypeError(f"progress must be True or False, got {progress!r}")
     if chain_method not in ("auto", "parallel", "sequential"):
         raise ValueError(f"chain_method must be 'auto', 'parallel' or 'sequential', got {chain_method!r}")
+    if ess is not None:
+        ess = real(ess, "ess", low=0.0, low_open=True)
     return NUTSConfig(
         draws=int(draws), warmup=int(warmup), chains=int(chains), seed=int(seed),
         target_accept=float(target_accept), max_tree_depth=int(max_tree_depth),
         progress=bool(progress), adapt_mass_matrix=kind in ("map", "laplace"),
-        chain_method=chain_method,
+        chain_method=chain_method, ess=ess,
     )

@@ -83,6 +83,18 @@ FLOAT32_ROWS_MIN = 100_000
 #: a whitened run's dense block of the mass matrix: its first site (the second, "rest", is
 #: diagonal)
 WHITE_DENSE = ("dense",)
+#: ``NUTSConfig.ess``: ESS is first checked once each chain has this many draws (fewer give
+#: estimates too noisy to stop on; ArviZ's ESS needs a few autocorrelation lags per chain)
+ESS_MIN_DRAWS = 100
+#: a model of more than this many parameters warms up on trees of at most
+#: ``WARMUP_TREE_DEPTH`` (NumPyro's (warmup, sampling) tree depths). Its trajectories need
+#: ~pi / step leapfrog steps (the step falls as d^(-1/4)): at n = 1e6 with 1e5 group levels, 63
+#: per iteration after warmup and 86 during it (small steps early on), while the step size's
+#: adaptation needs only the acceptance along a trajectory, reached within about a quarter of its
+#: period. Measured there (one chain, 150 warmup iterations, then 150 draws): see
+#: benchmarks/README.md.
+SHALLOW_WARMUP_DIM = 10_000
+WARMUP_TREE_DEPTH = 5
 #: compiled models and sampler programs kept per process (least recently used dropped)
 CACHE_SIZE = 32
 
@@ -97,6 +109,10 @@ class NUTSConfig(NamedTuple):
     progress: bool = True
     adapt_mass_matrix: bool = False
     chain_method: str = "auto"  # "parallel", "sequential" or "auto"
+    #: stop sampling (``draws`` then a maximum per chain) once every checked parameter
+    #: (:func:`ess_sites`) has bulk and tail ESS of at least this, checked after each chunk
+    #: from ``ESS_MIN_DRAWS`` draws per chain on
+    ess: float | None = None
 
 
 class Draws(NamedTuple):
@@ -107,11 +123,11 @@ class Draws(NamedTuple):
     chain_method: str
     #: leapfrog steps of every iteration run, warmup included: (chains, iterations), the
     #: iterations warmup + draws rounded up to whole chunks (the last chunk's extra ones are run
-    #: and dropped)
+    #: and dropped), or fewer where ``NUTSConfig.ess`` stopped the run
     steps_all: np.ndarray | None = None
     #: seconds of each compiled chunk (the first one of a chain also initialises it, and
     #: compiles it unless it was compiled ahead), in the order run: all chains at once
-    #: (parallel) or chain after chain (sequential)
+    #: (parallel) or, round by round, chain after chain (sequential)
     chunk_seconds: tuple = ()
     chunk_length: int = 0  # iterations per chunk
 
@@ -204,7 +220,8 @@ class Settings(NamedTuple):
     #: dense block, diagonal over the others' (NumPyro's ``dense_mass=[sites]``)
     dense: bool | tuple
     target_accept: float
-    max_tree_depth: int
+    #: the NUTS tree's maximum depth, or (during warmup, after it): :data:`WARMUP_TREE_DEPTH`
+    max_tree_depth: int | tuple
     adapt_mass: bool
     length: int  # iterations per compiled chunk
 
@@ -386,6 +403,14 @@ def auto_chain_method(data: Problem, chains: int) -> str:
     return "parallel" if parallel else "sequential"
 
 
+def _tree_depth(depth: int, d: int):
+    """The tree depth a plan runs with: capped at :data:`WARMUP_TREE_DEPTH` during the warmup
+    of a model of more than :data:`SHALLOW_WARMUP_DIM` parameters."""
+    if d > SHALLOW_WARMUP_DIM and depth > WARMUP_TREE_DEPTH:
+        return (WARMUP_TREE_DEPTH, depth)
+    return depth
+
+
 def make_plan(family, structure, data: Problem, priors: PriorArrays, sizes: dict,
               config: NUTSConfig, block: BlockCovariance | None = None) -> Plan:
     """The plan of a run of ``config`` for parameters of ``sizes`` (site -> size, in site order).
@@ -401,7 +426,7 @@ def make_plan(family, structure, data: Problem, priors: PriorArrays, sizes: dict
     d = sum(sizes.values())
     dense = WHITE_DENSE if block is not None else d <= DENSE_MAX
     settings = Settings(int(config.warmup), dense, float(config.target_accept),
-                        int(config.max_tree_depth), bool(config.adapt_mass_matrix),
+                        _tree_depth(int(config.max_tree_depth), d), bool(config.adapt_mass_matrix),
                         _chunk_size(config.warmup, config.draws))
     method = config.chain_method
     if method == "auto":
@@ -495,12 +520,16 @@ class Layout(NamedTuple):
 
 
 class LinearMap(NamedTuple):
-    """x = center + A u, A = [[chol, 0], [coupling chol, blockdiag(factors)]] (arrays only:
+    """x = center + A u, A = [[chol, 0], [coupling' chol, blockdiag(factors)]] (arrays only:
     an argument of the compiled sampler)."""
 
-    center: object  # (d,) the start, unconstrained: the dense block's sites, then the others
+    center_dense: object  # (k,) the start, unconstrained: the dense block's sites
+    center_rest: object  # (m,) the others
     chol: object  # (k, k): chol chol' = the dense block's covariance
-    coupling: object  # (m, k): the others' conditional mean's slope on the dense block
+    #: (k, m): the others' conditional mean's slope on the dense block, a row per dense
+    #: coordinate (``du @ coupling``: rows of m contiguous numbers, which the CPU streams; the
+    #: (m, k) layout's product cost ~5 ms per gradient at m = 1e5)
+    coupling: object
     factors: tuple  # (groups, q, q) per block: F F' = the block's conditional covariance
 
 
@@ -532,16 +561,18 @@ def from_whitened(u: dict, lin: LinearMap, layout: Layout, xp=jnp) -> dict:
         part = sum(F[:, :, j] * seg[..., j, None] for j in range(q))
         parts.append(part.reshape(lead + (g * q,)))
         pos += g * q
-    rest = du @ lin.coupling.T + xp.concatenate(parts, axis=-1)
-    x = lin.center + xp.concatenate([du, rest], axis=-1)
+    noise = parts[0] if len(parts) == 1 else xp.concatenate(parts, axis=-1)
+    rest = lin.center_rest + du @ lin.coupling + noise
+    dense = lin.center_dense + du
     out, pos = {}, 0
     for name, shape in layout.dense:
         size = math.prod(shape)
-        out[name] = x[..., pos:pos + size].reshape(lead + shape)
+        out[name] = dense[..., pos:pos + size].reshape(lead + shape)
         pos += size
+    pos = 0
     for name, blocks in layout.rest:
         size = sum(g * q for g, q in blocks)
-        out[name] = x[..., pos:pos + size]
+        out[name] = rest[..., pos:pos + size] if len(layout.rest) > 1 else rest
         pos += size
     return out
 
@@ -577,7 +608,7 @@ def _curvature_columns(pot_gen, z, tangents, model_kwargs):
 
 
 def _coupling(plan: Plan, z0: dict, cov: BlockCovariance) -> np.ndarray:
-    """(m, k): the conditional mean's slope of the other sites on the dense block, -V H_od,
+    """(k, m): the conditional mean's slope of the other sites on the dense block, -V H_od,
     with H_od the potential's curvature at the start between them (k Hessian-vector products)
     and V each block's conditional covariance."""
     layout = plan.layout
@@ -598,25 +629,27 @@ def _coupling(plan: Plan, z0: dict, cov: BlockCovariance) -> np.ndarray:
         Hb = H[pos:pos + g * q].reshape(g, q, k)
         out.append(-np.einsum("gij,gjk->gik", V, Hb).reshape(g * q, k))
         pos += g * q
-    return np.concatenate(out, axis=0)
+    return np.ascontiguousarray(np.concatenate(out, axis=0).T)
 
 
 def linear_map(plan: Plan, init: dict, cov: BlockCovariance, site_order: list[str]) -> LinearMap:
     """The whitening of a run from ``init`` (constrained values by site) with covariance
     ``cov``."""
     z0 = {k: np.asarray(v) for k, v in _to_unconstrained(init, site_order).items()}
-    names = [name for name, _ in plan.layout.dense] + [name for name, _ in plan.layout.rest]
-    center = np.concatenate([np.ravel(z0[name]) for name in names])
+    def center(part):
+        return np.concatenate([np.ravel(z0[name]) for name, _ in part])
+
     factors = tuple(_block_factor(np.asarray(b, dtype=float))
                     for name, _ in plan.layout.rest for b in cov.blocks[name])
-    return LinearMap(center, jitter_factor(cov.dense), _coupling(plan, z0, cov), factors)
+    return LinearMap(center(plan.layout.dense), center(plan.layout.rest),
+                     jitter_factor(cov.dense), _coupling(plan, z0, cov), factors)
 
 
 def _linear_placeholder(plan: Plan) -> LinearMap:
     layout = plan.layout
     k = layout.k
     m = plan.dim - k
-    return LinearMap(np.zeros(plan.dim), np.zeros((k, k)), np.zeros((m, k)),
+    return LinearMap(np.zeros(k), np.zeros(m), np.zeros((k, k)), np.zeros((k, m)),
                      tuple(np.zeros((g, q, q)) for g, q in layout.block_shapes))
 
 
@@ -725,34 +758,39 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     z_starts = [unravel(starts[c]) for c in range(config.chains)]
 
     chunk_seconds = []  # each compiled chunk's call until its outputs are on the host
-
-    def run_chain(chain=None):
-        """All chunks of all chains (parallel: the state stays sharded) or of one chain."""
-        t = time.perf_counter()
-        with _tracing_lock():  # the first call may trace (a plan not compiled ahead)
-            state, start = _first_args(plan, kw, z_starts, unravel(flat0), keys, inv_mass, chain)
-            state, out = fn(state, start, kw)
-        outs = [to_sites(jax.device_get(out))]
-        chunk_seconds.append(time.perf_counter() - t)
-        bar.update(length)
-        later = start._replace(first=np.bool_(False))
-        for _ in range(n_chunks - 1):
+    # one runner for all chains (parallel: the state stays sharded) or one per chain, each
+    # advanced a chunk per round: chain after chain within a round, so that the draws of all
+    # chains can be checked between rounds (``config.ess``)
+    runners = [None] if method == "parallel" else list(range(config.chains))
+    states, later, outs = {}, {}, {r: [] for r in runners}
+    checked = ess_sites(plan, isinstance(cov, BlockCovariance))
+    draws = config.draws
+    for i in range(n_chunks):
+        for r in runners:
             t = time.perf_counter()
-            state, out = fn(state, later, kw)
-            outs.append(to_sites(jax.device_get(out)))
+            if i == 0:
+                with _tracing_lock():  # the first call may trace (a plan not compiled ahead)
+                    state, start = _first_args(plan, kw, z_starts, unravel(flat0), keys,
+                                               inv_mass, r)
+                    states[r], out = fn(state, start, kw)
+                later[r] = start._replace(first=np.bool_(False))
+            else:
+                states[r], out = fn(states[r], later[r], kw)
+            outs[r].append(to_sites(jax.device_get(out)))
             chunk_seconds.append(time.perf_counter() - t)
             bar.update(length)
-        return _concat(outs, axis=0 if chain is not None else 1)  # an IterationOutput
-
-    if method == "parallel":
-        out = run_chain()
-    else:
-        out = jax.tree_util.tree_map(lambda *xs: np.stack(xs),
-                                     *[run_chain(c) for c in range(config.chains)])
+        kept = (i + 1) * length - config.warmup
+        if config.ess is not None and ESS_MIN_DRAWS <= kept < draws and _reached(
+                outs, runners, config.warmup, checked, config.ess):
+            draws = kept
+            break
     bar.close()
+    per_runner = [_concat(outs[r], axis=0 if r is not None else 1) for r in runners]
+    out = per_runner[0] if method == "parallel" else jax.tree_util.tree_map(
+        lambda *xs: np.stack(xs), *per_runner)
 
     steps_all = np.asarray(out.num_steps).astype(np.int64)  # every iteration run
-    keep = slice(config.warmup, config.warmup + config.draws)
+    keep = slice(config.warmup, config.warmup + draws)
     out = jax.tree_util.tree_map(lambda x: np.asarray(x)[:, keep], out)
     samples = _to_constrained({k: np.asarray(v) for k, v in out.z.items()})
     stats = {
@@ -765,6 +803,34 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
         "acceptance_rate": out.accept_prob,
     }
     return Draws(samples, stats, method, steps_all, tuple(chunk_seconds), length)
+
+
+def ess_sites(plan: Plan, whitened: bool) -> tuple:
+    """The sites whose draws ``NUTSConfig.ess`` is checked on: every site of a plain model; a
+    whitened one's dense block (a mixed model's fixed effects, dispersion and covariance
+    parameters: the rows of its summary, not the group effects)."""
+    if whitened:
+        return tuple(name for name, _ in plan.layout.dense)
+    return tuple(name for name, _ in plan.sizes)
+
+
+def _reached(outs: dict, runners: list, warmup: int, sites: tuple, target: float) -> bool:
+    """Whether every scalar of ``sites`` has bulk and tail ESS of at least ``target`` in the
+    draws kept so far (ArviZ's, :mod:`bayesglm.diagnostics`; monotone transforms leave both
+    unchanged, so the unconstrained draws serve)."""
+    from .diagnostics import ess_bulk, ess_tail
+
+    cols = []
+    for name in sites:
+        per = [np.concatenate([np.asarray(o.z[name]) for o in outs[r]],
+                              axis=0 if r is not None else 1) for r in runners]
+        x = per[0] if runners == [None] else np.stack(per)  # (chains, iterations, ...)
+        x = x[:, warmup:]
+        cols.append(x.reshape(x.shape[0], x.shape[1], -1))
+    x = np.concatenate(cols, axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low = min(np.nanmin(ess_bulk(x)), np.nanmin(ess_tail(x)))
+    return bool(low >= target)
 
 
 def jitter_factor(cov: np.ndarray) -> np.ndarray:

@@ -1,0 +1,83 @@
+"""``fit(ess=...)``: sampling stops once every parameter of the summary has reached the requested
+bulk and tail ESS (issue 14; the large grouped model of issue 11 is where it matters).
+
+The draws kept are the first ones of the same run without it (the same seed gives the same
+chains; stopping only cuts them), every summary parameter's ESS (ArviZ's) is at least the
+target, and a mixed model is checked on its fixed effects and sd's, not its group effects.
+Deterministic (fixed seeds).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+import bayesglm as bg
+from bayesglm.diagnostics import ess_bulk, ess_tail
+from bayesglm.sampling import ESS_MIN_DRAWS
+
+
+@pytest.fixture(scope="module")
+def runs(poisson_model):
+    full = poisson_model.fit(draws=1000, chains=2, seed=1, progress=False)
+    early = poisson_model.fit(draws=1000, chains=2, seed=1, progress=False, ess=300)
+    return full, early
+
+
+def test_sampling_stops_once_every_parameter_has_the_ess(runs):
+    full, early = runs
+    n = early.idata.posterior.sizes["draw"]
+    assert ESS_MIN_DRAWS <= n < 1000
+    ess = az.ess(early.idata, method="bulk")
+    tail = az.ess(early.idata, method="tail")
+    for name in ("beta",):
+        assert float(ess[name].min()) >= 300 and float(tail[name].min()) >= 300
+
+
+def test_the_draws_kept_are_the_first_of_the_full_run(runs):
+    full, early = runs
+    n = early.idata.posterior.sizes["draw"]
+    np.testing.assert_array_equal(early.idata.posterior["beta"].values,
+                                  full.idata.posterior["beta"].values[:, :n])
+    run = early.sampler_run
+    assert np.asarray(run.steps_all).shape[1] == 200 + n  # warmup 200, then the draws kept
+    # one chunk fewer was not enough: the rule stopped at the first chunk that reached the target
+    fewer = n - run.chunk_length
+    if fewer >= ESS_MIN_DRAWS:
+        x = full.idata.posterior["beta"].values[:, :fewer]
+        assert min(ess_bulk(x).min(), ess_tail(x).min()) < 300
+
+
+def test_a_target_above_what_the_draws_can_give_keeps_them_all(poisson_model):
+    fit = poisson_model.fit(draws=200, chains=2, seed=1, progress=False, ess=1e6)
+    assert fit.idata.posterior.sizes["draw"] == 200
+
+
+@pytest.mark.parametrize("bad", [0, -5, float("nan"), "many"])
+def test_ess_is_checked_before_fitting(poisson_model, bad):
+    with pytest.raises((ValueError, TypeError), match="ess"):
+        poisson_model.fit(ess=bad)
+
+
+def test_a_mixed_model_stops_on_its_fixed_effects_and_sds():
+    rng = np.random.default_rng(5)
+    g = np.repeat([f"s{k}" for k in range(8)], 12)
+    b = dict(zip(sorted(set(g)), rng.normal(0, 0.8, 8)))
+    x = rng.normal(size=len(g))
+    y = rng.random(len(g)) < expit(-0.3 + 0.7 * x + np.array([b[k] for k in g]))
+    model = bg.glm("y ~ x + (1 | g)", pd.DataFrame({"y": y.astype(int), "x": x, "g": g}),
+                   family="binomial")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(draws=2000, warmup=300, chains=2, seed=2, progress=False, ess=250)
+    n = fit.idata.posterior.sizes["draw"]
+    assert n < 2000
+    names = ["beta", "sd_g__Intercept"]
+    for method in ("bulk", "tail"):
+        ess = az.ess(fit.idata, var_names=names, method=method)
+        assert min(float(ess[k].min()) for k in names) >= 250
