@@ -636,6 +636,7 @@ def linear_map(plan: Plan, init: dict, cov: BlockCovariance, site_order: list[st
     """The whitening of a run from ``init`` (constrained values by site) with covariance
     ``cov``."""
     z0 = {k: np.asarray(v) for k, v in _to_unconstrained(init, site_order).items()}
+
     def center(part):
         return np.concatenate([np.ravel(z0[name]) for name, _ in part])
 

@@ -206,7 +206,7 @@ def worker(tool: str, problem: str, data: Path, seed: int, repeats: int, out: Pa
         div = int(np.asarray(fit.idata.sample_stats["diverging"]).sum())
         _save_draws(out.with_suffix(".csv"), draws)
         res.update(wall=wall, divergences=div, version=bg.__version__,
-                   draws_kept=int(post.sizes["draw"]), warmup=int(fit.config.warmup),
+                   draws_kept=int(post.sizes["draw"]), warmup=int(fit.idata.posterior.attrs["warmup"]),
                    fit_args=spec.get("fit", {}))
     elif tool == "numpyro":
         res.update(_numpyro(df, spec, seed, out))
