@@ -16,8 +16,9 @@ The sampler is NumPyro's NUTS kernel (``numpyro.infer.hmc.hmc``) driven by a loo
   so a fit compiles one sampling program. The data are arguments of the compiled chunk, so
   refitting a model of the same shape compiles nothing;
 * chains run in parallel (``shard_map`` over a mesh of devices, a chain on each) when JAX has a
-  device per chain (bayesglm asks for host devices at import), else one after another with the
-  same compiled chunk;
+  device per chain (bayesglm asks for host devices at import), else in turns with the same
+  compiled chunk, each chain a chunk per round (so that ``NUTSConfig.ess`` can check all chains
+  between rounds);
 * what a run needs before its start is known (data, settings, the compiled program) is its
   :class:`Plan`; ``fit()`` compiles the plan for a start at the MLE in a background thread
   (:func:`compile_in_background`) while the MLE is being fitted;

@@ -174,3 +174,16 @@ def separation(separation_data) -> Fitted:
 @pytest.fixture(scope="session")
 def separation_fit(separation):
     return separation.fit
+
+
+# -- a small random-intercept logistic model (8 groups x 12 rows) ---------------------------
+@pytest.fixture(scope="session")
+def mixed_logistic_data() -> pd.DataFrame:
+    from scipy.special import expit
+
+    rng = np.random.default_rng(5)
+    g = np.repeat([f"s{k}" for k in range(8)], 12)
+    b = dict(zip(sorted(set(g)), rng.normal(0, 0.8, 8)))
+    x = rng.normal(size=len(g))
+    y = rng.random(len(g)) < expit(-0.3 + 0.7 * x + np.array([b[k] for k in g]))
+    return pd.DataFrame({"y": y.astype(int), "x": x, "g": g})

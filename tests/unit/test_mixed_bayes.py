@@ -20,13 +20,8 @@ import bayesglm as bg
 
 
 @pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(5)
-    g = np.repeat([f"s{k}" for k in range(8)], 12)
-    b = dict(zip(sorted(set(g)), rng.normal(0, 0.8, 8)))
-    x = rng.normal(size=len(g))
-    y = rng.random(len(g)) < expit(-0.3 + 0.7 * x + np.array([b[k] for k in g]))
-    return pd.DataFrame({"y": y.astype(int), "x": x, "g": g})
+def data(mixed_logistic_data):
+    return mixed_logistic_data
 
 
 @pytest.fixture(scope="module")

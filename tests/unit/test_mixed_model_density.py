@@ -48,33 +48,42 @@ def model():
 
 
 @float64
-def _potential(m, centred, params):
+def _potential(m, centred, params, weights=None):
+    """The model's potential; ``weights``: the term partially non-centred with them."""
     groups = list(m.groups)
-    lays = layouts(groups, [centred])
-    structure, arrays = term_priors(m, lays)
+    partial = weights is not None
+    lays = layouts(groups, [centred], [partial])
+    structure, arrays = term_priors(m, lays, [weights] if partial else None)
     data = pb.with_groups(pb.from_design(m.design), groups)
     _, pot_gen = compiled_model(m.family, structure)
     return float(pot_gen(data=data, priors=arrays)(params))
 
 
-def _log_joint(m, centred, params):
-    """The log joint in the unconstrained coordinates, by hand (up to a constant)."""
+def _common(m, params, b):
+    """The log density but the effects' own: the Gaussian likelihood at group effects ``b``
+    (levels, q), the coefficients' and sigma's priors, decov on the log sd's (in units of
+    sigma, Jacobian 1), with the log Jacobian of sigma."""
     d = m.design
     (factor, rows), = m.groups
     beta, log_sigma = params["beta"], params["sigma"]
     sigma = math.exp(log_sigma)
+    eta = d.X @ beta + (rows.Z * b[rows.index]).sum(1)
+    lp = stats.norm(eta, sigma).logpdf(d.y).sum()
+    lp += stats.norm(0, 10).logpdf(beta[0]) + stats.norm(0, 5).logpdf(beta[1])
+    lp += stats.expon(scale=2.0).logpdf(sigma) + log_sigma  # Jacobian of log
+    q = b.shape[1]
+    return lp + decov_logpdf(np, gammaln, params["theta"][:q] - log_sigma, 1.0, 1.0, 1.0)
+
+
+def _log_joint(m, centred, params):
+    """The log joint in the unconstrained coordinates, by hand (up to a constant)."""
+    (factor, _), = m.groups
     s, xc = params["theta"][:2], params["theta"][2:]
     sd = np.exp(s)
     L = corr_cholesky(xc, 2)
     C = sd[:, None] * L
     zz = params["z"].reshape(factor.n_levels, 2)
-    b = zz if centred else zz @ C.T
-    eta = d.X @ beta + (rows.Z * b[rows.index]).sum(1)
-    lp = stats.norm(eta, sigma).logpdf(d.y).sum()
-    lp += stats.norm(0, 10).logpdf(beta[0]) + stats.norm(0, 5).logpdf(beta[1])
-    lp += stats.expon(scale=2.0).logpdf(sigma) + log_sigma  # Jacobian of log
-    # decov(1, 1, 1, 1): the sd's in units of sigma (log sd - log sigma), Jacobian 1
-    lp += decov_logpdf(np, gammaln, s - log_sigma, 1.0, 1.0, 1.0)
+    lp = _common(m, params, zz if centred else zz @ C.T)
     # LKJ(1) for q = 2: the correlation r = tanh(x) is uniform on (-1, 1)
     r = np.tanh(xc[0])
     lp += math.log(0.5) + math.log(1 - r * r)
@@ -105,33 +114,13 @@ def intercepts():
     return bg.glm("y ~ x + (1 | g)", _data(), priors=PRIORS)
 
 
-@float64
-def _partial_potential(m, weights, params):
-    groups = list(m.groups)
-    lays = layouts(groups, [False], [True])
-    structure, arrays = term_priors(m, lays, [weights])
-    data = pb.with_groups(pb.from_design(m.design), groups)
-    _, pot_gen = compiled_model(m.family, structure)
-    return float(pot_gen(data=data, priors=arrays)(params))
-
-
 def _partial_log_joint(m, weights, params):
     """b_l = sd^w_l z_l: the effects' normal density in b, plus log|db/dz| = sum_l w_l log sd."""
-    d = m.design
-    (factor, rows), = m.groups
-    beta, log_sigma = params["beta"], params["sigma"]
-    sigma = math.exp(log_sigma)
-    s = params["theta"]
-    sd = math.exp(s[0])
-    z = params["z"].reshape(factor.n_levels, 1)
-    b = z * sd ** weights
-    eta = d.X @ beta + (rows.Z * b[rows.index]).sum(1)
-    lp = stats.norm(eta, sigma).logpdf(d.y).sum()
-    lp += stats.norm(0, 10).logpdf(beta[0]) + stats.norm(0, 5).logpdf(beta[1])
-    lp += stats.expon(scale=2.0).logpdf(sigma) + log_sigma
-    lp += decov_logpdf(np, gammaln, s - log_sigma, 1.0, 1.0, 1.0)
-    lp += stats.norm(0, sd).logpdf(b).sum() + np.sum(weights * s[0])
-    return lp
+    (factor, _), = m.groups
+    s = params["theta"][0]
+    b = params["z"].reshape(factor.n_levels, 1) * math.exp(s) ** weights
+    return _common(m, params, b) + stats.norm(0, math.exp(s)).logpdf(b).sum() + np.sum(
+        weights * s)
 
 
 def test_a_partially_non_centred_term_has_the_same_density(intercepts):
@@ -140,6 +129,6 @@ def test_a_partially_non_centred_term_has_the_same_density(intercepts):
     points = [{"beta": rng.normal(size=2), "sigma": rng.normal(0, 0.3),
                "theta": rng.normal(0, 0.5, size=1), "z": rng.normal(size=6)}
               for _ in range(4)]
-    pot = [_partial_potential(intercepts, weights, p) for p in points]
+    pot = [_potential(intercepts, False, p, weights) for p in points]
     ref = [_partial_log_joint(intercepts, weights, p) for p in points]
     np.testing.assert_allclose(-np.diff(pot), np.diff(ref), rtol=1e-9, atol=1e-9)
