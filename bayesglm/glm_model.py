@@ -379,10 +379,14 @@ class GLM:
             Target acceptance probability of the step-size adaptation.
         max_tree_depth : int
             Maximum NUTS tree depth.
-        chain_method : {"auto", "parallel", "sequential"}
-            "auto" runs chains in parallel when JAX has a device per chain, else sequentially;
-            a model with group-level terms on more than 30,000 rows runs them sequentially
-            (measured faster on the CPU: ``sampling.GROUPED_PARALLEL_ROWS_MAX``).
+        chain_method : {"auto", "parallel", "threads", "sequential"}
+            "parallel": a chain per JAX device; "threads": on one device, as many chains at
+            once as there are cores (Python threads, each running the compiled sampler);
+            "sequential": on one device, one chain at a time (the same draws as "threads").
+            "auto" runs chains in parallel when JAX has a device per chain, else in threads
+            (sequentially on one core); a model with group-level terms on more than 30,000
+            rows runs them in threads (measured faster on the CPU:
+            ``sampling.GROUPED_PARALLEL_ROWS_MAX``).
         ess : float, optional
             Stop sampling once every parameter of the summary (a mixed model's fixed effects,
             dispersion, sd's and correlations; not its group effects) has bulk and tail ESS of

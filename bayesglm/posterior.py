@@ -208,8 +208,9 @@ def sampler_config(start: Start, *, draws, warmup, chains, seed, progress, targe
                          high_open=True)
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True or False, got {progress!r}")
-    if chain_method not in ("auto", "parallel", "sequential"):
-        raise ValueError(f"chain_method must be 'auto', 'parallel' or 'sequential', got {chain_method!r}")
+    if chain_method not in ("auto", "parallel", "threads", "sequential"):
+        raise ValueError("chain_method must be 'auto', 'parallel', 'threads' or 'sequential', "
+                         f"got {chain_method!r}")
     if ess is not None:
         ess = real(ess, "ess", low=0.0, low_open=True)
     return NUTSConfig(

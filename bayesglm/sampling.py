@@ -16,9 +16,11 @@ The sampler is NumPyro's NUTS kernel (``numpyro.infer.hmc.hmc``) driven by a loo
   so a fit compiles one sampling program. The data are arguments of the compiled chunk, so
   refitting a model of the same shape compiles nothing;
 * chains run in parallel (``shard_map`` over a mesh of devices, a chain on each) when JAX has a
-  device per chain (bayesglm asks for host devices at import), else in turns with the same
+  device per chain (bayesglm asks for host devices at import), else on one device with the same
   compiled chunk, each chain a chunk per round (so that ``NUTSConfig.ess`` can check all chains
-  between rounds);
+  between rounds): as many chains at once as there are cores, in threads (XLA releases the GIL;
+  a group-level model's gradient, gathers and segment sums, runs on one core), or one after
+  another;
 * what a run needs before its start is known (data, settings, the compiled program) is its
   :class:`Plan`; ``fit()`` compiles the plan for a start at the MLE in a background thread
   (:func:`compile_in_background`) while the MLE is being fitted;
@@ -39,6 +41,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import math
+import os
 import threading
 import time
 from functools import lru_cache, partial
@@ -66,13 +69,16 @@ __all__ = ["NUTSConfig", "Draws", "Plan", "BlockCovariance", "Layout", "LinearMa
 
 #: up to this many parameters the mass matrix is dense
 DENSE_MAX = 250
-#: a model with group-level terms on more rows than this runs its chains one after another under
-#: ``chain_method="auto"``: its gradient is gathers and segment sums over the rows, which ran
-#: ~3x slower as four host devices on this machine's 2 cores than one chain at a time (a random
-#: intercept, 1e5 rows, 1e4 levels: 276 s parallel, 98 s sequential for 4 x 200 iterations, the
-#: same draws; 202 s and 71 s for the whole fit() with the sampler's layout of 2026-12-01), while
-#: at VerbAgg's 7,584 rows parallel chains were faster (38.6 s against 60.1 s).
-#: Plain GLMs keep parallel chains (logistic, n = 1e5, p = 20: 51-60 s parallel, 66 s sequential).
+#: a model with group-level terms on more rows than this runs its chains on one device under
+#: ``chain_method="auto"`` (in threads, :func:`chain_threads` at once): its gradient is gathers
+#: and segment sums over the rows, which ran ~3x slower as four host devices on this machine's
+#: 2 cores than one chain at a time (a random intercept, 1e5 rows, 1e4 levels: 276 s parallel,
+#: 98 s sequential for 4 x 200 iterations, the same draws; 202 s and 71 s for the whole fit()
+#: with the sampler's layout of 2026-12-01) and ~1.6x faster two at a time in threads than one
+#: at a time (the whole fit(warmup=200, draws=200): 30-33 s against 48-49 s, 2026-12-02), while
+#: at VerbAgg's 7,584 rows parallel chains were faster (38.6 s against 60.1 s sequential).
+#: Plain GLMs keep parallel chains (logistic, n = 1e5, p = 20: 51-60 s parallel, 66 s sequential;
+#: the default fit() 7.4-7.6 s parallel, 7.4-7.5 s in threads, 9.4-10.7 s sequential).
 GROUPED_PARALLEL_ROWS_MAX = 30_000
 #: from this many rows the sampler evaluates the per-row log density in float32 (summed in
 #: float64) for the families that allow it (``Family.sampler_float32``: the logit kernel of 0/1
@@ -109,7 +115,7 @@ class NUTSConfig(NamedTuple):
     max_tree_depth: int = 10
     progress: bool = True
     adapt_mass_matrix: bool = False
-    chain_method: str = "auto"  # "parallel", "sequential" or "auto"
+    chain_method: str = "auto"  # "parallel", "threads", "sequential" or "auto"
     #: stop sampling (``draws`` then a maximum per chain) once every checked parameter
     #: (:func:`ess_sites`) has bulk and tail ESS of at least this, checked after each chunk
     #: from ``ESS_MIN_DRAWS`` draws per chain on
@@ -127,8 +133,9 @@ class Draws(NamedTuple):
     #: and dropped), or fewer where ``NUTSConfig.ess`` stopped the run
     steps_all: np.ndarray | None = None
     #: seconds of each compiled chunk (the first one of a chain also initialises it, and
-    #: compiles it unless it was compiled ahead), in the order run: all chains at once
-    #: (parallel) or, round by round, chain after chain (sequential)
+    #: compiles it unless it was compiled ahead), round by round: all chains at once
+    #: (parallel) or each chain's, in chain order (sequential; threads: those of a round ran
+    #: at the same time, as many at once as :func:`chain_threads`)
     chunk_seconds: tuple = ()
     chunk_length: int = 0  # iterations per chunk
 
@@ -369,7 +376,7 @@ class Plan(NamedTuple):
 
     pot_gen: object
     settings: Settings
-    method: str  # "parallel" or "sequential"
+    method: str  # "parallel", "threads" or "sequential"
     chains: int
     sizes: tuple  # ((site, size), ...), in site order
     data: Problem  # the rows as device arrays, in the sampler's layout (X' for the gradient)
@@ -395,13 +402,26 @@ class Plan(NamedTuple):
         )
 
 
+def chain_threads(chains: int) -> int:
+    """How many chains ``chain_method="threads"`` runs at once: one per core this process may
+    use, at most ``chains``."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(chains, cores))
+
+
 def auto_chain_method(data: Problem, chains: int) -> str:
     """``chain_method="auto"``: parallel when JAX has a device per chain, except for a model with
-    group-level terms on more than :data:`GROUPED_PARALLEL_ROWS_MAX` rows."""
+    group-level terms on more than :data:`GROUPED_PARALLEL_ROWS_MAX` rows; otherwise threads
+    where there is more than one core (and chain), else sequential."""
     parallel = jax.local_device_count() >= chains > 1
     if data.groups and data.nobs > GROUPED_PARALLEL_ROWS_MAX:
         parallel = False
-    return "parallel" if parallel else "sequential"
+    if parallel:
+        return "parallel"
+    return "threads" if chain_threads(chains) > 1 else "sequential"
 
 
 def _tree_depth(depth: int, d: int):
@@ -435,7 +455,7 @@ def make_plan(family, structure, data: Problem, priors: PriorArrays, sizes: dict
     if method == "parallel" and jax.local_device_count() < config.chains:
         raise ValueError(
             f"chain_method='parallel' needs {config.chains} devices, JAX has "
-            f"{jax.local_device_count()}; use 'sequential'"
+            f"{jax.local_device_count()}; use 'threads' or 'sequential'"
         )
     layout = None if block is None else block_layout(block, sizes)
     return Plan(pot_gen, settings, method, int(config.chains), tuple(sizes.items()), data,
@@ -759,34 +779,53 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
                     f"NUTS ({config.chains} chains, {method})")
     z_starts = [unravel(starts[c]) for c in range(config.chains)]
 
-    chunk_seconds = []  # each compiled chunk's call until its outputs are on the host
     # one runner for all chains (parallel: the state stays sharded) or one per chain, each
-    # advanced a chunk per round: chain after chain within a round, so that the draws of all
-    # chains can be checked between rounds (``config.ess``)
+    # advanced a chunk per round (chain after chain, or several at once in threads), so that the
+    # draws of all chains can be checked between rounds (``config.ess``)
     runners = [None] if method == "parallel" else list(range(config.chains))
     states, later, outs = {}, {}, {r: [] for r in runners}
+
+    @float64  # a thread of its own: JAX's x64 setting is per thread
+    def advance(r, first: bool) -> float:
+        """Run runner ``r``'s next chunk; its seconds until the outputs are on the host."""
+        t = time.perf_counter()
+        if first:
+            with _tracing_lock():  # the first call may trace (a plan not compiled ahead)
+                state, start = _first_args(plan, kw, z_starts, unravel(flat0), keys,
+                                           inv_mass, r)
+                states[r], out = fn(state, start, kw)
+            later[r] = start._replace(first=np.bool_(False))
+        else:
+            states[r], out = fn(states[r], later[r], kw)
+        outs[r].append(to_sites(jax.device_get(out)))
+        return time.perf_counter() - t
+
+    workers = chain_threads(len(runners)) if method == "threads" else 1
+    pool = (concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="bayesglm-chain")
+            if workers > 1 else None)
+    chunk_seconds = []  # each compiled chunk's call until its outputs are on the host
     checked = ess_sites(plan, isinstance(cov, BlockCovariance))
     draws = config.draws
-    for i in range(n_chunks):
-        for r in runners:
-            t = time.perf_counter()
-            if i == 0:
-                with _tracing_lock():  # the first call may trace (a plan not compiled ahead)
-                    state, start = _first_args(plan, kw, z_starts, unravel(flat0), keys,
-                                               inv_mass, r)
-                    states[r], out = fn(state, start, kw)
-                later[r] = start._replace(first=np.bool_(False))
+    try:
+        for i in range(n_chunks):
+            if pool is None:
+                for r in runners:
+                    chunk_seconds.append(advance(r, i == 0))
+                    bar.update(length)
             else:
-                states[r], out = fn(states[r], later[r], kw)
-            outs[r].append(to_sites(jax.device_get(out)))
-            chunk_seconds.append(time.perf_counter() - t)
-            bar.update(length)
-        kept = (i + 1) * length - config.warmup
-        if config.ess is not None and ESS_MIN_DRAWS <= kept < draws and _reached(
-                outs, runners, config.warmup, checked, config.ess):
-            draws = kept
-            break
-    bar.close()
+                futures = [pool.submit(advance, r, i == 0) for r in runners]
+                for f in futures:  # in chain order, each as it ends
+                    chunk_seconds.append(f.result())
+                    bar.update(length)
+            kept = (i + 1) * length - config.warmup
+            if config.ess is not None and ESS_MIN_DRAWS <= kept < draws and _reached(
+                    outs, runners, config.warmup, checked, config.ess):
+                draws = kept
+                break
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        bar.close()
     per_runner = [_concat(outs[r], axis=0 if r is not None else 1) for r in runners]
     out = per_runner[0] if method == "parallel" else jax.tree_util.tree_map(
         lambda *xs: np.stack(xs), *per_runner)

@@ -488,9 +488,10 @@ def test_same_seed_same_draws_other_seed_differs(gaussian_flat_model, gaussian_f
 
 @pytest.fixture(scope="module")
 def short_fits(gaussian_flat_model):
-    """warmup=0, 50 draws, in parallel (pmap) and sequentially (jit), same seed."""
+    """warmup=0, 50 draws, in parallel (shard_map), sequentially and in threads (jit), same
+    seed."""
     out = {}
-    for method in ("parallel", "sequential"):
+    for method in ("parallel", "sequential", "threads"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", bg.SamplingWarning)  # 50 draws: low ESS, by design
             out[method] = gaussian_flat_model.fit(warmup=0, draws=50, chains=CHAINS, seed=5,
@@ -514,6 +515,26 @@ def test_parallel_and_sequential_chains_agree(short_fits, gaussian_flat_fit):
     for var in ("beta", "sigma"):
         np.testing.assert_allclose(par.idata.posterior[var], seq.idata.posterior[var],
                                    rtol=0, atol=1e-12)
+
+
+def test_chains_in_threads_are_the_sequential_chains(short_fits):
+    """chain_method="threads" runs the sequential program, several chains at once: each chain's
+    computation is the same, so the draws are identical bit for bit. Deterministic."""
+    seq, thr = short_fits["sequential"], short_fits["threads"]
+    assert thr.idata.posterior.attrs["chain_method"] == "threads"
+    for var in ("beta", "sigma"):
+        np.testing.assert_array_equal(thr.idata.posterior[var], seq.idata.posterior[var])
+    np.testing.assert_array_equal(thr.idata.sample_stats["n_steps"], seq.idata.sample_stats["n_steps"])
+
+
+def test_chain_threads_one_per_core(monkeypatch):
+    """``chain_method="threads"`` runs one chain per core the process may use, at most all."""
+    from bayesglm import sampling
+
+    monkeypatch.setattr(sampling.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert sampling.chain_threads(4) == 3 and sampling.chain_threads(2) == 2
+    monkeypatch.setattr(sampling.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert sampling.chain_threads(4) == 1
 
 
 def test_sampler_without_the_transposed_copy_agrees(short_fits, gaussian_flat_model, monkeypatch):
@@ -548,15 +569,17 @@ def _on_duration_event(event, duration, **kwargs):
 jax.monitoring.register_event_duration_secs_listener(_on_duration_event)
 
 
-@pytest.mark.parametrize("method", ["parallel", "sequential"])
+@pytest.mark.parametrize("method", ["parallel", "sequential", "threads"])
 def test_a_fit_compiles_its_sampler_once_ahead_and_a_refit_none(method):
     """One compiled program initialises the chains and runs every chunk; it is compiled in the
     background thread while the MLE is fitted (the first call then finds it: a mismatch of
     argument types would show as a second compilation), and a refit of the same shape compiles
-    nothing. Deterministic. (A shape of its own, n = 17, so that this test compiles.)"""
+    nothing. Deterministic. (A shape of its own, so that this test compiles: n = 17, and 19
+    for threads, which run the sequential program.)"""
     rng = np.random.default_rng(3)
-    X = np.column_stack([np.ones(17), rng.standard_normal(17)])
-    model = bg.GLM(X @ [1.0, 0.5] + rng.standard_normal(17), X, priors="flat")
+    n = 19 if method == "threads" else 17
+    X = np.column_stack([np.ones(n), rng.standard_normal(n)])
+    model = bg.GLM(X @ [1.0, 0.5] + rng.standard_normal(n), X, priors="flat")
     kw = dict(draws=100, warmup=100, chains=CHAINS, chain_method=method, progress=False)
     name = "per_device" if method == "parallel" else "chunk"
 
