@@ -7,8 +7,11 @@ section 5; lme4's ``glmer`` vignette):
 
     -2 log L(theta, beta) ~= -2 sum_i log p(y_i | mu_i(u*)) + ||u*||^2 + log|L|^2,
 
-L the Cholesky factor of Lambda'Z'W Z Lambda + I at u*, W the GLM working weights. u* is found by
-penalised IRLS (Newton's method with step halving on -2 log p(y | u) + ||u||^2). As glmer, in
+L the Cholesky factor of Lambda'Z'W Z Lambda + I at u*, W the observed information -d^2 log
+p(y_i | eta_i) / d eta_i^2 there: the Laplace approximation proper, as glmmTMB's. For a canonical
+link (the binomial's logit, the Poisson's log: every lme4 case of the tests) that is the GLM
+working weights, which glmer uses for every link. u* is found by penalised IRLS (Fisher scoring
+with step halving on -2 log p(y | u) + ||u||^2). As glmer, in
 two stages: first theta alone, with beta found with u by the same penalised IRLS (``nAGQ = 0``;
 X joins the system unpenalised); then theta and beta jointly from there (``nAGQ = 1``), each
 coordinate in units of its sd at the first stage's fit (second differences in theta, the joint
@@ -22,15 +25,25 @@ by level with a Schur complement for the smaller terms (:mod:`bayesglm.group_sol
 the levels of one term, or of a large term crossed with small ones.
 
 The log density is the family's, normalising constants included (so that ``llf`` is lme4's
-``logLik``): with phi = 1, -2 log p(y | mu) = -2 log p(y | mu = y) + sum_i trials_i d(y_i, mu_i),
-d the family's unit deviance. The saturated term is computed once; each penalised IRLS step
-evaluates only the unit deviances (no lgamma: measured 0.43 ms instead of 1.0 ms at n = 7,584).
+``logLik``): -2 log p(y | mu, phi) = -2 log p(y | mu = y, phi) + sum_i trials_i d(y_i, mu_i,
+phi) / s(phi), d the family's unit deviance and s its ``deviance_divisor`` (phi for the
+Gaussian, Gamma and inverse Gaussian families, 1 for the negative binomial, whose alpha enters
+d). The saturated term is computed once per phi; each penalised IRLS step evaluates only the
+unit deviances (no lgamma: measured 0.43 ms instead of 1.0 ms at n = 7,584).
+
+A family with a dispersion (the Gaussian's sigma^2 under a link other than the identity, the
+Gamma's and inverse Gaussian's phi, the negative binomial's alpha unless fixed) has it estimated
+by maximum likelihood with the covariance parameters: log phi is one more coordinate of both
+stages, as glmmTMB does (lme4's ``glmer`` instead evaluates such families at the plug-in
+dev / n; its ``glmer.nb`` maximises the same Laplace likelihood in theta = 1 / alpha).
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from scipy import optimize
@@ -43,7 +56,7 @@ from .group_solve import modes_and_sds, system
 from .lmm import relative_factors, theta_layout
 
 __all__ = ["GLMMFit", "fit_glmm", "crude_start", "laplace_deviance", "working_weights",
-           "central_hessian"]
+           "central_hessian", "estimates_dispersion", "crude_phi"]
 
 
 #: from this many rows x (fixed effects + covariance parameters) a fit shows its progress: each
@@ -62,33 +75,58 @@ class GLMMFit(NamedTuple):
     cond_sd: tuple  # per term: (L_j, q_j) conditional sds, sqrt(diag(Lambda H^-1 Lambda'))
     deviance: float  # the Laplace -2 log-likelihood
     llf: float
-    n_params: int  # p + number of theta (lme4's logLik df)
+    n_params: int  # p + number of theta (+ 1 for an estimated dispersion; lme4's logLik df)
     converged: bool
     n_evals: int
+    #: the dispersion on the variance scale (the family's ``fixed_scale()`` where not estimated)
+    phi: float = 1.0
+    phi_estimated: bool = False
 
 
 @jit(static_argnames=("family",))
-def _saturated(family, y, trials):
-    """-2 sum log p(y_i | mu_i = y_i) (phi = 1)."""
-    return -2.0 * jnp.sum(family.loglike_obs(y, y, 1.0, trials))
+def _saturated(family, y, trials, phi):
+    """-2 sum log p(y_i | mu_i = y_i, phi)."""
+    return -2.0 * jnp.sum(family.loglike_obs(y, y, phi, trials))
 
 
 @jit(static_argnames=("family",))
-def _rows(family, y, eta, trials):
-    """sum_i trials_i d(y_i, mu_i) (-2 log p(y | mu) less the saturated term), the working
-    weights and the score in eta, at eta (one compiled program per family and n)."""
+def _rows(family, y, eta, trials, phi):
+    """At eta: sum_i trials_i d(y_i, mu_i, phi) / s(phi) (-2 log p(y | mu, phi) less the
+    saturated term), the working weights (the expected information in eta), the score in eta,
+    and the observed information -d^2 log p / d eta^2 (one compiled program per family and n)."""
+    s = family.deviance_divisor(phi)
+
+    def score(e):
+        mu = family.link.inverse(e)
+        return trials * (y - mu) * family.link.inverse_deriv(e) / (family.variance(mu, phi) * s)
+
     mu = family.link.inverse(eta)
-    dev = jnp.sum(trials * family.unit_deviance(y, mu, 1.0))
+    dev = jnp.sum(trials * family.unit_deviance(y, mu, phi)) / s
     d = family.link.inverse_deriv(eta)
-    var = family.variance(mu, 1.0)
-    return dev, trials * d**2 / var, trials * (y - mu) * d / var
+    var = family.variance(mu, phi) * s
+    sc, dsc = jax.jvp(score, (eta,), (jnp.ones_like(eta),))  # row by row: the diagonal
+    return dev, trials * d**2 / var, sc, -dsc
 
 
-def working_weights(family, y, eta, trials=None) -> np.ndarray:
-    """The GLM working weights trials mu'(eta)^2 / V(mu) at ``eta`` (host array, phi = 1)."""
+def working_weights(family, y, eta, trials=None, phi=None) -> np.ndarray:
+    """The GLM working weights trials mu'(eta)^2 / (V(mu) s(phi)) at ``eta`` (host array;
+    ``phi`` default the family's ``fixed_scale()``)."""
     t = np.ones(len(eta)) if trials is None else np.asarray(trials, dtype=float)
+    phi = family.fixed_scale() if phi is None else float(phi)
     return np.asarray(_rows(family, np.asarray(y, dtype=float), np.asarray(eta, dtype=float),
-                            t)[1])
+                            t, phi)[1])
+
+
+def estimates_dispersion(family) -> bool:
+    """Whether the fit estimates a dispersion (else phi is the family's ``fixed_scale()``)."""
+    return family.dispersion_param is not None
+
+
+def crude_phi(family, y) -> float:
+    """A start for phi from the response's mean and variance (the family's crude dispersion)."""
+    y = np.asarray(y, dtype=float)
+    return float(family.scale_from_dispersion(family.crude_dispersion(float(y.mean()),
+                                                                      float(y.var()))))
 
 
 class _Problem:
@@ -104,66 +142,103 @@ class _Problem:
         self.u = np.zeros(self.q)  # warm start of the conditional modes
         self.beta = np.zeros(self.p)  # warm start of the first stage's fixed effects
         self.bar = progress_bar(False, None, "")  # counts the deviance evaluations
-        self.saturated = float(_saturated(family, self.y, self.trials))
+        self.phi, self.saturated = None, None
+        self.set_phi(family.fixed_scale())
+
+    def set_phi(self, phi: float) -> None:
+        """Evaluate the likelihood at dispersion ``phi`` (its saturated term computed once)."""
+        phi = float(phi)
+        if phi != self.phi:
+            self.phi = phi
+            self.saturated = float(_saturated(self.family, self.y, self.trials, phi))
 
     def at(self, eta):
-        """(-2 log p(y | eta), working weights, score) as host arrays."""
-        dev, w, score = _rows(self.family, self.y, eta, self.trials)
-        return self.saturated + float(dev), np.asarray(w), np.asarray(score)
+        """(-2 log p(y | eta, phi), working weights, score, observed information) as host
+        arrays."""
+        dev, w, score, w_obs = _rows(self.family, self.y, eta, self.trials, self.phi)
+        return self.saturated + float(dev), np.asarray(w), np.asarray(score), w_obs
 
-    def pirls(self, sysm, eta0, u, maxiter=100, tol=1e-12):
-        """(u*, objective, factor of M'WM + P) at the conditional mode (u: the system's
-        coefficients, P its penalty: the group effects', and the fixed effects' if it has X)."""
+    def pirls(self, sysm, eta0, u, maxiter=200, tol=1e-12, step_tol=1e-9):
+        """(u*, objective, factor of M'W_obs M + P) at the conditional mode (u: the system's
+        coefficients, P its penalty: the group effects', and the fixed effects' if it has X;
+        W_obs the observed information there).
+
+        Converged when an accepted step changes the penalised deviance by less than ``tol``
+        relative and moves no coefficient by more than ``step_tol``: the Laplace value's
+        determinant moves with u to first order (the objective only to second), and Fisher
+        scoring under a non-canonical link converges linearly (the inverse Gaussian's log
+        link: by ~0.5 per step), so the objective's change alone stopped with u 1e-5 off and
+        the Laplace value 1e-5 noisy, too much for the outer search's differences.
+        """
         pen = sysm.penalty
-        dev, w, score = self.at(eta0 + sysm.matvec(u))
+        dev, w, score, w_obs = self.at(eta0 + sysm.matvec(u))
         if not np.isfinite(dev):
             u = np.zeros_like(u)
-            dev, w, score = self.at(eta0)
+            dev, w, score, w_obs = self.at(eta0)
         obj = dev + float(u @ (pen * u))
+        if not (np.isfinite(obj) and np.all(np.isfinite(w))):  # parameters the data exclude
+            return u, np.inf, None
         for _ in range(maxiter):
             step = sysm.factor(w).solve(sysm.rmatvec(score) - pen * u)
             t, new = 1.0, None
             for _ in range(30):  # step halving until the penalised deviance does not rise
                 cand = u + t * step
-                d2, w2, s2 = self.at(eta0 + sysm.matvec(cand))
+                d2, w2, s2, o2 = self.at(eta0 + sysm.matvec(cand))
                 o = d2 + float(cand @ (pen * cand))
                 if np.isfinite(o) and o <= obj + 1e-12 * abs(obj):
-                    new = (cand, o, w2, s2)
+                    new = (cand, o, w2, s2, o2)
                     break
                 t /= 2
             if new is None:
                 break
-            u, obj_new, w, score = new
-            done = abs(obj - obj_new) < tol * (abs(obj_new) + 1.0)
+            u, obj_new, w, score, w_obs = new
+            done = (abs(obj - obj_new) < tol * (abs(obj_new) + 1.0)
+                    and t * np.max(np.abs(step), initial=0.0) < step_tol)
             obj = obj_new
             if done:
                 break
-        return u, obj, sysm.factor(w)
+        # the Laplace determinant: the observed information at the mode (the working weights
+        # themselves for a canonical link)
+        w_obs = np.asarray(w_obs)
+        try:
+            if np.all(np.isfinite(w_obs)):
+                return u, obj, sysm.factor(w_obs)
+        except np.linalg.LinAlgError:  # not at a maximum (far from the optimum)
+            pass
+        return u, np.inf, None
 
-    def joint(self, theta):
+    def joint(self, theta, phi=None):
         """glmer's first stage (``nAGQ = 0``): the Laplace deviance with beta and u at their joint
         penalised mode; (deviance, beta, the joint system's factor)."""
+        if phi is not None:
+            self.set_phi(phi)
+        if not np.isfinite(self.saturated):
+            return np.inf, self.beta, None
         Ts = relative_factors(self.terms, theta)
         sysm = system(self.terms, Ts, self.dense, fixed=self.X)
         v0 = np.concatenate([self.u, self.beta])
         v, obj, F = self.pirls(sysm, self.offset, v0)
         self.bar.update(1)
+        if F is None:
+            return np.inf, v[self.q:], None
         if np.all(np.isfinite(v)):
             self.u, self.beta = v[:self.q], v[self.q:]
         return obj + F.logdet(), v[self.q:], F
 
-    def theta_sd(self, theta, f0, h=1e-3):
-        """sqrt(2 / f'') of the first stage's deviance in each theta (forward second
-        differences: a theta may sit on its bound 0), 1 where it is not convex."""
-        out = np.ones(len(theta))
-        u, beta = self.u.copy(), self.beta.copy()
-        for k in range(len(theta)):
-            e = np.zeros(len(theta))
+    def theta_sd(self, stage1, t, f0, h=1e-3):
+        """sqrt(2 / f'') of the first stage's deviance ``stage1`` in each of its coordinates
+        ``t`` (theta, then log phi: forward second differences, a theta may sit on its bound
+        0), 1 where it is not convex."""
+        out = np.ones(len(t))
+        u, beta, phi = self.u.copy(), self.beta.copy(), self.phi
+        for k in range(len(t)):
+            e = np.zeros(len(t))
             e[k] = h
-            d2 = (self.joint(theta + 2 * e)[0] - 2 * self.joint(theta + e)[0] + f0) / h**2
+            d2 = (stage1(t + 2 * e) - 2 * stage1(t + e) + f0) / h**2
             if np.isfinite(d2) and d2 > 0:
                 out[k] = np.sqrt(2.0 / d2)
         self.u, self.beta = u, beta
+        self.set_phi(phi)
         return out
 
     def beta_sd(self, F):
@@ -173,30 +248,51 @@ class _Problem:
         E[self.q:] = np.eye(self.p)
         return np.sqrt(np.diag(F.solve(E)[self.q:]))
 
-    def laplace(self, theta, beta, keep=True):
+    def laplace(self, theta, beta, keep=True, phi=None):
+        if phi is not None:
+            self.set_phi(phi)
         Ts = relative_factors(self.terms, theta)
+        if not np.isfinite(self.saturated):
+            return np.inf, self.u, None, Ts
         sysm = system(self.terms, Ts, self.dense)
         u, obj, F = self.pirls(sysm, self.X @ beta + self.offset, self.u.copy())
         self.bar.update(1)
+        if F is None:
+            return np.inf, u, None, Ts
         if keep and np.all(np.isfinite(u)):
             self.u = u
         return obj + F.logdet(), u, F, Ts
 
 
-def central_hessian(fun, x, steps) -> np.ndarray:
-    """Central-difference Hessian of a scalar function; ``steps``: one step per coordinate."""
+def central_derivatives(fun, x, steps):
+    """(value, gradient, Hessian) of a scalar function by central differences; ``steps``: one
+    step per coordinate (the gradient comes from the Hessian's diagonal evaluations)."""
     k = len(x)
     steps = np.broadcast_to(np.asarray(steps, dtype=float), (k,))
-    H = np.zeros((k, k))
+    H, g = np.zeros((k, k)), np.zeros(k)
     f0 = fun(x)
     E = np.diag(steps)
     for i in range(k):
-        H[i, i] = (fun(x + E[i]) - 2 * f0 + fun(x - E[i])) / steps[i] ** 2
+        up, down = fun(x + E[i]), fun(x - E[i])
+        g[i] = (up - down) / (2 * steps[i])
+        H[i, i] = (up - 2 * f0 + down) / steps[i] ** 2
         for j in range(i):
             H[i, j] = H[j, i] = (fun(x + E[i] + E[j]) - fun(x + E[i] - E[j])
                                  - fun(x - E[i] + E[j]) + fun(x - E[i] - E[j])) / (
                 4 * steps[i] * steps[j])
-    return H
+    return f0, g, H
+
+
+def central_hessian(fun, x, steps) -> np.ndarray:
+    """Central-difference Hessian of a scalar function; ``steps``: one step per coordinate."""
+    return central_derivatives(fun, x, steps)[2]
+
+
+#: the second stage's end is polished by Newton steps on the central differences taken for the
+#: standard errors while the Newton decrement g'H^-1 g (deviance units) is above this: L-BFGS-B
+#: on forward differences stops where their error (~1e-10 / 1e-8) is the gradient's size,
+#: which on an inverse Gaussian model with a log link left the logLik 1e-3 short
+NEWTON_DECREMENT_MIN = 1e-8
 
 
 def crude_start(X, y, family, trials=None, offset=None) -> np.ndarray:
@@ -218,33 +314,47 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
     stage finds them with the group effects). ``progress``: a bar counting the deviance
     evaluations of each stage (default: shown from :data:`PROGRESS_WORK` rows x parameters).
     ``dense``: the penalised system formed densely or by levels (:mod:`bayesglm.group_solve`;
-    default: dense up to ``DENSE_EFFECTS_MAX`` group effects)."""
+    default: dense up to ``DENSE_EFFECTS_MAX`` group effects). A family with a dispersion
+    (:func:`estimates_dispersion`) has log phi estimated beside theta."""
     X = np.asarray(X, dtype=float)
     prob = _Problem(X, np.asarray(y, dtype=float), terms, family, trials, offset, dense)
     layout = [theta_layout(f) for f, _ in terms]
     theta0 = np.array([1.0 if i == j else 0.0 for lay in layout for i, j in lay])
     nt = len(theta0)
+    nd = 1 if estimates_dispersion(family) else 0
+    # the coordinates: theta, then log phi (where estimated), then beta
     bounds = [(0.0, None) if i == j else (None, None) for lay in layout for i, j in lay]
-    bounds += [(None, None)] * prob.p
+    bounds += [(None, None)] * (nd + prob.p)
+    t0 = np.concatenate([theta0, [math.log(crude_phi(family, prob.y))] * nd])
 
-    # first stage (glmer's nAGQ = 0): theta alone, beta in the penalised IRLS with u
+    def phi_of(x):
+        return math.exp(x[nt]) if nd else None
+
+    # first stage (glmer's nAGQ = 0): theta (and log phi) alone, beta in the penalised IRLS
+    # with u
     show = prob.n * (prob.p + nt) >= PROGRESS_WORK if progress is None else bool(progress)
     prob.bar = progress_bar(show, None, "glmer, stage 1 (theta)", unit="deviance")
     if beta_start is None:
         beta_start = crude_start(X, prob.y, family, trials, offset)
     prob.beta = np.asarray(beta_start, dtype=float).copy()
-    res1 = optimize.minimize(lambda t: prob.joint(t)[0], theta0, method="L-BFGS-B",
-                             bounds=bounds[:nt], options={"ftol": 1e-10, "maxiter": maxiter})
-    _, beta1, F1 = prob.joint(res1.x)
-    # second stage: (theta, beta) jointly from there, beta in units of its conditional sd
-    x0 = np.concatenate([res1.x, beta1])
-    scale = np.concatenate([prob.theta_sd(res1.x, res1.fun), prob.beta_sd(F1)])
 
+    def stage1(t):
+        return prob.joint(t[:nt], phi_of(t))[0]
+
+    res1 = optimize.minimize(stage1, t0, method="L-BFGS-B", bounds=bounds[:nt + nd],
+                             options={"ftol": 1e-10, "maxiter": maxiter})
+    _, beta1, F1 = prob.joint(res1.x[:nt], phi_of(res1.x))
+    # second stage: (theta, log phi, beta) jointly from there, beta in units of its conditional
+    # sd
+    x0 = np.concatenate([res1.x, beta1])
+    scale = np.concatenate([prob.theta_sd(stage1, res1.x, res1.fun), prob.beta_sd(F1)])
     prob.bar.set_description("glmer, stage 2 (theta, beta)")
 
+    def laplace_at(x, keep=True):
+        return prob.laplace(x[:nt], x[nt + nd:], keep=keep, phi=phi_of(x))
+
     def dev(z):
-        x = x0 + scale * z
-        return prob.laplace(x[:nt], x[nt:])[0]
+        return laplace_at(x0 + scale * z)[0]
 
     zb = [(None if lo is None else (lo - a) / c, None if hi is None else (hi - a) / c)
           for (lo, hi), a, c in zip(bounds, x0, scale)]
@@ -252,21 +362,46 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
                             options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": maxiter,
                                      "maxfun": 50 * maxiter})
     x = x0 + scale * res.x
-    theta, beta = x[:nt], x[nt:]
-    deviance, u, F, Ts = prob.laplace(theta, beta)
-    # the covariance of beta: (H/2)^-1's beta block, H the deviance's Hessian in (theta, beta);
-    # a theta on its bound (a singular fit) is held there (the beta block conditional on it)
+    theta, beta = x[:nt], x[nt + nd:]
+    deviance, u, F, Ts = laplace_at(x)
+    phi = prob.phi
+    # the covariance of beta: (H/2)^-1's beta block, H the deviance's Hessian in (theta, log phi,
+    # beta); a theta on its bound (a singular fit) is held there (the beta block conditional on it)
     free = [k for k in range(nt) if not (bounds[k][0] == 0.0 and theta[k] <= 1e-8)]
-    idx = free + list(range(nt, nt + prob.p))
+    free += list(range(nt, nt + nd))
+    idx = free + list(range(nt + nd, nt + nd + prob.p))
     steps = 1e-4 * np.maximum(np.abs(x[idx]), 1e-2)
 
     def dev_sub(z):
         xx = x.copy()
         xx[idx] = z
-        return prob.laplace(xx[:nt], xx[nt:], keep=False)[0]
+        return laplace_at(xx, keep=False)[0]
 
     prob.bar.set_description("glmer, Hessian (standard errors)")
-    H = central_hessian(dev_sub, x[idx], steps)
+    f0, g, H = central_derivatives(dev_sub, x[idx], steps)
+    for _ in range(5):  # Newton polish (NEWTON_DECREMENT_MIN); each step's H is the next's
+        try:
+            step = -np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            break
+        if not (-g @ step > NEWTON_DECREMENT_MIN):  # not a descent direction, or close enough
+            break
+        t, better = 1.0, None
+        for _ in range(10):
+            cand = x[idx] + t * step
+            if all(bounds[k][0] is None or cand[n] >= bounds[k][0] for n, k in enumerate(idx)):
+                fc = dev_sub(cand)
+                if fc < f0:
+                    better = cand
+                    break
+            t /= 2
+        if better is None:
+            break
+        x[idx] = better
+        f0, g, H = central_derivatives(dev_sub, x[idx], steps)
+    theta, beta = x[:nt], x[nt + nd:]
+    deviance, u, F, Ts = laplace_at(x)
+    phi = prob.phi
     prob.bar.close()
     cov_all = np.linalg.inv(H / 2.0)
     cov = cov_all[len(free):, len(free):]
@@ -274,19 +409,24 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
     return GLMMFit(
         params=beta, cov_params=(cov + cov.T) / 2, theta=theta,
         covariances=tuple(T @ T.T for T in Ts), modes=modes, cond_sd=cond_sd,
-        deviance=float(deviance), llf=-float(deviance) / 2.0, n_params=prob.p + nt,
-        converged=bool(res.success), n_evals=int(res1.nfev + res.nfev),
+        deviance=float(deviance), llf=-float(deviance) / 2.0, n_params=prob.p + nt + nd,
+        converged=bool(res.success), n_evals=int(res1.nfev + res.nfev), phi=float(phi),
+        phi_estimated=bool(nd),
     )
 
 
 @float64
 def laplace_deviance(X, y, terms, family, *, trials=None, offset=None):
-    """``f(theta, beta)``: the Laplace approximation of -2 log p(y | theta, beta) (lme4's
-    deviance, the conditional modes found afresh at each call by penalised IRLS)."""
+    """``f(theta, beta, phi=None)``: the Laplace approximation of -2 log p(y | theta, beta, phi)
+    (lme4's deviance, the conditional modes found afresh at each call by penalised IRLS; phi
+    default the family's ``fixed_scale()``)."""
     prob = _Problem(np.asarray(X, dtype=float), np.asarray(y, dtype=float), terms, family,
                     trials, offset)
 
-    def f(theta, beta):
-        return prob.laplace(np.asarray(theta, dtype=float), np.asarray(beta, dtype=float))[0]
+    @float64  # called later, maybe outside the float64 context it was made in
+    def f(theta, beta, phi=None):
+        phi = family.fixed_scale() if phi is None else phi
+        return prob.laplace(np.asarray(theta, dtype=float), np.asarray(beta, dtype=float),
+                            phi=phi)[0]
 
     return f

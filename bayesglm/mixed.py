@@ -1,10 +1,11 @@
 """The classical fit of a model with group-level terms, and its results: lme4's, side by side.
 
 :func:`fit_mixed` is ``GLM.fit_mle()`` for a model with ``(x | g)`` terms: the Gaussian identity
-model by :mod:`bayesglm.lmm` (lmer's ML, or REML), the binomial and Poisson ones by
-:mod:`bayesglm.glmm` (glmer's Laplace approximation, nAGQ = 1). :class:`MixedMLEResults` holds
-what lme4 reports: the fixed effects with Wald statistics, the log-likelihood and information
-criteria, ``varcorr()`` (the group sd's and correlations, and the residual sd), ``ranef()`` (the
+model by :mod:`bayesglm.lmm` (lmer's ML, or REML), every other family and link by
+:mod:`bayesglm.glmm` (glmer's Laplace approximation, nAGQ = 1, with a family's dispersion
+estimated by maximum likelihood as glmmTMB does). :class:`MixedMLEResults` holds what lme4
+reports: the fixed effects with Wald statistics, the log-likelihood and information criteria,
+``varcorr()`` (the group sd's and correlations, and the dispersion), ``ranef()`` (the
 conditional modes) and ``ngroups``.
 """
 
@@ -21,8 +22,9 @@ __all__ = ["fit_mixed", "fit_kind", "MixedMLEResults", "SINGULAR_TOL"]
 
 
 def fit_kind(model, reml: bool = False, what: str = "fit_mle") -> str:
-    """Which fit the model gets: "lmm" or "glmm"; a clear error for what is not built yet
-    (``what``: the method asked, for the message; the Bayesian fit starts at this fit)."""
+    """Which fit the model gets: "lmm" (the Gaussian identity model) or "glmm" (every other
+    family and link); a clear error for what is not built yet (``what``: the method asked, for
+    the message; the Bayesian fit starts at this fit)."""
     from .families import Gaussian
     from .links import Identity
 
@@ -36,11 +38,6 @@ def fit_kind(model, reml: bool = False, what: str = "fit_mle") -> str:
     if reml:
         raise ValueError("fit_mle: reml=True is lmer's REML, for Gaussian models with the "
                          f"identity link; this model is {family!r}")
-    if family.has_dispersion or family.dispersion_param is not None:
-        raise NotImplementedError(
-            f"{what}: group-level terms with the {family.name} family ({family.link.name} link) "
-            "are not built yet (issue 11); the binomial and Poisson families and the Gaussian "
-            "identity model are")
     return "glmm"
 
 
@@ -128,6 +125,13 @@ class MixedMLEResults:
         """tuple: each term's (levels, q) conditional modes (``ranef()`` as arrays)."""
         self.sigma = float(fit.sigma) if kind == "lmm" else None
         """float or None: the residual sd of a linear mixed model."""
+        if kind == "lmm":
+            self.scale = float(fit.sigma) ** 2
+        else:
+            self.scale = float(fit.phi)
+        """float: the dispersion on the variance scale (sigma^2, the Gamma's and inverse
+        Gaussian's phi, the negative binomial's alpha; 1 for binomial and Poisson)."""
+        self.dispersion_estimated = kind == "lmm" or bool(fit.phi_estimated)
 
     def cov_params(self) -> pd.DataFrame:
         return pd.DataFrame(self._fit.cov_params, index=self.params.index,
@@ -138,10 +142,12 @@ class MixedMLEResults:
         return wald_interval(self.params, self.bse, alpha)
 
     def varcorr(self) -> pd.DataFrame:
-        """The group sd's and correlations (and the residual ``sigma``), column ``estimate``.
+        """The group sd's and correlations (and the dispersion), column ``estimate``.
 
         Rows ``sd_<group>__<term>`` and ``cor_<group>__<term1>__<term2>`` (correlated terms),
-        then ``sigma`` for a Gaussian model.
+        then the estimated dispersion under the Bayesian model's name for it: ``sigma``
+        (Gaussian), ``shape`` (Gamma, 1 / phi), ``lam`` (inverse Gaussian, 1 / phi),
+        ``alpha`` (negative binomial).
         """
         rows = {}
         for (factor, _), cov in zip(self.model.groups, self._fit.covariances):
@@ -154,8 +160,9 @@ class MixedMLEResults:
                     for i in range(j + 1, q):
                         c = cov[i, j] / (sd[i] * sd[j]) if sd[i] > 0 and sd[j] > 0 else math.nan
                         rows[f"cor_{factor.group}__{factor.terms[j]}__{factor.terms[i]}"] = c
-        if self._kind == "lmm":
-            rows["sigma"] = float(self._fit.sigma)
+        if self.dispersion_estimated:  # the Bayesian model's dispersion parameter
+            rows[self.family.dispersion_param] = float(
+                self.family.dispersion_from_scale(self.scale))
         return pd.DataFrame({"estimate": pd.Series(rows, dtype=float)})
 
     def ranef(self) -> dict[str, pd.DataFrame]:

@@ -122,24 +122,36 @@ def _covariance_block(model, mle, lays, theta0, unit) -> np.ndarray:
 
         x0 = np.concatenate([[math.log(unit)], theta0])
     else:
-        f = laplace_deviance(d.X, d.y, groups, model.family, trials=d.trials,
+        family = model.family
+        f = laplace_deviance(d.X, d.y, groups, family, trials=d.trials,
                              offset=d.total_offset)
+        if mle.dispersion_estimated:  # the sampler's coordinate: log of the dispersion parameter
+            def dev(x):
+                phi = float(family.scale_from_dispersion(math.exp(x[0])))
+                return f(lme4_theta(x[1:], lays, factors), beta, phi) / 2.0
 
-        def dev(x):
-            return f(lme4_theta(x, lays, factors), beta) / 2.0
+            x0 = np.concatenate([[math.log(_dispersion(mle))], theta0])
+        else:
+            def dev(x):
+                return f(lme4_theta(x, lays, factors), beta) / 2.0
 
-        x0 = theta0
+            x0 = theta0
     return _bounded_inverse(central_hessian(dev, x0, CURVATURE_STEP))
 
 
+def _dispersion(mle) -> float:
+    """The classical fit's value of the Bayesian model's dispersion parameter."""
+    return float(mle.family.dispersion_from_scale(mle.scale))
+
+
 def _weights(model, mle, eta) -> np.ndarray:
-    """The likelihood's working weights at the modes (1 / sigma^2 for the Gaussian)."""
+    """The likelihood's working weights at the modes (1 / sigma^2 for the linear model)."""
     from .glmm import working_weights
 
     if mle.sigma is not None:
         return np.full(len(eta), 1.0 / mle.sigma**2)
     d = model.design
-    return working_weights(model.family, d.y, eta, d.trials)
+    return working_weights(model.family, d.y, eta, d.trials, mle.scale)
 
 
 def _level_blocks(model, mle, chols):
@@ -203,7 +215,7 @@ def laplace_start(model, mle, sizes: dict):
     values = {"beta": mle.params.to_numpy(), "theta": theta, "z": z}
     disp = [k for k in sizes if k != "beta"]
     if disp:
-        values[disp[0]] = unit
+        values[disp[0]] = _dispersion(mle)
     dense = linalg.block_diag(mle.cov_params().to_numpy(), ct)
     sites = ("beta", *disp, "theta")
     cov = BlockCovariance(sites, dense, {"z": tuple(z_blocks)})

@@ -86,7 +86,7 @@ class MixedBayesResults(BayesResults):
     def mle_dispersion(self):
         if self.mle is None or self.dispersion_name is None:
             return None
-        return float(self.mle.varcorr()["estimate"]["sigma"]), np.nan
+        return float(self.mle.varcorr()["estimate"][self.dispersion_name]), np.nan
 
     def ranef(self, hdi_prob: float | None = None) -> dict[str, pd.DataFrame]:
         """The group effects' posterior means: label -> DataFrame (index: levels, columns:

@@ -166,6 +166,12 @@ class Family:
         """R's ``mustart``: a mean inside the domain to start IRLS from."""
         return y
 
+    def deviance_divisor(self, phi):
+        """s(phi) in -2 log p(y | mu, phi) = -2 log p(y | y, phi) + trials d(y, mu, phi) / s(phi):
+        phi where the dispersion scales the deviance (an exponential-dispersion family with an
+        estimated scale), else 1 (the negative binomial's alpha enters V(mu) and d instead)."""
+        return phi if self.has_dispersion else 1.0
+
     def llf_dispersion(self, deviance, sum_weights, pearson_chi2, df_resid):
         """phi at which R evaluates the log-likelihood (and so AIC/BIC): dev / n where the
         family estimates a dispersion, else 1."""

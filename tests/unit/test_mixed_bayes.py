@@ -157,10 +157,9 @@ def test_priors_brms_style_and_their_checks(data):
         bg.priors.LKJ(0)
 
 
-def test_families_without_a_laplace_fit_say_so_before_fitting(data):
-    d = data.assign(y=data["x"].abs() + 0.1)
-    model = bg.glm("y ~ x + (1 | g)", d, family="gamma")
-    with pytest.raises(NotImplementedError, match="fit: group-level terms with the gamma family"):
+def test_what_has_no_laplace_fit_says_so_before_fitting(data):
+    model = bg.glm("y ~ x + (1 | g)", data.assign(w=2.0), family="binomial", weights="w")
+    with pytest.raises(NotImplementedError, match="fit: frequency weights with group-level"):
         model.fit(progress=False)
 
 
@@ -203,6 +202,10 @@ def test_auto_chains_run_on_one_device_for_a_large_grouped_model(monkeypatch):
     chains = jax.local_device_count()
     many = "parallel" if chains > 1 else "sequential"
     assert auto_chain_method(Problem(X, None, y), chains) == many
+    # one device's chains: in threads where there are cores for them (chain_threads)
+    one = "threads" if sampling.chain_threads(chains) > 1 else "sequential"
+    assert auto_chain_method(Problem(X, None, y, groups=(rows,)), chains) == one
+    monkeypatch.setattr(sampling, "chain_threads", lambda chains: 1)  # a single core
     assert auto_chain_method(Problem(X, None, y, groups=(rows,)), chains) == "sequential"
     small = Problem(X[:100], None, y[:100], groups=(GroupRows(rows.Z[:100], rows.index[:100]),))
     assert auto_chain_method(small, chains) == many
