@@ -86,37 +86,40 @@ class GLMMFit(NamedTuple):
 
 
 @jit(static_argnames=("family",))
-def _saturated(family, y, trials, phi):
-    """-2 sum log p(y_i | mu_i = y_i, phi)."""
-    return -2.0 * jnp.sum(family.loglike_obs(y, y, phi, trials))
+def _saturated(family, y, trials, phi, weights):
+    """-2 sum_i weights_i log p(y_i | mu_i = y_i, phi)."""
+    return -2.0 * jnp.sum(weights * family.loglike_obs(y, y, phi, trials))
 
 
 @jit(static_argnames=("family",))
-def _rows(family, y, eta, trials, phi):
-    """At eta: sum_i trials_i d(y_i, mu_i, phi) / s(phi) (-2 log p(y | mu, phi) less the
-    saturated term), the working weights (the expected information in eta), the score in eta,
-    and the observed information -d^2 log p / d eta^2 (one compiled program per family and n)."""
+def _rows(family, y, eta, trials, phi, weights):
+    """At eta: sum_i weights_i trials_i d(y_i, mu_i, phi) / s(phi) (-2 log p(y | mu, phi) less
+    the saturated term), the working weights (the expected information in eta), the score in
+    eta, and the observed information -d^2 log p / d eta^2, each row counted ``weights`` times
+    (frequency weights; one compiled program per family and n)."""
     s = family.deviance_divisor(phi)
+    t = weights * trials
 
     def score(e):
         mu = family.link.inverse(e)
-        return trials * (y - mu) * family.link.inverse_deriv(e) / (family.variance(mu, phi) * s)
+        return t * (y - mu) * family.link.inverse_deriv(e) / (family.variance(mu, phi) * s)
 
     mu = family.link.inverse(eta)
-    dev = jnp.sum(trials * family.unit_deviance(y, mu, phi)) / s
+    dev = jnp.sum(t * family.unit_deviance(y, mu, phi)) / s
     d = family.link.inverse_deriv(eta)
     var = family.variance(mu, phi) * s
     sc, dsc = jax.jvp(score, (eta,), (jnp.ones_like(eta),))  # row by row: the diagonal
-    return dev, trials * d**2 / var, sc, -dsc
+    return dev, t * d**2 / var, sc, -dsc
 
 
-def working_weights(family, y, eta, trials=None, phi=None) -> np.ndarray:
-    """The GLM working weights trials mu'(eta)^2 / (V(mu) s(phi)) at ``eta`` (host array;
-    ``phi`` default the family's ``fixed_scale()``)."""
+def working_weights(family, y, eta, trials=None, phi=None, weights=None) -> np.ndarray:
+    """The GLM working weights weights trials mu'(eta)^2 / (V(mu) s(phi)) at ``eta`` (host
+    array; ``phi`` default the family's ``fixed_scale()``; ``weights``: frequency weights)."""
     t = np.ones(len(eta)) if trials is None else np.asarray(trials, dtype=float)
+    fw = np.ones(len(eta)) if weights is None else np.asarray(weights, dtype=float)
     phi = family.fixed_scale() if phi is None else float(phi)
     return np.asarray(_rows(family, np.asarray(y, dtype=float), np.asarray(eta, dtype=float),
-                            t, phi)[1])
+                            t, phi, fw)[1])
 
 
 def estimates_dispersion(family) -> bool:
@@ -134,10 +137,11 @@ def crude_phi(family, y) -> float:
 class _Problem:
     """The data and the family (the family's JAX functions, compiled, on host arrays)."""
 
-    def __init__(self, X, y, terms, family, trials, offset, dense=None):
+    def __init__(self, X, y, terms, family, trials, offset, dense=None, weights=None):
         self.X, self.y, self.terms, self.family = X, y, terms, family
         self.n, self.p = X.shape
         self.trials = np.ones(self.n) if trials is None else np.asarray(trials, dtype=float)
+        self.weights = np.ones(self.n) if weights is None else np.asarray(weights, dtype=float)
         self.offset = np.zeros(self.n) if offset is None else np.asarray(offset, dtype=float)
         self.dense = dense  # None: dense while small (group_solve.DENSE_EFFECTS_MAX)
         self.q = sum(f.n_levels * len(f.terms) for f, _ in terms)
@@ -152,12 +156,14 @@ class _Problem:
         phi = float(phi)
         if phi != self.phi:
             self.phi = phi
-            self.saturated = float(_saturated(self.family, self.y, self.trials, phi))
+            self.saturated = float(_saturated(self.family, self.y, self.trials, phi,
+                                              self.weights))
 
     def at(self, eta):
         """(-2 log p(y | eta, phi), working weights, score, observed information) as host
         arrays."""
-        dev, w, score, w_obs = _rows(self.family, self.y, eta, self.trials, self.phi)
+        dev, w, score, w_obs = _rows(self.family, self.y, eta, self.trials, self.phi,
+                                     self.weights)
         return self.saturated + float(dev), np.asarray(w), np.asarray(score), w_obs
 
     def pirls(self, sysm, eta0, u, maxiter=200, tol=1e-12, step_tol=1e-9):
@@ -310,16 +316,17 @@ def crude_start(X, y, family, trials=None, offset=None) -> np.ndarray:
 @float64
 def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_start=None,
              trials=None, offset=None, maxiter: int = 500, dense: bool | None = None,
-             progress: bool | None = None) -> GLMMFit:
+             progress: bool | None = None, weights=None) -> GLMMFit:
     """Laplace ML of a GLMM. ``y`` on the mean's scale (Binomial: proportions of ``trials``);
     ``beta_start``: the fixed effects to start from (default :func:`crude_start`; the first
     stage finds them with the group effects). ``progress``: a bar counting the deviance
     evaluations of each stage (default: shown from :data:`PROGRESS_WORK` rows x parameters).
     ``dense``: the penalised system formed densely or by levels (:mod:`bayesglm.group_solve`;
     default: dense up to ``DENSE_EFFECTS_MAX`` group effects). A family with a dispersion
-    (:func:`estimates_dispersion`) has log phi estimated beside theta."""
+    (:func:`estimates_dispersion`) has log phi estimated beside theta. ``weights``: frequency
+    weights (each row's log density counted that many times)."""
     X = np.asarray(X, dtype=float)
-    prob = _Problem(X, np.asarray(y, dtype=float), terms, family, trials, offset, dense)
+    prob = _Problem(X, np.asarray(y, dtype=float), terms, family, trials, offset, dense, weights)
     layout = [theta_layout(f) for f, _ in terms]
     theta0 = np.array([1.0 if i == j else 0.0 for lay in layout for i, j in lay])
     nt = len(theta0)
@@ -418,12 +425,12 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
 
 
 @float64
-def laplace_deviance(X, y, terms, family, *, trials=None, offset=None):
+def laplace_deviance(X, y, terms, family, *, trials=None, offset=None, weights=None):
     """``f(theta, beta, phi=None)``: the Laplace approximation of -2 log p(y | theta, beta, phi)
     (lme4's deviance, the conditional modes found afresh at each call by penalised IRLS; phi
     default the family's ``fixed_scale()``)."""
     prob = _Problem(np.asarray(X, dtype=float), np.asarray(y, dtype=float), terms, family,
-                    trials, offset)
+                    trials, offset, weights=weights)
 
     @float64  # called later, maybe outside the float64 context it was made in
     def f(theta, beta, phi=None):

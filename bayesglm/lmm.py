@@ -76,24 +76,26 @@ def relative_factors(terms, theta):
     return out
 
 
-def _solve(X, y, sysm, reml: bool):
+def _solve(X, y, sysm, reml: bool, w=None):
     """The penalised least squares at one theta: (deviance, beta, u, r2, factor, RX).
 
     ``sysm``: the system of M = Z Lambda (:func:`bayesglm.group_solve.system`), dense or by
-    levels.
+    levels. ``w``: frequency weights (row i counted w_i times: n is their sum).
     """
-    n, p = X.shape
-    F = sysm.factor(np.ones(n))  # M'M + I
-    MX = np.column_stack([sysm.rmatvec(X[:, j]) for j in range(p)])
-    My = sysm.rmatvec(y)
+    p = X.shape[1]
+    w = np.ones(len(y)) if w is None else w
+    n = float(w.sum())
+    F = sysm.factor(w)  # M'WM + I
+    MX = np.column_stack([sysm.rmatvec(w * X[:, j]) for j in range(p)])
+    My = sysm.rmatvec(w * y)
     cx = F.solve(MX)
     cy = F.solve(My)
-    S = X.T @ X - MX.T @ cx
+    S = X.T @ (w[:, None] * X) - MX.T @ cx
     RX = linalg.cholesky((S + S.T) / 2, lower=False)
-    beta = linalg.cho_solve((RX, False), X.T @ y - MX.T @ cy)
+    beta = linalg.cho_solve((RX, False), X.T @ (w * y) - MX.T @ cy)
     u = cy - cx @ beta
     resid = y - X @ beta - sysm.matvec(u)
-    r2 = float(resid @ resid + u @ u)
+    r2 = float(resid @ (w * resid) + u @ u)
     logdet = F.logdet()
     if reml:
         dof = n - p
@@ -106,24 +108,28 @@ def _solve(X, y, sysm, reml: bool):
 
 def fit_lmm(X: np.ndarray, y: np.ndarray, terms: list[tuple[GroupFactor, GroupRows]], *,
             reml: bool = False, tol: float = 1e-12, maxiter: int = 1000,
-            dense: bool | None = None) -> LMMFit:
-    """ML (or REML) fit of y = X beta + sum_j Z_j b_j + e, b_j ~ N(0, Sigma_j) per level."""
+            dense: bool | None = None, weights=None) -> LMMFit:
+    """ML (or REML) fit of y = X beta + sum_j Z_j b_j + e, b_j ~ N(0, Sigma_j) per level.
+    ``weights``: frequency weights (the likelihood of the data with row i repeated w_i
+    times)."""
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
-    n, p = X.shape
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    p = X.shape[1]
+    n = len(y) if w is None else float(w.sum())
     layout = [theta_layout(f) for f, _ in terms]
     start = np.array([1.0 if i == j else 0.0 for lay in layout for i, j in lay])
     bounds = [(0.0, None) if i == j else (None, None) for lay in layout for i, j in lay]
 
     def deviance(theta):
-        return _solve(X, y, system(terms, relative_factors(terms, theta), dense), reml)[0]
+        return _solve(X, y, system(terms, relative_factors(terms, theta), dense), reml, w)[0]
 
     res = optimize.minimize(deviance, start, method="L-BFGS-B", bounds=bounds,
                             options={"ftol": tol, "gtol": 1e-10, "maxiter": maxiter,
                                      "maxfun": 20 * maxiter})
     theta = res.x
     Ts = relative_factors(terms, theta)
-    dev, beta, u, r2, F, RX = _solve(X, y, system(terms, Ts, dense), reml)
+    dev, beta, u, r2, F, RX = _solve(X, y, system(terms, Ts, dense), reml, w)
     sigma2 = r2 / ((n - p) if reml else n)
     cov_params = sigma2 * linalg.cho_solve((RX, False), np.eye(p))
     modes, cond_sd = modes_and_sds(terms, Ts, u, F, sigma2)
@@ -136,25 +142,26 @@ def fit_lmm(X: np.ndarray, y: np.ndarray, terms: list[tuple[GroupFactor, GroupRo
     )
 
 
-def marginal_deviance(X, y, terms):
+def marginal_deviance(X, y, terms, weights=None):
     """``f(theta, beta, sigma)``: -2 log p(y | theta, beta, sigma) of the linear mixed model, not
     profiled (the Bayesian fit's start takes its curvature in the covariance parameters).
 
     With M = Z Lambda_theta and u ~ N(0, sigma^2 I), y ~ N(X beta, sigma^2 (M M' + I)), so
     -2 log p = n log(2 pi sigma^2) + log|M'M + I| + min_u (||r - M u||^2 + ||u||^2) / sigma^2,
-    r = y - X beta.
+    r = y - X beta (``weights``: frequency weights, W in M'WM and the squares, n their sum).
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
-    n = len(y)
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    n = float(w.sum())
 
     def f(theta, beta, sigma):
         sysm = system(terms, relative_factors(terms, theta))
         r = y - X @ beta
-        F = sysm.factor(np.ones(n))
-        u = F.solve(sysm.rmatvec(r))
+        F = sysm.factor(w)
+        u = F.solve(sysm.rmatvec(w * r))
         e = r - sysm.matvec(u)
-        pen = float(e @ e + u @ u)
+        pen = float(e @ (w * e) + u @ u)
         return n * math.log(2 * math.pi * sigma**2) + F.logdet() + pen / sigma**2
 
     return f

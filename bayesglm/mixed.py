@@ -21,19 +21,14 @@ from .results import Summary, two_sided_p, wald_interval
 __all__ = ["fit_mixed", "fit_kind", "MixedMLEResults", "SINGULAR_TOL"]
 
 
-def fit_kind(model, reml: bool = False, what: str = "fit_mle") -> str:
+def fit_kind(model, reml: bool = False) -> str:
     """Which fit the model gets: "lmm" (the Gaussian identity model) or "glmm" (every other
-    family and link); a clear error for what is not built yet (``what``: the method asked, for
-    the message; the Bayesian fit starts at this fit)."""
+    family and link); ``reml=True`` only for the former."""
     from .families import Gaussian
     from .links import Identity
 
-    family, design = model.family, model.design
-    gaussian_identity = isinstance(family, Gaussian) and isinstance(family.link, Identity)
-    if design.weights is not None:
-        raise NotImplementedError(f"{what}: frequency weights with group-level terms are not "
-                                  "supported yet (issue 11)")
-    if gaussian_identity:
+    family = model.family
+    if isinstance(family, Gaussian) and isinstance(family.link, Identity):
         return "lmm"
     if reml:
         raise ValueError("fit_mle: reml=True is lmer's REML, for Gaussian models with the "
@@ -51,10 +46,10 @@ def fit_mixed(model, *, reml: bool = False, progress: bool | None = None) -> Mix
     d, terms = model.design, list(model.groups)
     if kind == "lmm":
         y = d.y if d.total_offset is None else d.y - d.total_offset
-        fit = fit_lmm(d.X, y, terms, reml=reml)
+        fit = fit_lmm(d.X, y, terms, reml=reml, weights=d.weights)
     else:
         fit = fit_glmm(d.X, d.y, terms, model.family, trials=d.trials, offset=d.total_offset,
-                       progress=progress)
+                       progress=progress, weights=d.weights)
     _warn_singular(terms, fit.theta)
     return MixedMLEResults(model, fit, kind)
 

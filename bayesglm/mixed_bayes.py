@@ -63,7 +63,7 @@ from scipy import linalg
 from . import problem as pb
 from .group_cov import layouts, lme4_theta, term_theta, theta_draws
 from .group_design import level_crossprods, term_labels
-from .mixed import fit_kind, fit_mixed
+from .mixed import fit_mixed
 from .model import prior_arrays, prior_structure, with_terms
 from .posterior import Start, sampler_config
 from .sampling import BlockCovariance, make_plan, run_nuts
@@ -114,7 +114,7 @@ def _covariance_block(model, mle, lays, theta0, unit) -> np.ndarray:
     beta = mle.params.to_numpy()
     if mle.sigma is not None:
         y = d.y if d.total_offset is None else d.y - d.total_offset
-        f = marginal_deviance(d.X, y, groups)
+        f = marginal_deviance(d.X, y, groups, d.weights)
 
         def dev(x):
             sigma = math.exp(x[0])
@@ -124,7 +124,7 @@ def _covariance_block(model, mle, lays, theta0, unit) -> np.ndarray:
     else:
         family = model.family
         f = laplace_deviance(d.X, d.y, groups, family, trials=d.trials,
-                             offset=d.total_offset)
+                             offset=d.total_offset, weights=d.weights)
         if mle.dispersion_estimated:  # the sampler's coordinate: log of the dispersion parameter
             def dev(x):
                 phi = float(family.scale_from_dispersion(math.exp(x[0])))
@@ -145,13 +145,15 @@ def _dispersion(mle) -> float:
 
 
 def _weights(model, mle, eta) -> np.ndarray:
-    """The likelihood's working weights at the modes (1 / sigma^2 for the linear model)."""
+    """The likelihood's working weights at the modes (1 / sigma^2 for the linear model), times
+    the frequency weights."""
     from .glmm import working_weights
 
-    if mle.sigma is not None:
-        return np.full(len(eta), 1.0 / mle.sigma**2)
     d = model.design
-    return working_weights(model.family, d.y, eta, d.trials, mle.scale)
+    if mle.sigma is not None:
+        w = np.full(len(eta), 1.0 / mle.sigma**2)
+        return w if d.weights is None else w * np.asarray(d.weights, dtype=float)
+    return working_weights(model.family, d.y, eta, d.trials, mle.scale, d.weights)
 
 
 def _level_blocks(model, mle, chols):
@@ -285,7 +287,6 @@ def fit_mixed_bayes(model, **args):
     from .mixed_results import MixedBayesResults, effect_draws
     from .pointwise import loglik_draws
 
-    fit_kind(model, what="fit")  # the families built (the classical fit's rule): an error before fitting
     early = sampler_config(None, kind="laplace", **args)  # bad arguments fail before fitting
     family, design, resolved = model.family, model.design, model.resolved_priors
     groups = list(model.groups)

@@ -95,10 +95,6 @@ def test_what_is_not_built_yet_says_so(sleepstudy):
         bg.glm("Reaction ~ Days", sleepstudy).fit_mle(reml=True)
     with pytest.raises(ValueError, match="grouping factor 'Subj'.*not a column"):
         bg.glm("Reaction ~ Days + (1 | Subj)", sleepstudy)
-    weighted = bg.glm("Reaction ~ Days + (1 | Subject)", sleepstudy.assign(w=2.0), weights="w")
-    for call in (weighted.fit_mle, weighted.fit):
-        with pytest.raises(NotImplementedError, match="frequency weights with group-level"):
-            call()
 
 
 def test_a_singular_fit_is_named():

@@ -157,12 +157,6 @@ def test_priors_brms_style_and_their_checks(data):
         bg.priors.LKJ(0)
 
 
-def test_what_has_no_laplace_fit_says_so_before_fitting(data):
-    model = bg.glm("y ~ x + (1 | g)", data.assign(w=2.0), family="binomial", weights="w")
-    with pytest.raises(NotImplementedError, match="fit: frequency weights with group-level"):
-        model.fit(progress=False)
-
-
 def test_plot_ranef_and_forest(fit):
     import matplotlib.pyplot as plt
 
