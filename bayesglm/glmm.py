@@ -58,7 +58,7 @@ from .group_solve import modes_and_sds, system
 from .lmm import relative_factors, theta_layout
 
 __all__ = ["GLMMFit", "fit_glmm", "crude_start", "laplace_deviance", "working_weights",
-           "central_hessian", "estimates_dispersion", "crude_phi"]
+           "central_hessian"]
 
 
 #: from this many rows x (fixed effects + covariance parameters) a fit shows its progress: each
@@ -122,12 +122,7 @@ def working_weights(family, y, eta, trials=None, phi=None, weights=None) -> np.n
                             t, phi, fw)[1])
 
 
-def estimates_dispersion(family) -> bool:
-    """Whether the fit estimates a dispersion (else phi is the family's ``fixed_scale()``)."""
-    return family.dispersion_param is not None
-
-
-def crude_phi(family, y) -> float:
+def _crude_phi(family, y) -> float:
     """A start for phi from the response's mean and variance (the family's crude dispersion)."""
     y = np.asarray(y, dtype=float)
     return float(family.scale_from_dispersion(family.crude_dispersion(float(y.mean()),
@@ -296,6 +291,29 @@ def central_hessian(fun, x, steps) -> np.ndarray:
     return central_derivatives(fun, x, steps)[2]
 
 
+def _newton_polish(fun, x, steps, lower, max_steps: int = 5):
+    """(x, Hessian there): Newton steps on ``fun`` (with halving, within the ``lower`` bounds,
+    None for none) while the decrement is above :data:`NEWTON_DECREMENT_MIN`, derivatives by
+    central differences (the last ones are the Hessian returned)."""
+    f0, g, H = central_derivatives(fun, x, steps)
+    for _ in range(max_steps):
+        try:
+            step = -np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            break
+        if not -g @ step > NEWTON_DECREMENT_MIN:  # not a descent direction, or close enough
+            break
+        for t in 0.5 ** np.arange(10):
+            cand = x + t * step
+            if all(lo is None or c >= lo for c, lo in zip(cand, lower)) and fun(cand) < f0:
+                break
+        else:
+            break
+        x = cand
+        f0, g, H = central_derivatives(fun, x, steps)
+    return x, H
+
+
 #: the second stage's end is polished by Newton steps on the central differences taken for the
 #: standard errors while the Newton decrement g'H^-1 g (deviance units) is above this: L-BFGS-B
 #: on forward differences stops where their error (~1e-10 / 1e-8) is the gradient's size,
@@ -323,18 +341,18 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
     evaluations of each stage (default: shown from :data:`PROGRESS_WORK` rows x parameters).
     ``dense``: the penalised system formed densely or by levels (:mod:`bayesglm.group_solve`;
     default: dense up to ``DENSE_EFFECTS_MAX`` group effects). A family with a dispersion
-    (:func:`estimates_dispersion`) has log phi estimated beside theta. ``weights``: frequency
+    (``family.dispersion_param``) has log phi estimated beside theta. ``weights``: frequency
     weights (each row's log density counted that many times)."""
     X = np.asarray(X, dtype=float)
     prob = _Problem(X, np.asarray(y, dtype=float), terms, family, trials, offset, dense, weights)
     layout = [theta_layout(f) for f, _ in terms]
     theta0 = np.array([1.0 if i == j else 0.0 for lay in layout for i, j in lay])
     nt = len(theta0)
-    nd = 1 if estimates_dispersion(family) else 0
+    nd = 1 if family.dispersion_param is not None else 0  # else phi is its fixed_scale()
     # the coordinates: theta, then log phi (where estimated), then beta
     bounds = [(0.0, None) if i == j else (None, None) for lay in layout for i, j in lay]
     bounds += [(None, None)] * (nd + prob.p)
-    t0 = np.concatenate([theta0, [math.log(crude_phi(family, prob.y))] * nd])
+    t0 = np.concatenate([theta0, [math.log(_crude_phi(family, prob.y))] * nd])
 
     def phi_of(x):
         return math.exp(x[nt]) if nd else None
@@ -371,15 +389,12 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
                             options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": maxiter,
                                      "maxfun": 50 * maxiter})
     x = x0 + scale * res.x
-    theta, beta = x[:nt], x[nt + nd:]
-    deviance, u, F, Ts = laplace_at(x)
-    phi = prob.phi
+    laplace_at(x)  # the modes there: the start of every evaluation below
     # the covariance of beta: (H/2)^-1's beta block, H the deviance's Hessian in (theta, log phi,
     # beta); a theta on its bound (a singular fit) is held there (the beta block conditional on it)
-    free = [k for k in range(nt) if not (bounds[k][0] == 0.0 and theta[k] <= 1e-8)]
+    free = [k for k in range(nt) if not (bounds[k][0] == 0.0 and x[k] <= 1e-8)]
     free += list(range(nt, nt + nd))
     idx = free + list(range(nt + nd, nt + nd + prob.p))
-    steps = 1e-4 * np.maximum(np.abs(x[idx]), 1e-2)
 
     def dev_sub(z):
         xx = x.copy()
@@ -387,27 +402,8 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
         return laplace_at(xx, keep=False)[0]
 
     prob.bar.set_description("glmer, Hessian (standard errors)")
-    f0, g, H = central_derivatives(dev_sub, x[idx], steps)
-    for _ in range(5):  # Newton polish (NEWTON_DECREMENT_MIN); each step's H is the next's
-        try:
-            step = -np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            break
-        if not (-g @ step > NEWTON_DECREMENT_MIN):  # not a descent direction, or close enough
-            break
-        t, better = 1.0, None
-        for _ in range(10):
-            cand = x[idx] + t * step
-            if all(bounds[k][0] is None or cand[n] >= bounds[k][0] for n, k in enumerate(idx)):
-                fc = dev_sub(cand)
-                if fc < f0:
-                    better = cand
-                    break
-            t /= 2
-        if better is None:
-            break
-        x[idx] = better
-        f0, g, H = central_derivatives(dev_sub, x[idx], steps)
+    x[idx], H = _newton_polish(dev_sub, x[idx], 1e-4 * np.maximum(np.abs(x[idx]), 1e-2),
+                               [bounds[k][0] for k in idx])
     theta, beta = x[:nt], x[nt + nd:]
     deviance, u, F, Ts = laplace_at(x)
     phi = prob.phi

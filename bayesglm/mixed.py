@@ -120,13 +120,11 @@ class MixedMLEResults:
         """tuple: each term's (levels, q) conditional modes (``ranef()`` as arrays)."""
         self.sigma = float(fit.sigma) if kind == "lmm" else None
         """float or None: the residual sd of a linear mixed model."""
-        if kind == "lmm":
-            self.scale = float(fit.sigma) ** 2
-        else:
-            self.scale = float(fit.phi)
+        self.scale = float(fit.sigma) ** 2 if kind == "lmm" else float(fit.phi)
         """float: the dispersion on the variance scale (sigma^2, the Gamma's and inverse
         Gaussian's phi, the negative binomial's alpha; 1 for binomial and Poisson)."""
         self.dispersion_estimated = kind == "lmm" or bool(fit.phi_estimated)
+        """bool: whether ``scale`` was estimated (else the family's fixed value)."""
 
     def cov_params(self) -> pd.DataFrame:
         return pd.DataFrame(self._fit.cov_params, index=self.params.index,

@@ -7,7 +7,7 @@ covariance parameters ``theta`` (log sd's, unconstrained correlation factors:
 fit (lme4's, :func:`bayesglm.mixed.fit_mixed`), mapped to those coordinates:
 
 * ``beta`` at the estimates, ``theta`` at the estimated covariances (an sd estimated at 0, a
-  singular fit, starts at ``SD_FLOOR`` times the unit: sigma for a Gaussian model, else 1), ``z``
+  singular fit, starts at ``SD_FLOOR`` times the unit: sigma for a linear mixed model, else 1), ``z``
   at the conditional modes;
 * each term's effects are parametrised from the Laplace fit. An uncorrelated term (one column,
   or ``||``) is partially non-centred, b_lk = sd_k^w_lk z_lk with a weight per level and column
@@ -103,39 +103,33 @@ def _bounded_inverse(H: np.ndarray, low: float = 1e-6, high: float = 1.0) -> np.
     return (V * np.clip(inv, low, high)) @ V.T
 
 
-def _covariance_block(model, mle, lays, theta0, unit) -> np.ndarray:
+def _covariance_block(model, mle, lays, theta0) -> np.ndarray:
     """The covariance of (log dispersion, theta) from the Laplace marginal likelihood's
-    curvature, beta held at the estimates."""
+    curvature, beta held at the estimates (the dispersion's coordinate only where estimated:
+    the sampler's, the log of the Bayesian dispersion parameter)."""
     from .glmm import central_hessian, laplace_deviance
     from .lmm import marginal_deviance
 
-    d, groups = model.design, list(model.groups)
+    d, groups, family = model.design, list(model.groups), model.family
     factors = [f for f, _ in groups]
     beta = mle.params.to_numpy()
-    if mle.sigma is not None:
+    nd = 1 if mle.dispersion_estimated else 0
+    x0 = np.concatenate([[math.log(_dispersion(mle))] * nd, theta0])
+    if mle.sigma is not None:  # a linear mixed model: theta relative to sigma
         y = d.y if d.total_offset is None else d.y - d.total_offset
         f = marginal_deviance(d.X, y, groups, d.weights)
 
         def dev(x):
             sigma = math.exp(x[0])
             return f(lme4_theta(x[1:], lays, factors, sigma), beta, sigma) / 2.0
-
-        x0 = np.concatenate([[math.log(unit)], theta0])
     else:
-        family = model.family
-        f = laplace_deviance(d.X, d.y, groups, family, trials=d.trials,
-                             offset=d.total_offset, weights=d.weights)
-        if mle.dispersion_estimated:  # the sampler's coordinate: log of the dispersion parameter
-            def dev(x):
-                phi = float(family.scale_from_dispersion(math.exp(x[0])))
-                return f(lme4_theta(x[1:], lays, factors), beta, phi) / 2.0
+        f = laplace_deviance(d.X, d.y, groups, family, trials=d.trials, offset=d.total_offset,
+                             weights=d.weights)
 
-            x0 = np.concatenate([[math.log(_dispersion(mle))], theta0])
-        else:
-            def dev(x):
-                return f(lme4_theta(x, lays, factors), beta) / 2.0
+        def dev(x):
+            phi = float(family.scale_from_dispersion(math.exp(x[0]))) if nd else None
+            return f(lme4_theta(x[nd:], lays, factors), beta, phi) / 2.0
 
-            x0 = theta0
     return _bounded_inverse(central_hessian(dev, x0, CURVATURE_STEP))
 
 
@@ -190,7 +184,7 @@ def laplace_start(model, mle, sizes: dict):
     theta = np.concatenate([term_theta(cov, lay, SD_FLOOR * unit)
                             for cov, lay in zip(mle.covariances, lays)])
     chols = [theta_draws(theta[lay.theta], lay).chol for lay in lays]
-    ct = _covariance_block(model, mle, lays, theta, unit)
+    ct = _covariance_block(model, mle, lays, theta)
     nd = ct.shape[0] - len(theta)  # the dispersion's coordinate comes first
     sd_log = np.sqrt(np.diag(ct)[nd:])
     blocks = _level_blocks(model, mle, chols)

@@ -808,15 +808,11 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
     draws = config.draws
     try:
         for i in range(n_chunks):
-            if pool is None:
-                for r in runners:
-                    chunk_seconds.append(advance(r, i == 0))
-                    bar.update(length)
-            else:
-                futures = [pool.submit(advance, r, i == 0) for r in runners]
-                for f in futures:  # in chain order, each as it ends
-                    chunk_seconds.append(f.result())
-                    bar.update(length)
+            # a round: chain after chain, or in the pool (results in chain order)
+            for seconds in (map if pool is None else pool.map)(
+                    partial(advance, first=i == 0), runners):
+                chunk_seconds.append(seconds)
+                bar.update(length)
             kept = (i + 1) * length - config.warmup
             if config.ess is not None and ESS_MIN_DRAWS <= kept < draws and _reached(
                     outs, runners, config.warmup, checked, config.ess):
