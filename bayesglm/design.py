@@ -127,6 +127,11 @@ _NAMING: contextvars.ContextVar[Naming] = contextvars.ContextVar("bayesglm_namin
                                                                  default=Naming())
 
 
+def response_word() -> str:
+    """What messages call the response in the current context ("endog", "response 'y'")."""
+    return _NAMING.get().response
+
+
 @contextlib.contextmanager
 def naming(**names):
     """Within the block, :func:`make_design` words its messages for another interface.

@@ -143,6 +143,9 @@ class FormulaSpec:
     group_terms: tuple = field(repr=False, default=())
     #: each data column the group terms' columns use, as ``variables``
     group_variables: dict = field(repr=False, default_factory=dict)
+    #: the formula's intercept column is dropped from the design (an ordinal family's
+    #: cutpoints are its intercepts)
+    drop_intercept: bool = False
 
     # -- notes ------------------------------------------------------------------------------
     def response_note(self) -> str | None:
@@ -211,6 +214,7 @@ class FormulaSpec:
                                  f"model was fitted)".replace(" They are being  cast to nan, "
                                                               "which will likely skew the "
                                                               "results of your analyses.", ""))
+        mm = _without_intercept(mm) if self.drop_intercept else mm
         if tuple(map(str, mm.columns)) != self.names:
             raise ValueError(f"{what}: the formula gave the columns {list(mm.columns)}, not the "
                              f"model's {list(self.names)}")
@@ -285,7 +289,8 @@ class FormulaSpec:
                 "response_levels": None if self.response_levels is None
                 else [_jsonable(v) for v in self.response_levels],
                 "columns": dict(self.columns), "variables": self.variables,
-                "stateful": self.stateful, "group_variables": self.group_variables}
+                "stateful": self.stateful, "group_variables": self.group_variables,
+                "drop_intercept": self.drop_intercept}
 
     @classmethod
     def from_dict(cls, d: dict) -> FormulaSpec:
@@ -301,7 +306,8 @@ class FormulaSpec:
         spec = cls(formula=d["formula"], rhs=d["rhs"], names=names, response=d["response"],
                    response_levels=None if levels is None else tuple(levels),
                    columns=dict(d.get("columns") or {}), variables=dict(d["variables"]),
-                   stateful=bool(d.get("stateful")))
+                   stateful=bool(d.get("stateful")),
+                   drop_intercept=bool(d.get("drop_intercept")))
         hint = ("; predict from design rows instead (a DataFrame with the columns "
                 f"{list(names)})")
         if spec.stateful:
@@ -316,6 +322,7 @@ class FormulaSpec:
         except Exception as exc:  # noqa: BLE001 - any failure leaves the spec without formulaic
             return _replace(spec, restore_error=f"cannot rebuild the saved formula "
                             f"({_first_line(exc)})" + hint)
+        mm = _without_intercept(mm) if spec.drop_intercept else mm
         if tuple(map(str, mm.columns)) != names:
             return _replace(spec, restore_error="the saved formula does not rebuild the saved "
                             "coefficient names" + hint)
@@ -536,13 +543,16 @@ def _response(f, data: pd.DataFrame, family, context, trials):
         s = pd.Series(np.asarray(mm)[:, 0], index=data.index)
     if family.has_trials:
         s, levels = _binomial_response(s, name, trials)
+    elif getattr(family, "ordinal", False):
+        levels = None  # the family encodes its categories (Cumulative.encode_response)
     else:
         levels = None
         if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)) \
                 or isinstance(s.dtype, pd.CategoricalDtype):
             raise TypeError(f"response {name!r} is not numeric (dtype {s.dtype}); the "
                             f"{family.name} family needs numbers")
-    return pd.Series(s.to_numpy(), index=data.index, name=name), levels
+    values = s.array if getattr(family, "ordinal", False) else s.to_numpy()  # categories kept
+    return pd.Series(values, index=data.index, name=name), levels
 
 
 def build(formula: str, data, family, *, offset=None, exposure=None, weights=None, trials=None,
@@ -599,13 +609,15 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
             mm = model_matrix(f.rhs, data, context=context, na_action="ignore")
     except Exception as exc:  # noqa: BLE001 - user expressions raise anything (NumPy's too)
         raise FormulaError(f"cannot evaluate the formula {formula!r}: {_first_line(exc)}") from None
+    drop = bool(getattr(family, "ordinal", False))
+    model_spec = mm.model_spec
+    mm = _without_intercept(mm) if drop else mm
     names = tuple(str(c) for c in mm.columns)
     try:
         X = np.asarray(mm, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"formula {formula!r}: the design matrix is not numeric ({exc})") from None
     exog = pd.DataFrame(X, index=data.index, columns=list(names))
-    model_spec = mm.model_spec
     built = [_group_term(t, data, context) for t in gterms]
     spec = FormulaSpec(
         formula=formula, rhs=str(f.rhs), names=names, response=str(f.lhs).strip(),
@@ -615,11 +627,20 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
         stateful=bool(getattr(model_spec, "transform_state", None)),
         group_terms=tuple((t, ms) for t, (_, ms) in zip(gterms, built)),
         group_variables={v: _describe_column(data[v]) for v in _term_vars(gterms, data)},
+        drop_intercept=drop,
     )
     extras = {r: s.to_numpy() for r, s in arrays.items()}
     groups = tuple(g for g, _ in built)
     return FormulaData(endog=endog, exog=exog, extras=extras, spec=spec, n_dropped=n_dropped,
                        positions=positions, groups=groups)
+
+
+def _without_intercept(mm):
+    """A model matrix without its ``Intercept`` column (a plain DataFrame: read the formulaic
+    ``model_spec`` before)."""
+    if "Intercept" not in mm.columns:
+        return mm
+    return mm.drop(columns="Intercept")
 
 
 def _term_vars(gterms, data: pd.DataFrame) -> list[str]:

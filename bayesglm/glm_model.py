@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ._x64 import float64
-from .design import Design, make_design
+from .design import Design, make_design, response_word
 from .families import Family, get_family
 from .links import Link
 from .mle import fit_mle as _fit_mle
@@ -87,6 +87,7 @@ class GLM:
         from .priors import resolve_priors, split_group_priors
 
         self._family = get_family(family, link)
+        endog, self._family = self._family.encode_response(endog, response_word())
         self._design: Design = make_design(
             endog,
             exog,
@@ -98,6 +99,7 @@ class GLM:
             names=names,
             missing=missing,
         )
+        self._family.check_design(self._design)
         # priors are checked (unknown coefficient names, misspelt strings) and scaled here, when
         # the model is built, not at the first fit
         self._groups = tuple(groups or ())
@@ -117,7 +119,14 @@ class GLM:
         """The group-level terms ``((GroupFactor, GroupRows), ...)``; empty for a plain GLM."""
         return self._groups
 
+    def _no_exact(self, what: str) -> None:
+        if getattr(self.family, "exact_likelihood", False):
+            raise NotImplementedError(
+                f"{what} of the {self.family.name} family is not built yet (issue 12): "
+                "fit_mle() gives its maximum-likelihood fit")
+
     def _no_groups(self, what: str) -> None:
+        self._no_exact(what)
         if self._groups:
             raise NotImplementedError(
                 f"{what} of a model with group-level terms is not built yet (issue 11): "
@@ -248,6 +257,10 @@ class GLM:
         -----
         SeparationWarning, ConvergenceWarning
         """
+        if self._groups and getattr(self.family, "exact_likelihood", False):
+            raise NotImplementedError(
+                f"group-level terms with the {self.family.name} family are not built yet "
+                "(issue 12); fit_mle() fits its model without them")
         if self._groups:
             from .mixed import fit_mixed
 
@@ -255,6 +268,13 @@ class GLM:
         if reml:
             raise ValueError("fit_mle: reml=True applies to Gaussian models with group-level "
                              "terms (lmer's REML), not to a plain GLM")
+        if getattr(self.family, "exact_likelihood", False):
+            from .likelihood_mle import fit_likelihood
+            from .likelihood_results import LikelihoodResults
+
+            fit = fit_likelihood(self.design, self.family, maxiter=maxiter, tol=tol,
+                                 cov_type=cov_type)
+            return LikelihoodResults(self, self.design, self.family, fit)
         fit = _fit_mle(self.design, self.family, maxiter=maxiter, tol=tol, cov_type=cov_type)
         return MLEResults(self, self.design, self.family, fit)
 
@@ -413,6 +433,7 @@ class GLM:
         from .fitting import fit_bayes
         from .mixed_bayes import fit_mixed_bayes
 
+        self._no_exact("fit()")
         fit = fit_mixed_bayes if self._groups else fit_bayes
         return fit(self, draws=draws, warmup=warmup, chains=chains, seed=seed,
                    progress=progress, target_accept=target_accept,

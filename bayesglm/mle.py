@@ -24,7 +24,8 @@ from .design import Design, Rows
 from .families import Family, NegativeBinomial
 from .irls import IRLSData, irls, irls_nb, loglike_sum, observation_stats
 
-__all__ = ["MLEFit", "fit_mle", "RankDeficientError", "COV_TYPES", "prior_weights", "irls_data"]
+__all__ = ["MLEFit", "fit_mle", "RankDeficientError", "COV_TYPES", "prior_weights", "irls_data",
+           "check_full_rank"]
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 
@@ -130,6 +131,14 @@ def _collinear_message(X: np.ndarray, names) -> str | None:
         f"{names[k]!r} is a linear combination of the others ({names[k]} = {terms}). Drop one "
         f"of {', '.join(repr(names[j]) for j in [k, *(j for j, _ in involved)])}."
     )
+
+
+def check_full_rank(X: np.ndarray, names) -> None:
+    """Raise :class:`RankDeficientError` naming the collinear columns where X lacks full rank
+    (R's ``qr()`` rule, :func:`_collinear_message`)."""
+    msg = _collinear_message(X, names)
+    if msg is not None:
+        raise RankDeficientError(msg)
 
 
 def _divergence(design: Design, family: Family, res, tol: float) -> list[str] | None:

@@ -7,12 +7,18 @@ in ``fit_mle()`` and ``fit()`` without registering; registering it gives it a na
 """
 
 from .base import FAMILIES, Domain, Family, PrecisionParameter, from_spec, get_family, register
+from .beta import Beta
+from .beta_binomial import BetaBinomial
 from .binomial import Binomial
+from .cumulative import Cumulative
 from .gamma import Gamma
 from .gaussian import Gaussian
 from .inverse_gaussian import InverseGaussian
+from .likelihood import LikelihoodFamily, Param
 from .negative_binomial import NegativeBinomial
 from .poisson import Poisson
+from .student_t import StudentT
+from .tweedie import Tweedie
 
 __all__ = [
     "Family",
@@ -24,6 +30,13 @@ __all__ = [
     "Gamma",
     "InverseGaussian",
     "NegativeBinomial",
+    "Beta",
+    "StudentT",
+    "BetaBinomial",
+    "Tweedie",
+    "Cumulative",
+    "LikelihoodFamily",
+    "Param",
     "get_family",
     "register",
     "from_spec",
@@ -36,3 +49,8 @@ register(Poisson)
 register(Gamma)
 register(InverseGaussian, "inversegaussian", "inverse.gaussian")
 register(NegativeBinomial, "negativebinomial", "negbin", "nb")
+register(Beta)
+register(StudentT, "studentt", "student", "t")
+register(BetaBinomial, "betabinomial")
+register(Tweedie)
+register(Cumulative, "ordinal", "polr", "clm")

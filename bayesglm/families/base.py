@@ -230,6 +230,15 @@ class Family:
         return P.Exponential(1.0), P.Exponential(1.0), "rstanarm prior_aux"
 
     # -- the response -----------------------------------------------------------------------
+    def encode_response(self, endog, what: str = "endog"):
+        """(endog, family): the response as the design reads it, and the family bound to what
+        it learned from it (an ordinal family's categories); as given by default."""
+        return endog, self
+
+    def check_design(self, design) -> None:
+        """Raise ValueError where the validated rows cannot identify the family's model (a
+        rule of the family's own beyond its domain); called when the model is built."""
+
     def observed(self, y, trials):
         """y as the user sees it in ``observed_data`` and y_rep (Binomial: success counts)."""
         return y

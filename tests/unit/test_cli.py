@@ -49,7 +49,7 @@ BAD = {
     "bad formula": (["fit", "{data}", "--formula", "passed ~ x +", "--family", "binomial"],
                     "cannot parse the formula 'passed ~ x +'"),
     "unknown family": (["fit", "{data}", "--formula", "passed ~ x", "--family", "binomail"],
-                       "unknown family 'binomail'; valid names are binomial, gamma"),
+                       "unknown family 'binomail'; valid names are beta, beta_binomial, binomial"),
     "column not in csv": (["fit", "{data}", "--formula", "passed ~ x + age", "--family",
                            "binomial"], "column 'age' is not in the data"),
     "exposure column": (["fit", "{data}", "--formula", "passed ~ x", "--family", "poisson",

@@ -1,0 +1,270 @@
+"""Maximum likelihood of a :class:`~bayesglm.families.LikelihoodFamily`: Newton's method in JAX.
+
+The parameters are theta = (beta, u): the coefficients and the extra parameters on the real
+line (:mod:`bayesglm.transforms`, NumPyro's coordinates). The objective is the exact negative
+log-likelihood, frequency weights counting rows; its gradient and Hessian come from JAX's
+autodiff, so that the standard errors are those of the observed information, as glmmTMB's
+(TMB's automatic Hessian) and the ones the references compute.
+
+Newton's method, a host loop around two compiled programs: each step solves with the Hessian whose
+eigenvalues are made positive (|lambda|, floored relative to the largest), so a step is always
+a descent direction; the step is capped and halved until the Armijo condition holds. It stops
+when the Newton decrement g' H^-1 g / 2 falls below ``tol**2`` (the step then moves theta by
+about ``tol`` standard errors), after that last step is taken. The start: the coefficients of an
+IRLS fit of the family's ``start_family`` (which also catches rank deficiency, naming the
+columns, and separation) and the family's moment estimates of the extra parameters.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import transforms as T
+from ._warnings import ConvergenceWarning, SeparationWarning, warn
+from ._xla import jit
+from .design import Design
+from .families.likelihood import FAR, LikelihoodFamily
+
+__all__ = ["LikelihoodFit", "fit_likelihood", "pack", "unpack"]
+
+#: a Newton step moves no coordinate of theta by more than this (a start far from the top, or a
+#: parameter running off to its limit, would otherwise jump to where the density underflows)
+MAX_STEP = 5.0
+#: eigenvalues of the Hessian are floored at this fraction of the largest one
+EIG_FLOOR = 1e-10
+#: step halvings before the line search gives up
+MAX_HALVINGS = 50
+
+
+class LikelihoodFit(NamedTuple):
+    """The numbers of an exact-likelihood fit (NumPy, host side)."""
+
+    names: tuple  # params' names: the coefficients, then the extra parameters' entries
+    params: np.ndarray  # beta, then the extra parameters' constrained values
+    theta: np.ndarray  # beta, then u (unconstrained)
+    cov_theta: np.ndarray  # inverse observed information in theta
+    cov: np.ndarray  # covariance of params (delta method), of cov_type
+    cov_type: str
+    extra: dict  # name -> constrained value (float, or an array for a vector parameter)
+    eta: np.ndarray
+    mu: np.ndarray
+    llf: float
+    n_iter: int
+    converged: bool
+    max_grad: float  # largest |gradient| entry at the estimate
+    k_params: int
+
+
+def pack(family: LikelihoodFamily, extra: dict, xp=np):
+    """The unconstrained vector u of the (estimated) extra parameters' values."""
+    parts = [xp.atleast_1d(T.to_unconstrained(p, xp.asarray(extra[p.name], dtype=float), xp))
+             for p in family.extra_params()]
+    return xp.concatenate(parts) if parts else xp.zeros(0)
+
+
+def unpack(family: LikelihoodFamily, u, xp=np) -> dict:
+    """Constrained values by name from u (scalars as 0-d), the fixed ones added."""
+    out, pos = {}, 0
+    for p in family.extra_params():
+        part = u[pos:pos + p.size]
+        v = T.to_constrained(p, part, xp)
+        out[p.name] = v[0] if p.size == 1 else v
+        pos += p.size
+    out.update(family.fixed_extra())
+    return out
+
+
+def _negloglik(family, p, X, y, offset, weights, trials):
+    def f(theta):
+        eta = X @ theta[:p]
+        if offset is not None:
+            eta = eta + offset
+        ll = family.loglike(y, eta, unpack(family, theta[p:], jnp), trials)
+        return -jnp.sum(ll if weights is None else weights * ll)
+    return f
+
+
+class _Rows(NamedTuple):
+    """The rows as the compiled objective takes them (device arrays; None where absent)."""
+
+    X: jax.Array
+    y: jax.Array
+    offset: object
+    weights: object
+    trials: object
+
+
+@jit(static_argnames=("family",))
+def _value(family, rows: _Rows, theta):
+    return _negloglik(family, rows.X.shape[1], *rows)(theta)
+
+
+@jit(static_argnames=("family",))
+def _derivatives(family, rows: _Rows, theta):
+    """(value, gradient, Hessian) of the negative log-likelihood at theta."""
+    f = _negloglik(family, rows.X.shape[1], *rows)
+    value, g = jax.value_and_grad(f)(theta)
+    return value, g, jax.hessian(f)(theta)
+
+
+def _newton(family, rows: _Rows, theta0: np.ndarray, maxiter: int, tol: float):
+    """Newton's method (see the module): (theta, f, iterations, converged, g, H).
+
+    The loop runs on the host around two compiled programs, the objective and its derivatives:
+    one compilation of each per (family, shape), a few dispatches per iteration (a loop
+    compiled whole took ~2x as long to compile, the Hessian's program traced twice in it).
+    """
+    eps = np.finfo(float).eps
+    theta = np.asarray(theta0, dtype=float)
+    f, g, H = (np.asarray(a) for a in _derivatives(family, rows, theta))
+    converged, it = False, 0
+    while it < maxiter:
+        it += 1
+        lam, V = np.linalg.eigh(0.5 * (H + H.T)) if np.all(np.isfinite(H)) else (None, None)
+        if lam is None or not np.all(np.isfinite(g)):
+            break
+        lam = np.maximum(np.abs(lam), max(EIG_FLOOR * np.max(np.abs(lam)), np.finfo(float).tiny))
+        d = -V @ ((V.T @ g) / lam)
+        dec = -0.5 * float(g @ d)
+        d = d * min(1.0, MAX_STEP / max(float(np.max(np.abs(d))), MAX_STEP * eps))
+        slope = float(g @ d)
+        near = dec < 1e-8  # steps below f's rounding: accept what does not rise beyond it
+        t, accepted = 1.0, False
+        for _ in range(MAX_HALVINGS):
+            fn = float(_value(family, rows, theta + t * d))
+            if np.isfinite(fn) and (fn <= f + 1e-4 * t * slope
+                                    or (near and fn <= f + 16 * eps * (abs(f) + 1.0))):
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:
+            converged = near
+            break
+        theta = theta + t * d
+        f, g, H = (np.asarray(a) for a in _derivatives(family, rows, theta))
+        if dec < tol * tol:
+            converged = True
+            break
+    return theta, f, it, converged, g, H
+
+
+@jit(static_argnames=("family",))
+def _row_scores(family, X, y, offset, trials, theta):
+    """Each row's score in theta, (n, p + k): x_i dl_i/deta_i and dl_i/du."""
+    p = X.shape[1]
+    eta = X @ theta[:p] + (0.0 if offset is None else offset)
+
+    def rows(eta_, u):
+        return family.loglike(y, eta_, unpack(family, u, jnp), trials)
+
+    d_eta = jax.grad(lambda e: jnp.sum(rows(e, theta[p:])))(eta)
+    d_u = jax.jacfwd(lambda u: rows(eta, u))(theta[p:])
+    return jnp.concatenate([X * d_eta[:, None], d_u], axis=1)
+
+
+def _start(design: Design, family: LikelihoodFamily) -> np.ndarray:
+    """theta's start: the start family's IRLS coefficients and the family's moment estimates."""
+    from .mle import check_full_rank, fit_mle  # IRLS, its rank and separation checks
+
+    start = family.start_family()
+    if start is None:
+        check_full_rank(design.X, design.names)
+        beta = np.zeros(design.X.shape[1])
+        extra = family.start_extra(design.y, None, design.trials, design.weights)
+        return np.concatenate([beta, pack(family, extra)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = fit_mle(design, start)
+    for w in caught:  # separation applies to this likelihood too; IRLS's own convergence not
+        if issubclass(w.category, SeparationWarning):
+            warn(w.message, w.category)
+    beta = np.asarray(fit.params, dtype=float)
+    if not np.all(np.isfinite(beta)):
+        beta = np.zeros_like(beta)
+    mu = np.asarray(fit.mu, dtype=float)
+    extra = family.start_extra(design.y, mu, design.trials, design.weights)
+    return np.concatenate([beta, pack(family, extra)])
+
+
+def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 100,
+                   tol: float = 1e-8, cov_type: str = "nonrobust") -> LikelihoodFit:
+    """Maximum likelihood of ``family`` on ``design`` by Newton's method (see the module)."""
+    if cov_type not in ("nonrobust", "HC0", "HC1"):
+        raise ValueError(f"cov_type: the {family.name} family has 'nonrobust', 'HC0' and 'HC1' "
+                         f"(a sandwich of the observed information and the rows' scores; HC2 "
+                         f"and HC3 need IRLS's hat values); got {cov_type!r}")
+    if not (isinstance(maxiter, (int, np.integer)) and maxiter >= 1):
+        raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}")
+    if not (isinstance(tol, (int, float)) and 0 < tol < 1):
+        raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")
+    theta0 = _start(design, family)
+    put = jax.device_put
+    opt = lambda a: None if a is None else put(a)  # noqa: E731
+    X, y = put(design.X), put(design.y)
+    off, w, trials = opt(design.total_offset), opt(design.weights), opt(design.trials)
+    theta, f, n_iter, converged, g, H = _newton(family, _Rows(X, y, off, w, trials), theta0,
+                                                maxiter, tol)
+    p = design.X.shape[1]
+    params_spec = family.extra_params()
+
+    H = 0.5 * (H + H.T)
+    lam = np.linalg.eigvalsh(H) if np.all(np.isfinite(H)) else np.array([-1.0])
+    extra = unpack(family, theta[p:])
+    far = [q for q in params_spec
+           if q.limit is not None and q.support == "positive" and float(extra[q.name]) > FAR]
+    for q in far:
+        warn(f"{family.name}: {q.limit} (its maximum-likelihood estimate is "
+             f"{float(extra[q.name]):.3g}, beyond {FAR:g}); the estimate and its standard error "
+             "are meaningless.", ConvergenceWarning)
+    if not np.isfinite(f):
+        raise FloatingPointError(
+            f"the {family.name} log-likelihood is not finite at the start or along Newton's "
+            "steps: check the response against the family's domain and the link")
+    if lam[0] <= 0 and not far:
+        warn(f"{family.name}: the log-likelihood's Hessian at the estimate is not negative "
+             "definite (a saddle or a flat direction): the estimate is not a strict maximum and "
+             "its standard errors are meaningless.", ConvergenceWarning)
+        converged = False
+    elif not converged and not far:
+        warn(f"{family.name}: Newton's method did not converge in {n_iter} iterations "
+             f"(maxiter={maxiter}, tol={tol:g}; largest gradient entry {np.max(np.abs(g)):.3g}). "
+             "Increase maxiter, or check the data and the link.", ConvergenceWarning)
+    try:
+        cov_theta = np.linalg.inv(H)
+    except np.linalg.LinAlgError:
+        cov_theta = np.linalg.pinv(H)
+    cov_theta = 0.5 * (cov_theta + cov_theta.T)
+    if cov_type != "nonrobust":
+        S = np.asarray(_row_scores(family, X, y, off, trials, put(theta)))
+        wts = np.ones(design.nobs) if design.weights is None else design.weights
+        meat = (S * wts[:, None]).T @ S
+        cov_theta = cov_theta @ meat @ cov_theta
+        if cov_type == "HC1":
+            cov_theta = cov_theta * design.sum_weights / (design.sum_weights - theta.size)
+
+    J = np.eye(theta.size)
+    pos = p
+    values = [theta[:p]]
+    names = list(design.names)
+    for q in params_spec:
+        u = theta[pos:pos + q.size]
+        J[pos:pos + q.size, pos:pos + q.size] = T.jacobian(q, u)
+        values.append(np.atleast_1d(T.to_constrained(q, u)))
+        names += q.labels()
+        pos += q.size
+    cov = J @ cov_theta @ J.T
+    eta = design.X @ theta[:p] + (0.0 if design.total_offset is None else design.total_offset)
+    mu = np.asarray(family.mean(jnp.asarray(eta), {k: jnp.asarray(v) for k, v in extra.items()}))
+    return LikelihoodFit(
+        names=tuple(names), params=np.concatenate(values), theta=theta, cov_theta=cov_theta,
+        cov=cov, cov_type=cov_type, extra={k: (float(v) if np.ndim(v) == 0 else np.asarray(v))
+                                           for k, v in extra.items()},
+        eta=np.asarray(eta), mu=mu, llf=-float(f), n_iter=n_iter, converged=converged,
+        max_grad=float(np.max(np.abs(g))), k_params=int(theta.size),
+    )
+

@@ -1,0 +1,251 @@
+"""Results of the exact-likelihood (Newton) fit of a :class:`~bayesglm.families.LikelihoodFamily`.
+
+``LikelihoodResults`` has ``MLEResults``' contract where it applies (``params``, ``bse``,
+``cov_params()``, ``conf_int()``, ``zvalues``, ``pvalues``, ``llf``, ``aic``, ``bic``, ``nobs``,
+``df_model``, ``df_resid``, ``converged``, ``n_iter``, ``mu``, ``predict``, ``summary()``), with
+the family's extra parameters as entries of ``params``/``bse`` under their names and as
+attributes ``<name>`` / ``<name>_se`` (``mle.phi``, ``mle.phi_se``). The families have no
+deviance or Pearson statistic of an exponential-dispersion family; those attributes are absent.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from . import transforms as T
+from ._x64 import float64
+from .design import Design, new_rows
+from .likelihood_mle import LikelihoodFit
+from .results import Summary, two_sided_p, wald_interval
+
+__all__ = ["LikelihoodResults"]
+
+
+class LikelihoodResults:
+    """Maximum-likelihood results of a family fitted on its exact likelihood.
+
+    Conventions (written next to the tests that check them):
+
+    * ``bse`` and ``cov_params()`` come from the observed information (the Hessian of the
+      log-likelihood by automatic differentiation) in the coefficients and the extra
+      parameters' unconstrained coordinates jointly, mapped to each extra parameter's natural
+      scale by the delta method (glmmTMB's standard errors; pscl's and betareg's own use
+      ``optim``'s finite-difference Hessian or the expected information and differ slightly);
+      ``cov_type="HC0"``/``"HC1"`` is the sandwich with the rows' scores.
+    * ``zvalues``/``pvalues`` of a bounded extra parameter (a positive precision, a probability)
+      are NaN: its value 0 is on the boundary, not a hypothesis a Wald test can judge.
+    * ``llf`` is the full log-likelihood (normalising constants included, R's ``logLik``);
+      ``aic``/``bic`` count the coefficients and the estimated extra parameters.
+    """
+
+    def __init__(self, model, design: Design, family, fit: LikelihoodFit):
+        self.model = model
+        """GLM: the model that was fitted."""
+        self.family = family
+        """LikelihoodFamily: the response distribution, with its link."""
+        self._design, self._fit = design, fit
+        names = list(fit.names)
+        self.params = pd.Series(fit.params, index=names, name="params")
+        """Series: the coefficients, then the extra parameters (on their natural scale)."""
+        self.bse = pd.Series(np.sqrt(np.maximum(np.diag(fit.cov), 0.0)), index=names,
+                             name="bse")
+        """Series: standard errors of ``params`` (delta method for the extra parameters)."""
+        bounded = np.zeros(len(names), dtype=bool)
+        pos = len(design.names)
+        for q in family.extra_params():
+            bounded[pos:pos + q.size] = q.support in ("positive", "unit", "interval")
+            pos += q.size
+        z = (self.params / self.bse).to_numpy().copy()
+        z[bounded] = np.nan
+        self.zvalues = pd.Series(z, index=names, name="z")
+        """Series: Wald statistics ``params / bse`` (NaN for bounded extra parameters)."""
+        p = np.full(len(names), np.nan)
+        p[~bounded] = two_sided_p(z[~bounded])
+        self.pvalues = pd.Series(p, index=names, name="P>|z|")
+        """Series: two-sided normal p-values of ``zvalues``."""
+        self.cov_type = fit.cov_type
+        """str: ``"nonrobust"`` (observed information) or ``"HC0"``/``"HC1"``."""
+        self.llf = fit.llf
+        """float: the log-likelihood at the estimates (normalising constants included)."""
+        self.converged = fit.converged
+        """bool: whether Newton's method met its convergence rule within ``maxiter``."""
+        self.n_iter = fit.n_iter
+        """int: Newton iterations used."""
+        self.max_grad = fit.max_grad
+        """float: the largest |gradient| entry of the log-likelihood at the estimate (in the
+        coefficients and the extra parameters' unconstrained coordinates)."""
+        self.nobs = design.nobs
+        """int: number of rows fitted."""
+        self.k_params = fit.k_params
+        """int: estimated parameters: the coefficients and the extra parameters' entries."""
+        self.df_model = len(design.names) - 1
+        """int: model degrees of freedom, the number of coefficients minus one."""
+        self.df_resid = design.sum_weights - fit.k_params
+        """float: the sum of the weights minus the number of estimated parameters."""
+        self.aic = -2.0 * self.llf + 2.0 * self.k_params
+        """float: -2 llf + 2 k_params (R's ``AIC``)."""
+        self.bic = -2.0 * self.llf + math.log(design.sum_weights) * self.k_params
+        """float: -2 llf + log(sum of weights) k_params (R's ``BIC``)."""
+        self.extra = dict(fit.extra)
+        """dict: the extra parameters' estimates by name (fixed ones included)."""
+        for q in family.extra_params():
+            labels = q.labels()
+            value = self.params[labels].to_numpy()
+            se = self.bse[labels].to_numpy()
+            setattr(self, q.name, float(value[0]) if q.size == 1 else value)
+            setattr(self, f"{q.name}_se", float(se[0]) if q.size == 1 else se)
+        index = design.row_index
+        self.mu = pd.Series(fit.mu, index=index, name="mu")
+        """Series: fitted means E[y], one per row (on the mean's scale)."""
+        self.fittedvalues = self.mu
+        """Series: statsmodels' name for ``mu``."""
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of ``params`` (DataFrame indexed both ways by name)."""
+        return pd.DataFrame(self._fit.cov, index=self.params.index, columns=self.params.index)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals ``params -+ z_(1 - alpha/2) bse``, columns 0 and 1 (as statsmodels).
+
+        For a bounded extra parameter the interval is formed on its unconstrained scale (the
+        log of a precision, the logit of a probability) and mapped back, so it stays inside
+        the support.
+        """
+        ci = wald_interval(self.params, self.bse, alpha)
+        q_ = NormalDist().inv_cdf(1 - alpha / 2)
+        p, fit = len(self._design.names), self._fit
+        pos = p
+        for q in self.family.extra_params():
+            if q.support in ("positive", "unit", "interval") and q.size == 1:
+                u, se_u = fit.theta[pos], math.sqrt(max(fit.cov_theta[pos, pos], 0.0))
+                name = q.labels()[0]
+                ci.loc[name, 0] = float(T.to_constrained(q, np.float64(u - q_ * se_u)))
+                ci.loc[name, 1] = float(T.to_constrained(q, np.float64(u + q_ * se_u)))
+            pos += q.size
+        return ci
+
+    @property
+    def resid_response(self) -> pd.Series:
+        """y - mu (on the mean's scale)."""
+        d = self._design
+        return pd.Series(d.y - self._fit.mu, index=d.row_index, name="resid_response")
+
+    @float64
+    def predict(self, exog=None, *, offset=None, exposure=None, alpha: float = 0.05,
+                linear: bool = False) -> pd.DataFrame:
+        """Predicted mean E[y] with a Wald confidence interval for new (or the fitted) rows.
+
+        As ``MLEResults.predict``: the interval is formed on the link scale from the
+        coefficients' covariance and mapped through the inverse link (the mean of these
+        families is the inverse link of eta).
+
+        Returns
+        -------
+        DataFrame with columns ``mean``, ``mean_se``, ``mean_ci_lower``, ``mean_ci_upper``; for
+        an ordinal family (``Cumulative``) the category probabilities instead, a column per
+        level and ``<level>_se`` beside (delta method with the observed information), unless
+        ``linear``.
+        """
+        d = self._design
+        if exog is None:
+            if offset is not None or exposure is not None:
+                raise ValueError("offset/exposure for predict() need new exog rows as well")
+            X, off, index = d.X, d.total_offset, d.row_index
+        else:
+            rows = new_rows(exog, names=d.names, family=self.family,
+                            formula_spec=self.model.formula_spec, offset=offset,
+                            exposure=exposure, has_offset=d.offset is not None,
+                            has_exposure=d.exposure is not None, what="exog")
+            X, off, index = rows.X, rows.offset, rows.index
+        p = X.shape[1]
+        if getattr(self.family, "ordinal", False) and not linear:
+            return self._category_probabilities(X, off, index)
+        beta, V = self._fit.params[:p], self._fit.cov[:p, :p]
+        eta = X @ beta + (0.0 if off is None else off)
+        se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, V, X), 0.0))
+        q = NormalDist().inv_cdf(1 - alpha / 2)
+        lo, hi = eta - q * se_eta, eta + q * se_eta
+        if linear:
+            mean, se = eta, se_eta
+        else:
+            link = self.family.link
+            mean = np.asarray(link.inverse(jnp.asarray(eta)))
+            se = se_eta * np.abs(np.asarray(link.inverse_deriv(jnp.asarray(eta))))
+            lo = np.asarray(link.inverse(jnp.asarray(lo)))
+            hi = np.asarray(link.inverse(jnp.asarray(hi)))
+            lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+        return pd.DataFrame(
+            {"mean": mean, "mean_se": se, "mean_ci_lower": lo, "mean_ci_upper": hi}, index=index)
+
+    def _category_probabilities(self, X, off, index) -> pd.DataFrame:
+        """P(Y = k) for each row and category, with delta-method standard errors (the
+        Jacobian of the probabilities in (beta, u) by JAX, with the observed information's
+        covariance)."""
+        import jax
+
+        from .likelihood_mle import unpack
+
+        fam, fit = self.family, self._fit
+        p = X.shape[1]
+        Xj = jnp.asarray(X)
+        offj = None if off is None else jnp.asarray(off)
+
+        def probs(theta):
+            eta = Xj @ theta[:p] + (0.0 if offj is None else offj)
+            return fam.probabilities(eta, unpack(fam, theta[p:], jnp))
+
+        theta = jnp.asarray(fit.theta)
+        P = np.asarray(probs(theta))
+        J = np.asarray(jax.jacfwd(probs)(theta))  # (m, K, p + K - 1)
+        se = np.sqrt(np.maximum(np.einsum("mka,ab,mkb->mk", J, fit.cov_theta, J), 0.0))
+        labels = [str(v) for v in fam.levels]
+        out = pd.DataFrame(P, columns=labels, index=index)
+        for k, lab in enumerate(labels):
+            out[f"{lab}_se"] = se[:, k]
+        return out
+
+    def summary(self, alpha: float = 0.05) -> Summary:
+        """Coefficient and extra-parameter table with the fit statistics."""
+        ci = self.conf_int(alpha)
+        pct = f"{100 * (1 - alpha):g}%"
+        table = pd.DataFrame({"coef": self.params, "std err": self.bse, "z": self.zvalues,
+                              "P>|z|": self.pvalues, f"[{pct}": ci[0], f"{pct}]": ci[1]})
+        d = self._design
+        info = [
+            ("Dep. Variable", d.endog_name),
+            ("Model Family", type(self.family).__name__),
+            ("Link Function", type(self.family.link).__name__),
+            ("Method", "ML (Newton)"),
+            ("No. Iterations", str(self.n_iter)),
+            ("Covariance Type", self.cov_type),
+            ("No. Observations", str(self.nobs)),
+            ("Df Residuals", f"{self.df_resid:g}"),
+            ("Df Model", str(self.df_model)),
+            ("Log-Likelihood", f"{self.llf:.6g}"),
+            ("AIC", f"{self.aic:.6g}"),
+            ("BIC", f"{self.bic:.6g}"),
+            ("Converged", str(self.converged)),
+        ]
+        notes = [f"{q.name}: {q.meaning}" for q in self.family.extra_params() if q.meaning]
+        notes += [f"{k} = {v:g} (fixed)" for k, v in self.family.fixed_extra().items()]
+        if getattr(self.family, "ordinal", False):
+            notes.append("Categories, in order: " + " < ".join(map(str, self.family.levels)))
+        fs = self.model.formula_spec
+        if fs is not None:
+            notes.append(f"Formula: {fs.formula}")
+        if d.n_dropped:
+            notes.append(f"{d.n_dropped} rows with missing values were dropped.")
+        if not self.converged:
+            notes.append("Warning: the fit did not converge; the estimates are unreliable.")
+        return Summary(f"{type(self.family).__name__} Regression Results (MLE)", info, table,
+                       notes)
+
+    def __repr__(self):
+        return (f"<LikelihoodResults {type(self.family).__name__}"
+                f"({type(self.family.link).__name__}) nobs={self.nobs} llf={self.llf:.6g} "
+                f"converged={self.converged}>")
