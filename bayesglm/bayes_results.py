@@ -32,6 +32,16 @@ def hdi_columns(hdi_prob: float) -> tuple[str, str]:
     return f"hdi_{lo:g}%", f"hdi_{100 - lo:g}%"
 
 
+def draws_table(draws: np.ndarray, index, hdi_prob: float) -> pd.DataFrame:
+    """``mean``, ``sd`` and the HDI of (draws, rows) predictions, a row each."""
+    lo, hi = hdi_columns(hdi_prob)
+    hdi = az.hdi(draws[None, ...], hdi_prob=hdi_prob)  # (n, 2)
+    return pd.DataFrame(
+        {"mean": draws.mean(0), "sd": draws.std(0, ddof=1), lo: hdi[:, 0], hi: hdi[:, 1]},
+        index=index,
+    )
+
+
 def check_draws(idata, max_tree_depth: int) -> list[str]:
     """The package's sampling warnings, each with the advice that fixes it. Returns the messages."""
     messages = []
@@ -150,8 +160,8 @@ class BayesResults:
         mle = pd.Series(np.nan, index=s.index)
         mle_se = pd.Series(np.nan, index=s.index)
         if self.mle is not None:
-            mle[self.names] = self.mle.params.to_numpy()
-            mle_se[self.names] = self.mle.bse.to_numpy()
+            mle[self.names] = self.mle.params[self.names].to_numpy()
+            mle_se[self.names] = self.mle.bse[self.names].to_numpy()
             for name, value in self._mle_extras().items():
                 mle[name] = value
             disp = self.mle_dispersion()
@@ -328,12 +338,7 @@ class BayesResults:
                 draws = family.draw(rng, mu, phi, t)
                 if t is not None:  # as proportions of the trials
                     draws = family.from_observed(draws, t)
-        lo, hi = hdi_columns(hdi_prob)
-        hdi = az.hdi(draws[None, ...], hdi_prob=hdi_prob)  # (n, 2)
-        return pd.DataFrame(
-            {"mean": draws.mean(0), "sd": draws.std(0, ddof=1), lo: hdi[:, 0], hi: hdi[:, 1]},
-            index=index,
-        )
+        return draws_table(draws, index, hdi_prob)
 
     @float64
     def posterior_predictive(self, seed: int = 0, *, thin: int = 1, memory_budget=None):

@@ -67,6 +67,10 @@ class Design:
     trials: np.ndarray | None = None
     n_dropped: int = 0
     row_index: pd.Index | None = None
+    #: the family's extra design matrices (a zero-inflation model's), name -> (n, q) array,
+    #: and their column names; None where the family has none
+    aux: dict | None = None
+    aux_names: dict | None = None
 
     def __post_init__(self):
         # the design owns its arrays (copies of the input) and they do not change
@@ -74,6 +78,8 @@ class Design:
             a = getattr(self, name)
             if isinstance(a, np.ndarray):
                 a.flags.writeable = False
+        for a in (self.aux or {}).values():
+            a.flags.writeable = False
 
     @property
     def nobs(self) -> int:
@@ -530,7 +536,7 @@ def _binomial(ycols, trials, rows: Rows, family, nm: Naming):
 
 
 def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None, trials=None,
-                names=None, missing="raise") -> Design:
+                names=None, missing="raise", aux=None) -> Design:
     """Validate a GLM's data and assemble a :class:`Design`.
 
     Parameters
@@ -688,11 +694,46 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
     const = _const_col(X) if generated else None
     if const is not None:
         xnames = tuple("const" if j == const else nm for j, nm in enumerate(xnames))
+    aux_arrays, aux_names = _aux(aux, family, n, n_dropped)
     return Design(
         y=np.ascontiguousarray(y, dtype=np.float64), X=X, names=xnames, endog_name=str(endog_name),
         offset=ext.get("offset"), exposure=ext.get("exposure"), weights=w, trials=trials_arr,
         n_dropped=n_dropped + _NAMING.get().dropped_before, row_index=index,
+        aux=aux_arrays, aux_names=aux_names,
     )
+
+
+def _aux(aux, family, n: int, n_dropped: int):
+    """The family's extra design matrices, checked: one per name the family asks for
+    (``family.aux_formulas()``), n finite rows each (made by the formula front end, which has
+    dropped the rows with missing values already)."""
+    wanted = dict(getattr(family, "aux_formulas", dict)())
+    aux = dict(aux or {})
+    if set(aux) != set(wanted):
+        if wanted and not aux:
+            name, rhs = next(iter(wanted.items()))
+            raise ValueError(f"family: the {name} model {rhs!r} is a formula, which needs the "
+                             "formula interface: bg.glm('y ~ ...', data, family=...)")
+        raise ValueError(f"aux: the family needs the designs {sorted(wanted)}, got "
+                         f"{sorted(aux)}")
+    if not aux:
+        return None, None
+    if n_dropped:
+        raise ValueError('missing="drop" with a modelled zero part: drop the rows with missing '
+                         "values with the formula interface (bg.glm), which drops them from "
+                         "both designs")
+    arrays, names = {}, {}
+    for name, frame in aux.items():
+        cols = [str(c) for c in getattr(frame, "columns", range(np.shape(frame)[1]))]
+        a = np.ascontiguousarray(np.asarray(frame, dtype=np.float64))
+        if a.ndim != 2 or a.shape[0] != n:
+            raise ValueError(f"aux: the {name} design has shape {a.shape}, not ({n}, q)")
+        bad = np.argwhere(~np.isfinite(a))
+        if bad.size:
+            i, j = bad[0]
+            raise ValueError(f"the {name} model's column {cols[j]!r}: row {i} is {a[i, j]!r}")
+        arrays[name], names[name] = a, tuple(cols)
+    return arrays, names
 
 
 class NewRows(NamedTuple):

@@ -146,6 +146,8 @@ class FormulaSpec:
     #: the formula's intercept column is dropped from the design (an ordinal family's
     #: cutpoints are its intercepts)
     drop_intercept: bool = False
+    #: the family's extra design matrices: ((name, formula, column names, ModelSpec), ...)
+    aux_terms: tuple = field(repr=False, default=())
 
     # -- notes ------------------------------------------------------------------------------
     def response_note(self) -> str | None:
@@ -221,6 +223,12 @@ class FormulaSpec:
         X = make_exog(pd.DataFrame(np.asarray(mm, dtype=np.float64), columns=list(self.names),
                                    index=df.index), self.names, what=what)
         return X, df.index
+
+    def aux_matrices(self, data, what: str = "data") -> dict:
+        """The family's extra design matrices (its zero model's) for new rows: name -> array."""
+        df = _as_frame(data, what)
+        return {name: _aux_matrix(None, df, self.context, f"{what} ({name} model)", spec=ms)[0]
+                .to_numpy() for name, _, _, ms in self.aux_terms}
 
     def group_rows(self, data, factors, what: str = "data") -> list[tuple[GroupRows, list]]:
         """Each group term's rows for new data: ``(GroupRows, new levels)`` per term.
@@ -386,6 +394,8 @@ class FormulaData(NamedTuple):
     positions: np.ndarray | None = None
     #: the group-level terms: ((GroupFactor, GroupRows), ...) of the kept rows
     groups: tuple = ()
+    #: the family's extra design matrices (a zero-inflation model's), name -> DataFrame
+    aux: dict = {}
 
 
 # -- building ------------------------------------------------------------------------------
@@ -417,6 +427,43 @@ def _parse(formula, data: pd.DataFrame, context: dict):
                     f"formula {formula!r}: column {str(v)!r} is not in the data (its columns: "
                     f"{', '.join(map(str, data.columns))})")
     return f
+
+
+def _parse_rhs(formula: str, what: str, data: pd.DataFrame, context: dict):
+    """A one-sided formula (``"~ x1 + x2"``) of a family's extra design (its zero model)."""
+    rhs = formula.strip()
+    rhs = rhs[1:] if rhs.startswith("~") else rhs
+    try:
+        f = Formula(rhs.strip() or "1",
+                    _context={"__formulaic_variables_available__": list(data.columns)})
+    except Exception as exc:  # noqa: BLE001 - the parser raises plain errors on some input
+        raise FormulaError(f"cannot parse the {what} formula {formula!r}: "
+                           f"{_first_line(exc)}") from None
+    for v in f.required_variables:
+        roles = {getattr(r, "value", r) for r in getattr(v, "roles", ())}
+        if "value" in roles and v not in data.columns and v not in context:
+            raise FormulaError(f"the {what} formula {formula!r}: column {str(v)!r} is not in the "
+                               f"data (its columns: {', '.join(map(str, data.columns))})")
+    return f
+
+
+def _aux_matrix(f, data: pd.DataFrame, context: dict, what: str, spec=None):
+    """(DataFrame of the design, its ModelSpec) of a one-sided formula on ``data``'s rows."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            mm = (spec.get_model_matrix(data, context=context, na_action="ignore")
+                  if spec is not None else
+                  model_matrix(f, data, context=context, na_action="ignore"))
+    except Exception as exc:  # noqa: BLE001 - user expressions raise anything
+        raise FormulaError(f"cannot evaluate the {what} formula: {_first_line(exc)}") from None
+    for w in caught:
+        if issubclass(w.category, DataMismatchWarning):
+            raise ValueError(f"{what}: {_first_line(w.message)} (a level not seen when the "
+                             "model was fitted)")
+    cols = [str(c) for c in mm.columns]
+    return pd.DataFrame(np.asarray(mm, dtype=np.float64), index=data.index, columns=cols), \
+        mm.model_spec
 
 
 def _plain_terms(part, data) -> list[str]:
@@ -594,7 +641,11 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
     lhs = str(f.lhs).strip()
     check_columns(data, _plain_terms(f.rhs, data), lhs if lhs in data.columns else None)
     group_vars = _group_vars(gterms, data, formula, context)
-    used = list(dict.fromkeys(lhs_vars + rhs_vars + group_vars + list(columns.values())))
+    aux_forms = {name: (rhs, _parse_rhs(rhs, f"{name}", data, context))
+                 for name, rhs in getattr(family, "aux_formulas", dict)().items()}
+    aux_vars = [v for _, af in aux_forms.values() for v in _value_vars(af, data)]
+    used = list(dict.fromkeys(lhs_vars + rhs_vars + group_vars + aux_vars
+                              + list(columns.values())))
     keep, n_dropped = _missing(data, used, {r: s for r, s in arrays.items() if r not in columns},
                                missing)
     positions = None
@@ -619,6 +670,11 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
         raise TypeError(f"formula {formula!r}: the design matrix is not numeric ({exc})") from None
     exog = pd.DataFrame(X, index=data.index, columns=list(names))
     built = [_group_term(t, data, context) for t in gterms]
+    aux, aux_terms = {}, []
+    for name, (rhs, af) in aux_forms.items():
+        frame, ms = _aux_matrix(af, data, context, name)
+        aux[name] = frame
+        aux_terms.append((name, rhs, tuple(frame.columns), ms))
     spec = FormulaSpec(
         formula=formula, rhs=str(f.rhs), names=names, response=str(f.lhs).strip(),
         response_levels=levels, columns=columns,
@@ -627,12 +683,12 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
         stateful=bool(getattr(model_spec, "transform_state", None)),
         group_terms=tuple((t, ms) for t, (_, ms) in zip(gterms, built)),
         group_variables={v: _describe_column(data[v]) for v in _term_vars(gterms, data)},
-        drop_intercept=drop,
+        drop_intercept=drop, aux_terms=tuple(aux_terms),
     )
     extras = {r: s.to_numpy() for r, s in arrays.items()}
     groups = tuple(g for g, _ in built)
     return FormulaData(endog=endog, exog=exog, extras=extras, spec=spec, n_dropped=n_dropped,
-                       positions=positions, groups=groups)
+                       positions=positions, groups=groups, aux=aux)
 
 
 def _without_intercept(mm):
@@ -720,6 +776,7 @@ def from_formula(cls, formula, data, family=None, *, link=None, offset=None, exp
                  two_columns="a two-column response 'successes + failures ~ ...'",
                  positions=fd.positions, nan_hint="", dropped_before=fd.n_dropped)
     with naming(**words):
+        aux = {"aux": fd.aux} if fd.aux else {}
         return cls(fd.endog, fd.exog, fam, priors=priors, names=fd.spec.names,
-                   missing="raise", formula_spec=fd.spec, groups=fd.groups, **fd.extras)
+                   missing="raise", formula_spec=fd.spec, groups=fd.groups, **aux, **fd.extras)
 

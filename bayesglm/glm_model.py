@@ -52,6 +52,9 @@ class GLM:
     formula_spec : bayesglm.formula.FormulaSpec, optional
         The formula the rows were made with (``from_formula`` passes it): ``predict`` then
         re-applies it to new data.
+    aux : dict, optional
+        The family's extra design matrices by name (a zero-inflation model's, ``zi="~ x"``);
+        ``from_formula`` makes them from the family's formulas.
     groups : tuple, optional
         The group-level (random-effect) terms, ``((GroupFactor, GroupRows), ...)`` of
         :mod:`bayesglm.group_design`, one per term, on the same rows; ``from_formula`` makes them
@@ -83,8 +86,10 @@ class GLM:
         missing: str = "raise",
         formula_spec=None,
         groups=None,
+        aux=None,
     ):
-        from .priors import resolve_priors, split_group_priors
+        from .priors import (resolve_extra_priors, resolve_priors, split_extra_priors,
+                             split_group_priors)
 
         self._family = get_family(family, link)
         endog, self._family = self._family.encode_response(endog, response_word())
@@ -98,7 +103,10 @@ class GLM:
             trials=trials,
             names=names,
             missing=missing,
+            aux=aux,
         )
+        if self._design.aux_names:
+            self._family = self._family.bind_aux(self._design.aux_names)
         self._family.check_design(self._design)
         # priors are checked (unknown coefficient names, misspelt strings) and scaled here, when
         # the model is built, not at the first fit
@@ -110,7 +118,9 @@ class GLM:
                                  f"{self._design.nobs}")
         fixed, self._group_priors = split_group_priors(priors, self._groups, self._design,
                                                        self._family)
+        fixed, extra = split_extra_priors(fixed, self._family)
         self._resolved = resolve_priors(fixed, self._design, self._family)
+        self._extra_priors = resolve_extra_priors(priors, extra, self._design, self._family)
         self._priors = priors
         self._formula_spec = formula_spec
 
@@ -299,6 +309,12 @@ class GLM:
         return self._resolved
 
     @property
+    def extra_priors(self):
+        """A likelihood family's extra parameters' priors (``bayesglm.priors.ExtraPriors``,
+        resolved when the model is built); None for the other families."""
+        return self._extra_priors
+
+    @property
     def group_priors(self) -> tuple:
         """The group terms' covariance priors (``bayesglm.priors.covariance.TermPrior`` each,
         resolved when the model is built); empty for a plain GLM."""
@@ -309,6 +325,8 @@ class GLM:
         from .priors import group_prior_table
 
         table = self.resolved_priors.table()
+        if self._extra_priors is not None:
+            table = pd.concat([table, self._extra_priors.table()], ignore_index=True)
         if not self._groups:
             return table
         return pd.concat([table, group_prior_table(self._groups, self._group_priors)],
@@ -433,8 +451,16 @@ class GLM:
         from .fitting import fit_bayes
         from .mixed_bayes import fit_mixed_bayes
 
-        self._no_exact("fit()")
-        fit = fit_mixed_bayes if self._groups else fit_bayes
+        if getattr(self.family, "exact_likelihood", False):
+            if self._groups:
+                raise NotImplementedError(
+                    f"group-level terms with the {self.family.name} family are not built yet "
+                    "(issue 12)")
+            from .likelihood_bayes import fit_likelihood_bayes
+
+            fit = fit_likelihood_bayes
+        else:
+            fit = fit_mixed_bayes if self._groups else fit_bayes
         return fit(self, draws=draws, warmup=warmup, chains=chains, seed=seed,
                    progress=progress, target_accept=target_accept,
                    max_tree_depth=max_tree_depth, chain_method=chain_method, ess=ess)

@@ -58,33 +58,25 @@ class LikelihoodFit(NamedTuple):
     converged: bool
     max_grad: float  # largest |gradient| entry at the estimate
     k_params: int
+    limits: tuple = ()  # the extra parameters that ran off to a limit (warned about)
 
 
 def pack(family: LikelihoodFamily, extra: dict, xp=np):
     """The unconstrained vector u of the (estimated) extra parameters' values."""
-    parts = [xp.atleast_1d(T.to_unconstrained(p, xp.asarray(extra[p.name], dtype=float), xp))
-             for p in family.extra_params()]
-    return xp.concatenate(parts) if parts else xp.zeros(0)
+    return T.pack(family.extra_params(), extra, xp)
 
 
 def unpack(family: LikelihoodFamily, u, xp=np) -> dict:
     """Constrained values by name from u (scalars as 0-d), the fixed ones added."""
-    out, pos = {}, 0
-    for p in family.extra_params():
-        part = u[pos:pos + p.size]
-        v = T.to_constrained(p, part, xp)
-        out[p.name] = v[0] if p.size == 1 else v
-        pos += p.size
-    out.update(family.fixed_extra())
-    return out
+    return {**T.unpack(family.extra_params(), u, xp), **family.fixed_extra()}
 
 
-def _negloglik(family, p, X, y, offset, weights, trials):
+def _negloglik(family, p, X, y, offset, weights, trials, aux):
     def f(theta):
         eta = X @ theta[:p]
         if offset is not None:
             eta = eta + offset
-        ll = family.loglike(y, eta, unpack(family, theta[p:], jnp), trials)
+        ll = family.loglike(y, eta, unpack(family, theta[p:], jnp), trials, aux)
         return -jnp.sum(ll if weights is None else weights * ll)
     return f
 
@@ -97,6 +89,7 @@ class _Rows(NamedTuple):
     offset: object
     weights: object
     trials: object
+    aux: object  # the family's extra design matrices by name, or None
 
 
 @jit(static_argnames=("family",))
@@ -154,13 +147,14 @@ def _newton(family, rows: _Rows, theta0: np.ndarray, maxiter: int, tol: float):
 
 
 @jit(static_argnames=("family",))
-def _row_scores(family, X, y, offset, trials, theta):
+def _row_scores(family, rows_: _Rows, theta):
     """Each row's score in theta, (n, p + k): x_i dl_i/deta_i and dl_i/du."""
+    X, y, offset, _, trials, aux = rows_
     p = X.shape[1]
     eta = X @ theta[:p] + (0.0 if offset is None else offset)
 
     def rows(eta_, u):
-        return family.loglike(y, eta_, unpack(family, u, jnp), trials)
+        return family.loglike(y, eta_, unpack(family, u, jnp), trials, aux)
 
     d_eta = jax.grad(lambda e: jnp.sum(rows(e, theta[p:])))(eta)
     d_u = jax.jacfwd(lambda u: rows(eta, u))(theta[p:])
@@ -175,7 +169,7 @@ def _start(design: Design, family: LikelihoodFamily) -> np.ndarray:
     if start is None:
         check_full_rank(design.X, design.names)
         beta = np.zeros(design.X.shape[1])
-        extra = family.start_extra(design.y, None, design.trials, design.weights)
+        extra = family.start_extra(design.y, None, design.trials, design.weights, design.aux)
         return np.concatenate([beta, pack(family, extra)])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -187,7 +181,7 @@ def _start(design: Design, family: LikelihoodFamily) -> np.ndarray:
     if not np.all(np.isfinite(beta)):
         beta = np.zeros_like(beta)
     mu = np.asarray(fit.mu, dtype=float)
-    extra = family.start_extra(design.y, mu, design.trials, design.weights)
+    extra = family.start_extra(design.y, mu, design.trials, design.weights, design.aux)
     return np.concatenate([beta, pack(family, extra)])
 
 
@@ -207,20 +201,27 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
     opt = lambda a: None if a is None else put(a)  # noqa: E731
     X, y = put(design.X), put(design.y)
     off, w, trials = opt(design.total_offset), opt(design.weights), opt(design.trials)
-    theta, f, n_iter, converged, g, H = _newton(family, _Rows(X, y, off, w, trials), theta0,
-                                                maxiter, tol)
+    aux = None if design.aux is None else {k: put(v) for k, v in design.aux.items()}
+    rows = _Rows(X, y, off, w, trials, aux)
+    theta, f, n_iter, converged, g, H = _newton(family, rows, theta0, maxiter, tol)
     p = design.X.shape[1]
     params_spec = family.extra_params()
 
     H = 0.5 * (H + H.T)
     lam = np.linalg.eigvalsh(H) if np.all(np.isfinite(H)) else np.array([-1.0])
     extra = unpack(family, theta[p:])
-    far = [q for q in params_spec
-           if q.limit is not None and q.support == "positive" and float(extra[q.name]) > FAR]
-    for q in far:
-        warn(f"{family.name}: {q.limit} (its maximum-likelihood estimate is "
-             f"{float(extra[q.name]):.3g}, beyond {FAR:g}); the estimate and its standard error "
-             "are meaningless.", ConvergenceWarning)
+    far = []
+    for q in params_spec:
+        if q.size != 1 or q.support not in ("positive", "unit"):
+            continue
+        v = float(extra[q.name])
+        high = v > FAR if q.support == "positive" else v > 1.0 - 1.0 / FAR
+        low = v < 1.0 / FAR
+        text = q.limit if high else q.limit_low if low else None
+        if text is not None:
+            far.append(q)
+            warn(f"{family.name}: {text} (its maximum-likelihood estimate is {v:.3g}); the "
+                 "estimate and its standard error are meaningless.", ConvergenceWarning)
     if not np.isfinite(f):
         raise FloatingPointError(
             f"the {family.name} log-likelihood is not finite at the start or along Newton's "
@@ -240,7 +241,7 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
         cov_theta = np.linalg.pinv(H)
     cov_theta = 0.5 * (cov_theta + cov_theta.T)
     if cov_type != "nonrobust":
-        S = np.asarray(_row_scores(family, X, y, off, trials, put(theta)))
+        S = np.asarray(_row_scores(family, rows, put(theta)))
         wts = np.ones(design.nobs) if design.weights is None else design.weights
         meat = (S * wts[:, None]).T @ S
         cov_theta = cov_theta @ meat @ cov_theta
@@ -259,12 +260,14 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
         pos += q.size
     cov = J @ cov_theta @ J.T
     eta = design.X @ theta[:p] + (0.0 if design.total_offset is None else design.total_offset)
-    mu = np.asarray(family.mean(jnp.asarray(eta), {k: jnp.asarray(v) for k, v in extra.items()}))
+    mu = np.asarray(family.mean(jnp.asarray(eta), {k: jnp.asarray(v) for k, v in extra.items()},
+                                aux))
     return LikelihoodFit(
         names=tuple(names), params=np.concatenate(values), theta=theta, cov_theta=cov_theta,
         cov=cov, cov_type=cov_type, extra={k: (float(v) if np.ndim(v) == 0 else np.asarray(v))
                                            for k, v in extra.items()},
         eta=np.asarray(eta), mu=mu, llf=-float(f), n_iter=n_iter, converged=converged,
         max_grad=float(np.max(np.abs(g))), k_params=int(theta.size),
+        limits=tuple(q.name for q in far),
     )
 

@@ -76,6 +76,10 @@ class LikelihoodResults:
         """bool: whether Newton's method met its convergence rule within ``maxiter``."""
         self.n_iter = fit.n_iter
         """int: Newton iterations used."""
+        self.limits = fit.limits
+        """tuple of str: the extra parameters whose estimate ran off to a limit (a precision
+        to infinity, a probability to 0: a ConvergenceWarning said so); their estimates and
+        standard errors are meaningless."""
         self.max_grad = fit.max_grad
         """float: the largest |gradient| entry of the log-likelihood at the estimate (in the
         coefficients and the extra parameters' unconstrained coordinates)."""
@@ -93,6 +97,12 @@ class LikelihoodResults:
         """float: -2 llf + log(sum of weights) k_params (R's ``BIC``)."""
         self.extra = dict(fit.extra)
         """dict: the extra parameters' estimates by name (fixed ones included)."""
+        self.theta = fit.theta
+        """ndarray: the estimate in (coefficients, u), u the extra parameters' unconstrained
+        coordinates (:mod:`bayesglm.transforms`): where NUTS starts."""
+        self.cov_theta = fit.cov_theta
+        """ndarray: the inverse observed information in ``theta``'s coordinates (the sampler's
+        mass matrix)."""
         for q in family.extra_params():
             labels = q.labels()
             value = self.params[labels].to_numpy()
@@ -144,6 +154,10 @@ class LikelihoodResults:
         coefficients' covariance and mapped through the inverse link (the mean of these
         families is the inverse link of eta).
 
+        With a zero part the mean is not the inverse link of eta: a modelled one (``zi="~ x"``)
+        is evaluated on the new rows too (its formula re-applied), and the mean (1 - zi) mu (hurdle: (1 - hu) mu / (1 - f(0))) then gets its
+        SE by the delta method in all the parameters and its interval on the log scale.
+
         Returns
         -------
         DataFrame with columns ``mean``, ``mean_se``, ``mean_ci_lower``, ``mean_ci_upper``; for
@@ -165,6 +179,10 @@ class LikelihoodResults:
         p = X.shape[1]
         if getattr(self.family, "ordinal", False) and not linear:
             return self._category_probabilities(X, off, index)
+        if not self.family.mean_is_inverse_link and not linear:
+            aux = d.aux if exog is None or not self.family.aux_formulas() else \
+                self.model.formula_spec.aux_matrices(exog, "exog")
+            return self._mean_by_delta(X, off, index, aux or {}, alpha)
         beta, V = self._fit.params[:p], self._fit.cov[:p, :p]
         eta = X @ beta + (0.0 if off is None else off)
         se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, V, X), 0.0))
@@ -181,6 +199,33 @@ class LikelihoodResults:
             lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
         return pd.DataFrame(
             {"mean": mean, "mean_se": se, "mean_ci_lower": lo, "mean_ci_upper": hi}, index=index)
+
+    def _mean_by_delta(self, X, off, index, aux, alpha) -> pd.DataFrame:
+        """E[y] of a family whose mean is not the inverse link of eta alone (a zero part:
+        (1 - zi) mu), its SE by the delta method in (beta, u), the interval formed on the
+        log scale (the mean is positive)."""
+        import jax
+
+        from .likelihood_mle import unpack
+
+        fam, fit = self.family, self._fit
+        p = X.shape[1]
+        Xj, offj = jnp.asarray(X), None if off is None else jnp.asarray(off)
+        auxj = {k: jnp.asarray(v) for k, v in aux.items()} or None
+
+        def log_mean(theta):
+            eta = Xj @ theta[:p] + (0.0 if offj is None else offj)
+            return jnp.log(fam.mean(eta, unpack(fam, theta[p:], jnp), auxj))
+
+        theta = jnp.asarray(fit.theta)
+        lm = np.asarray(log_mean(theta))
+        J = np.asarray(jax.jacfwd(log_mean)(theta))
+        se_log = np.sqrt(np.maximum(np.einsum("ma,ab,mb->m", J, fit.cov_theta, J), 0.0))
+        q = NormalDist().inv_cdf(1 - alpha / 2)
+        mean = np.exp(lm)
+        return pd.DataFrame({"mean": mean, "mean_se": mean * se_log,
+                             "mean_ci_lower": np.exp(lm - q * se_log),
+                             "mean_ci_upper": np.exp(lm + q * se_log)}, index=index)
 
     def _category_probabilities(self, X, off, index) -> pd.DataFrame:
         """P(Y = k) for each row and category, with delta-method standard errors (the

@@ -16,6 +16,9 @@ numbers (:class:`PriorArrays`). Its sites:
   non-centred, b_lk = sd_k^w_lk z_lk, per term),
   their densities (the covariance's prior, rstanarm's decov or brms' LKJ style,
   :mod:`bayesglm.priors.covariance`, and the effects' normal) the factor ``theta_prior``;
+* for a likelihood family (:class:`~bayesglm.families.LikelihoodFamily`), ``extra``: its
+  extra parameters in their unconstrained coordinates (:mod:`bayesglm.transforms`), their
+  priors and the maps' log Jacobians the factor ``extra_prior``;
 * ``y``: the observations, on the mean's scale, scaled by the frequency weights.
 
 Every density here is written once elsewhere: the priors' in :mod:`bayesglm.priors`
@@ -38,14 +41,17 @@ from numpyro.distributions import constraints
 from . import priors as P
 from .families import Family
 from .priors.covariance import decov_logpdf
+from . import transforms as T
 from .problem import Problem, linear_predictor
 
 __all__ = ["REAL_SITES", "build_model", "prior_structure", "prior_arrays", "with_terms", "PriorStructure",
-           "PriorArrays", "FamilyLikelihood", "JAX_OPS"]
+           "PriorArrays", "FamilyLikelihood", "JAX_OPS", "with_extra", "extra_values",
+           "ExactLikelihood"]
 
 #: the model's sites on the whole real line (vectors); every other site (the dispersion) is a
-#: positive scalar, sampled on the log scale
-REAL_SITES = ("beta", "theta", "z")
+#: positive scalar, sampled on the log scale. ``extra``: a likelihood family's extra parameters
+#: in their unconstrained coordinates (:mod:`bayesglm.transforms`)
+REAL_SITES = ("beta", "theta", "z", "extra")
 
 #: the array functions the priors' densities are evaluated with inside the model
 JAX_OPS = P.Ops(jnp.log, jnp.log1p, jnp.abs, gammaln)
@@ -65,6 +71,9 @@ class PriorStructure(NamedTuple):
     n_coef: int
     #: the group terms: ((TermLayout, kind, unit_sigma, sd prior class names), ...)
     terms: tuple = ()
+    #: a likelihood family's extra parameters' priors: ((parameter index, prior class name,
+    #: (entry indices, ...)), ...), flat ones left out
+    extra: tuple = ()
 
 
 class PriorArrays(NamedTuple):
@@ -74,6 +83,7 @@ class PriorArrays(NamedTuple):
     x_means: Any  # (p,) the centring vector
     dispersion: Any  # {parameter: scalar} or None
     terms: tuple = ()  # per group term: {"eta": ..., decov's or the sd priors' numbers}
+    extra: tuple = ()  # per PriorStructure.extra group: {prior parameter: (entries,) array}
 
 
 def prior_structure(resolved: P.ResolvedPriors) -> PriorStructure:
@@ -126,6 +136,61 @@ def with_terms(structure: PriorStructure, arrays: PriorArrays, layouts, term_pri
             num["w"] = np.asarray(w, dtype=np.float64)
         numbers.append(num)
     return structure._replace(terms=tuple(terms)), arrays._replace(terms=tuple(numbers))
+
+
+def with_extra(structure: PriorStructure, arrays: PriorArrays, extra) -> tuple:
+    """The structure and numbers with a likelihood family's extra parameters' priors
+    (``extra``: :class:`bayesglm.priors.ExtraPriors`); Flat ones add nothing."""
+    groups, numbers = [], []
+    for i, prs in enumerate(extra.priors):
+        by_class: dict = {}
+        for j, pr in enumerate(prs):
+            if not isinstance(pr, P.Flat):
+                by_class.setdefault(type(pr).__name__, []).append(j)
+        for name, idx in by_class.items():
+            ps = [prs[j].params() for j in idx]
+            groups.append((i, name, tuple(idx)))
+            numbers.append({k: np.asarray([q[k] for q in ps], dtype=np.float64) for k in ps[0]})
+    return structure._replace(extra=tuple(groups)), arrays._replace(extra=tuple(numbers))
+
+
+def extra_values(family, structure: PriorStructure, arrays: PriorArrays, u):
+    """(the extra parameters' constrained values by name, fixed ones included; their log prior
+    density on u: the priors' kernels plus the maps' log Jacobians) in JAX."""
+    params = family.extra_params()
+    total = jnp.zeros((), u.dtype)
+    values, pos, flat = {}, 0, []
+    for q in params:
+        part = u[pos:pos + q.size]
+        v = T.to_constrained(q, part, jnp)
+        total = total + T.log_abs_det_jacobian(q, part, jnp)
+        flat.append(v)
+        values[q.name] = v[0] if q.size == 1 else v
+        pos += q.size
+    for (i, name, idx), num in zip(structure.extra, arrays.extra):
+        x = flat[i][np.asarray(idx)]
+        total = total + jnp.sum(P.PRIOR_CLASSES[name].kernel(JAX_OPS, x, **num))
+    values.update(family.fixed_extra())
+    return values, total
+
+
+class ExactLikelihood(dist.Distribution):
+    """y given the linear predictor and a likelihood family's extra parameters: the family's
+    own density (``LikelihoodFamily.loglike``), summed in float64."""
+
+    arg_constraints = {}
+    support = constraints.real
+
+    def __init__(self, family, eta, extra, trials, aux, *, validate_args=None):
+        self.family, self.eta, self.extra, self.trials, self.aux = family, eta, extra, trials, aux
+        super().__init__(batch_shape=jnp.shape(eta), validate_args=validate_args)
+
+    def log_prob(self, value):
+        return self.family.loglike(value, self.eta, self.extra, self.trials, self.aux).astype(
+            jnp.result_type(float))
+
+    def sample(self, key, sample_shape=()):
+        raise NotImplementedError("draws of y come from LikelihoodFamily.draw_rows")
 
 
 def _term_effects(structure: PriorStructure, arrays: PriorArrays, theta, z, sigma):
@@ -215,6 +280,8 @@ def build_model(family: Family, structure: PriorStructure):
         structure.dispersion]
     p = structure.n_coef
 
+    exact = bool(getattr(family, "exact_likelihood", False))
+    n_extra = sum(q.size for q in family.extra_params()) if exact else 0
     n_theta = sum(lay.theta_span[1] - lay.theta_span[0] for lay, *_ in structure.terms)
     n_z = sum(lay.z_span[1] - lay.z_span[0] for lay, *_ in structure.terms)
 
@@ -238,8 +305,16 @@ def build_model(family: Family, structure: PriorStructure):
             # the covariance parameters' prior and the effects' normal density (without its
             # constant, -n_z/2 log(2 pi))
             numpyro.factor("theta_prior", lp)
-        like = FamilyLikelihood(family, linear_predictor(data, beta, effects), phi,
-                                data.trials)
+        if exact:
+            u = numpyro.sample("extra",
+                               dist.ImproperUniform(constraints.real_vector, (), (n_extra,)))
+            extra, lp = extra_values(family, structure, priors, u)
+            numpyro.factor("extra_prior", lp)
+            like = ExactLikelihood(family, linear_predictor(data, beta, effects), extra,
+                                   data.trials, data.aux)
+        else:
+            like = FamilyLikelihood(family, linear_predictor(data, beta, effects), phi,
+                                    data.trials)
         if data.weights is not None:
             with numpyro.handlers.scale(scale=data.weights):
                 numpyro.sample("y", like, obs=data.y)

@@ -668,6 +668,8 @@ def _response_type(family, y, y_rep, trials) -> str:
     if family is not None:
         if family.ppc_kind == "binomial":
             return "binary" if trials is None or np.all(trials == 1) else "proportion"
+        if family.ppc_kind == "ordinal":  # the categories' codes 0 .. K-1: a bar each
+            return "count"
         return family.ppc_kind
     finite = y_rep[np.isfinite(y_rep)]
     if np.all(y == np.round(y)) and np.all(finite == np.round(finite)) and y.min() >= 0:

@@ -39,6 +39,7 @@ class Problem(NamedTuple):
     weights: Any = None  # (n,) frequency weights
     trials: Any = None  # (n,) binomial trials (None: 0/1 responses)
     groups: tuple = ()  # one GroupRows (Z (n, q), index (n,)) per group-level term
+    aux: Any = None  # a likelihood family's extra design matrices by name (its zero model's)
 
     @property
     def nobs(self) -> int:
@@ -52,8 +53,9 @@ def from_design(design, *, device: bool = True) -> Problem:
     """
     put = jax.device_put if device else (lambda a: a)
     opt = lambda a: None if a is None else put(a)  # noqa: E731
+    aux = None if design.aux is None else {k: put(v) for k, v in design.aux.items()}
     return Problem(X=put(design.X), XT=None, y=put(design.y), offset=opt(design.total_offset),
-                   weights=opt(design.weights), trials=opt(design.trials))
+                   weights=opt(design.weights), trials=opt(design.trials), aux=aux)
 
 
 def _ones_dropped(rows: GroupRows) -> GroupRows:

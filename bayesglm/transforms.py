@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SUPPORTS", "to_unconstrained", "to_constrained", "jacobian"]
+__all__ = ["SUPPORTS", "to_unconstrained", "to_constrained", "jacobian", "log_abs_det_jacobian",
+           "pack", "unpack"]
 
 SUPPORTS = ("positive", "unit", "interval", "ordered", "real")
 
@@ -41,8 +42,8 @@ def to_unconstrained(param, v, xp=np):
     if s == "interval":
         t = (v - param.lower) / (param.upper - param.lower)
         return xp.log(t) - xp.log1p(-t)
-    if s == "ordered":
-        return xp.concatenate([v[:1], xp.log(xp.diff(v))])
+    if s == "ordered":  # along the last axis (a vector, or draws of one)
+        return xp.concatenate([v[..., :1], xp.log(xp.diff(v, axis=-1))], axis=-1)
     return v
 
 
@@ -56,7 +57,7 @@ def to_constrained(param, u, xp=np):
     if s == "interval":
         return param.lower + (param.upper - param.lower) * _sigmoid(xp, u)
     if s == "ordered":
-        return xp.cumsum(xp.concatenate([u[:1], xp.exp(u[1:])]))
+        return xp.cumsum(xp.concatenate([u[..., :1], xp.exp(u[..., 1:])], axis=-1), axis=-1)
     return u
 
 
@@ -74,3 +75,37 @@ def jacobian(param, u) -> np.ndarray:
         d = np.concatenate([[1.0], np.exp(u[1:])])
         return np.tril(np.ones((u.size, u.size))) * d[None, :]
     return np.eye(u.size)
+
+
+def log_abs_det_jacobian(param, u, xp=np):
+    """log |d v / d u| at ``u``, summed over a vector's entries: the term a density on ``v``
+    needs to be one on ``u`` (the sampler's coordinates)."""
+    s = param.support
+    if s == "positive":
+        return xp.sum(u)
+    if s in ("unit", "interval"):
+        width = 1.0 if s == "unit" else param.upper - param.lower
+        # log(width sigmoid(u) sigmoid(-u)) = log width - |u| - 2 log(1 + exp(-|u|))
+        a = xp.abs(u)
+        return xp.sum(np.log(width) - a - 2.0 * xp.log1p(xp.exp(-a)))
+    if s == "ordered":
+        return xp.sum(u[1:])
+    return xp.zeros((), dtype=getattr(u, "dtype", float))
+
+
+def pack(params, values: dict, xp=np):
+    """The unconstrained vector u of the parameters' values (``params``: Param, in order)."""
+    parts = [xp.atleast_1d(to_unconstrained(p, xp.asarray(values[p.name], dtype=float), xp))
+             for p in params]
+    return xp.concatenate(parts) if parts else xp.zeros(0)
+
+
+def unpack(params, u, xp=np) -> dict:
+    """Constrained values by name from u, its last axis the parameters' entries (a vector, or
+    draws of one); a scalar parameter loses that axis."""
+    out, pos = {}, 0
+    for p in params:
+        v = to_constrained(p, u[..., pos:pos + p.size], xp)
+        out[p.name] = v[..., 0] if p.size == 1 else v
+        pos += p.size
+    return out

@@ -19,6 +19,8 @@ from .negative_binomial import NegativeBinomial
 from .poisson import Poisson
 from .student_t import StudentT
 from .tweedie import Tweedie
+from .zero_counts import (HurdleNegativeBinomial, HurdlePoisson, ZeroInflatedNegativeBinomial,
+                          ZeroInflatedPoisson)
 
 __all__ = [
     "Family",
@@ -35,6 +37,10 @@ __all__ = [
     "BetaBinomial",
     "Tweedie",
     "Cumulative",
+    "ZeroInflatedPoisson",
+    "ZeroInflatedNegativeBinomial",
+    "HurdlePoisson",
+    "HurdleNegativeBinomial",
     "LikelihoodFamily",
     "Param",
     "get_family",
@@ -54,3 +60,7 @@ register(StudentT, "studentt", "student", "t")
 register(BetaBinomial, "betabinomial")
 register(Tweedie)
 register(Cumulative, "ordinal", "polr", "clm")
+register(ZeroInflatedPoisson, "zip", "zeroinflatedpoisson")
+register(ZeroInflatedNegativeBinomial, "zinb", "zeroinflatednegativebinomial")
+register(HurdlePoisson, "hurdlepoisson")
+register(HurdleNegativeBinomial, "hurdlenegativebinomial", "hurdle_nb")

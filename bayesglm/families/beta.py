@@ -7,6 +7,7 @@ import numpy as np
 from jax.scipy.special import gammaln, xlog1py, xlogy
 
 from .. import links as L
+from .. import priors as P
 from .base import Domain
 from .binomial import Binomial
 from .likelihood import LikelihoodFamily, Param, unit_parts
@@ -31,10 +32,13 @@ class Beta(LikelihoodFamily):
                       limit="phi runs to infinity: the proportions vary no more around their "
                             "means than their rounding allows"),)
 
+    def default_extra_prior(self, param, design):
+        return [(P.Gamma(0.01, 0.01), "brms: gamma(0.01, 0.01) on the beta precision phi")]
+
     def valid_mu(self, mu):
         return jnp.isfinite(mu) & (mu > 0) & (mu < 1)
 
-    def loglike(self, y, eta, extra, trials=None):
+    def loglike(self, y, eta, extra, trials=None, aux=None):
         phi = extra["phi"]
         mu, nu = unit_parts(self.link, eta)
         a, b = mu * phi, nu * phi
@@ -45,7 +49,7 @@ class Beta(LikelihoodFamily):
     def start_family(self):
         return Binomial(self.link)
 
-    def start_extra(self, y, mu, trials, weights):
+    def start_extra(self, y, mu, trials, weights, aux=None):
         # the moment estimate: E[(y - mu)^2 / (mu (1 - mu))] = 1 / (1 + phi)
         w = np.ones_like(y) if weights is None else weights
         r = float(np.sum(w * (y - mu) ** 2 / (mu * (1.0 - mu))) / np.sum(w))
@@ -54,7 +58,7 @@ class Beta(LikelihoodFamily):
     def crude_mean(self, ybar):
         return float(np.clip(ybar, 0.02, 0.98))
 
-    def draw_rows(self, rng, eta, extra, trials=None):
+    def draw_rows(self, rng, eta, extra, trials=None, aux=None):
         mu = np.asarray(self.mean(jnp.asarray(eta), extra))
         phi = extra["phi"]
         return rng.beta(mu * phi, (1.0 - mu) * phi)

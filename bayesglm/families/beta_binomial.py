@@ -7,6 +7,7 @@ import numpy as np
 from jax.scipy.special import gammaln
 
 from .. import links as L
+from .. import priors as P
 from .base import Domain
 from .binomial import Binomial
 from .likelihood import LikelihoodFamily, Param, log_beta_fn, unit_parts
@@ -34,6 +35,9 @@ class BetaBinomial(LikelihoodFamily):
                       limit="phi runs to infinity: the counts are no more dispersed than "
                             "binomial ones, and the binomial family fits as well"),)
 
+    def default_extra_prior(self, param, design):
+        return [(P.Gamma(0.01, 0.01), "brms: gamma(0.01, 0.01) on the beta-binomial's phi")]
+
     def check_design(self, design) -> None:
         if design.trials is None or not np.any(design.trials > 1):
             raise ValueError(
@@ -44,7 +48,7 @@ class BetaBinomial(LikelihoodFamily):
     def valid_mu(self, mu):
         return jnp.isfinite(mu) & (mu > 0) & (mu < 1)
 
-    def loglike(self, y, eta, extra, trials=None):
+    def loglike(self, y, eta, extra, trials=None, aux=None):
         n = 1.0 if trials is None else trials
         phi = extra["phi"]
         k = y * n
@@ -56,7 +60,7 @@ class BetaBinomial(LikelihoodFamily):
     def start_family(self):
         return Binomial(self.link)
 
-    def start_extra(self, y, mu, trials, weights):
+    def start_extra(self, y, mu, trials, weights, aux=None):
         # moments: E[(k - n mu)^2 / (n mu (1 - mu))] = 1 + (n - 1) rho, rho = 1 / (phi + 1)
         n = np.ones_like(y) if trials is None else trials
         w = np.ones_like(y) if weights is None else weights
@@ -74,7 +78,7 @@ class BetaBinomial(LikelihoodFamily):
     def from_observed(self, y_obs, trials):
         return Binomial.from_observed(self, y_obs, trials)
 
-    def draw_rows(self, rng, eta, extra, trials=None):
+    def draw_rows(self, rng, eta, extra, trials=None, aux=None):
         mu = np.asarray(self.mean(jnp.asarray(eta), extra))
         phi = extra["phi"]
         n = 1 if trials is None else np.round(trials).astype(np.int64)

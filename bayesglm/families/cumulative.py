@@ -19,6 +19,7 @@ from jax.nn import log_sigmoid
 from jax.scipy.special import log_ndtr
 
 from .. import links as L
+from .. import priors as P
 from .base import Domain
 from .likelihood import LikelihoodFamily, Param
 
@@ -63,6 +64,7 @@ class Cumulative(LikelihoodFamily):
     links = (L.Logit, L.Probit, L.CLogLog)
     default_link = L.Logit
     ordinal = True
+    mean_is_inverse_link = False
     ppc_kind = "ordinal"
     spec_params = ("levels",)
 
@@ -170,10 +172,14 @@ class Cumulative(LikelihoodFamily):
         return (Param("cutpoints", "ordered", size=self.n_categories - 1,
                       meaning="P(Y <= k) = F(cutpoints[k] - x'beta)"),)
 
+    def default_extra_prior(self, param, design):
+        return [(P.StudentT(3.0, 0.0, 2.5), "brms: student_t(3, 0, 2.5) on each cutpoint")] * \
+            param.size
+
     def valid_mu(self, mu):
         return jnp.isfinite(mu)
 
-    def loglike(self, y, eta, extra, trials=None):
+    def loglike(self, y, eta, extra, trials=None, aux=None):
         kappa = extra["cutpoints"]
         K = self.n_categories
         c = y.astype(jnp.int32) if hasattr(y, "astype") else jnp.asarray(y, jnp.int32)
@@ -197,7 +203,7 @@ class Cumulative(LikelihoodFamily):
         F = xp.concatenate([xp.zeros_like(F[:, :1]), F, xp.ones_like(F[:, :1])], axis=1)
         return F[:, 1:] - F[:, :-1]
 
-    def mean(self, eta, extra):
+    def mean(self, eta, extra, aux=None):
         """E[code] = sum_k P(Y > k), on the codes' scale 0 .. K-1."""
         kappa = extra["cutpoints"]
         eta = jnp.asarray(eta)
@@ -207,7 +213,7 @@ class Cumulative(LikelihoodFamily):
     def start_family(self):
         return None  # no IRLS start: the coefficients start at 0
 
-    def start_extra(self, y, mu, trials, weights):
+    def start_extra(self, y, mu, trials, weights, aux=None):
         w = np.ones_like(y) if weights is None else weights
         counts = np.array([np.sum(w[y == k]) for k in range(self.n_categories)])
         cum = np.cumsum(counts)[:-1] / np.sum(counts)
@@ -216,7 +222,7 @@ class Cumulative(LikelihoodFamily):
         kappa = np.maximum.accumulate(kappa + 1e-6 * np.arange(kappa.size))
         return {"cutpoints": kappa}
 
-    def draw_rows(self, rng, eta, extra, trials=None):
+    def draw_rows(self, rng, eta, extra, trials=None, aux=None):
         eta = np.asarray(eta, dtype=float)
         P = np.asarray(self.probabilities(jnp.asarray(eta.ravel()), extra))
         u = rng.random(P.shape[0])[:, None]

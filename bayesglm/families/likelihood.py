@@ -24,16 +24,18 @@ from .base import Family
 
 __all__ = ["Param", "LikelihoodFamily", "FAR", "unit_parts", "log_beta_fn", "weighted_moments"]
 
-#: a positive parameter estimated beyond this is taken to have run off to its limit (the
-#: likelihood still rising, ever more slowly, as it grows): the fit warns, naming the limit
+#: a positive parameter estimated beyond this (or below 1 / FAR), or a probability within
+#: 1 / FAR of 1 (or of 0), is taken to have run off to its limit (the likelihood still rising,
+#: ever more slowly): the fit warns, naming the limit (``Param.limit``, ``Param.limit_low``)
 FAR = 1e6
 
 
 class Param(NamedTuple):
     """An extra parameter of a family: its name (the ``params`` entry and the Bayesian site),
     support (:data:`bayesglm.transforms.SUPPORTS`), size (> 1: a vector, as ordinal cutpoints),
-    bounds of an ``"interval"`` support, and what its running off to infinity means (``limit``,
-    the text of the warning; None where it cannot)."""
+    bounds of an ``"interval"`` support, what its running off to infinity (or a probability's to
+    1) means (``limit``, the text of the warning; None where it cannot), what its running to its
+    lower bound means (``limit_low``), and the labels of a vector's entries (``names``)."""
 
     name: str
     support: str
@@ -42,9 +44,14 @@ class Param(NamedTuple):
     upper: float = 1.0
     limit: str | None = None
     meaning: str = ""
+    names: tuple | None = None
+    limit_low: str | None = None
 
     def labels(self) -> list[str]:
-        """The names of its entries in ``params``: ``name``, or ``name[1]`` ... ``name[size]``."""
+        """The names of its entries in ``params``: ``names`` where given, else ``name`` or
+        ``name[1]`` ... ``name[size]``."""
+        if self.names is not None:
+            return list(self.names)
         if self.size == 1:
             return [self.name]
         return [f"{self.name}[{k}]" for k in range(1, self.size + 1)]
@@ -59,6 +66,8 @@ class LikelihoodFamily(Family):
     """
 
     exact_likelihood = True
+    #: E[y] is ``link.inverse(eta)`` (False: :meth:`mean` says what it is, e.g. (1 - zi) mu)
+    mean_is_inverse_link = True
 
     # -- what the family declares ---------------------------------------------------------
     def extra_params(self) -> tuple[Param, ...]:
@@ -69,20 +78,36 @@ class LikelihoodFamily(Family):
         """Extra parameters fixed by the user (e.g. ``Tweedie(power=1.5)``): name -> value."""
         return {}
 
+    def default_extra_prior(self, param: Param, design) -> list:
+        """The ``"auto"`` prior of each entry of ``param``: [(Prior, note), ...], the note naming
+        the source (brms' or rstanarm's default)."""
+        raise NotImplementedError
+
     # -- the mathematics (JAX) ------------------------------------------------------------
-    def loglike(self, y, eta, extra: dict, trials=None):
+    def aux_formulas(self) -> dict:
+        """The extra design matrices the family needs (name -> one-sided formula, as a
+        zero-inflation model's ``"~ x"``); their columns reach :meth:`loglike` as ``aux``."""
+        return {}
+
+    def bind_aux(self, names: dict) -> LikelihoodFamily:
+        """The family bound to its extra design matrices' column names (name -> names)."""
+        return self
+
+    def loglike(self, y, eta, extra: dict, trials=None, aux=None):
         """log p(y | eta, extra) of every row, normalising constants included (JAX).
 
         ``y`` on the mean's scale (a proportion of ``trials`` where the family has them),
-        ``extra`` the constrained values by name (fixed ones included).
+        ``extra`` the constrained values by name (fixed ones included), ``aux`` the extra
+        design matrices by name (:meth:`aux_formulas`; None where there are none).
         """
         raise NotImplementedError
 
-    def mean(self, eta, extra: dict):
+    def mean(self, eta, extra: dict, aux=None):
         """E[y | eta] on the mean's scale (JAX or NumPy): the inverse link by default."""
         return self.link.inverse(eta)
 
-    def draw_rows(self, rng: np.random.Generator, eta, extra: dict, trials=None) -> np.ndarray:
+    def draw_rows(self, rng: np.random.Generator, eta, extra: dict, trials=None,
+                  aux=None) -> np.ndarray:
         """One draw of y per row (on the :meth:`observed` scale) given eta and the extra
         parameters (NumPy's generators)."""
         raise NotImplementedError
@@ -93,7 +118,7 @@ class LikelihoodFamily(Family):
         start at 0)."""
         raise NotImplementedError
 
-    def start_extra(self, y: np.ndarray, mu, trials, weights) -> dict:
+    def start_extra(self, y: np.ndarray, mu, trials, weights, aux=None) -> dict:
         """Starting values of the extra parameters given the start's fitted means (NumPy; None
         without a start family)."""
         raise NotImplementedError

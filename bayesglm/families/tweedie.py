@@ -12,6 +12,7 @@ import numpy as np
 from jax.scipy.special import gammaln, logsumexp
 
 from .. import links as L
+from .. import priors as P
 from .._args import real
 from .base import Domain
 from .likelihood import LikelihoodFamily, Param
@@ -19,8 +20,10 @@ from .poisson import Poisson
 
 __all__ = ["Tweedie", "tweedie_logpdf", "SERIES_TERMS"]
 
-#: terms of the series evaluated per row (see :func:`_log_series`)
-SERIES_TERMS = 128
+#: terms of the series evaluated per row (see :func:`_log_series`): with the window's half
+#: width 9 s + 4, consecutive terms while the window is this wide, else spaced h <= s / 2 (the
+#: window over this many points is (18 s + 8) / 48 <= s / 2 apart once s > 2.2)
+SERIES_TERMS = 48
 
 
 def _log_series(y, phi, p):
@@ -29,8 +32,8 @@ def _log_series(y, phi, p):
     log W_j = j log z - log j! - log Gamma(j (2 - p) / (p - 1)), z = y^-a (p - 1)^a /
     (phi^(1 - a) (2 - p)), a = (2 - p) / (1 - p) < 0. As a function of j, log W_j is concave
     with its top near j0 = y^(2 - p) / (phi (2 - p)) and curvature ~ -1 / (j (p - 1)), so the terms
-    fall like a normal density of sd s = sqrt(j0 (p - 1)). The window j0 -+ (10 s + 5) holds
-    every term above 1e-20 of the largest; its ``SERIES_TERMS`` points are consecutive integers
+    fall like a normal density of sd s = sqrt(j0 (p - 1)). The window j0 -+ (9 s + 4) holds
+    every term above ~1e-18 of the largest; its ``SERIES_TERMS`` points are consecutive integers
     while the window is that narrow, else spaced h <= s / 2 apart and the sum is h times theirs
     (the trapezoid rule, whose error on a smooth bell of sd s is ~exp(-2 pi^2 s^2 / h^2) <
     1e-30 relative). The window's placement is piecewise constant (no gradient), the terms
@@ -40,7 +43,7 @@ def _log_series(y, phi, p):
     log_z = -a * jnp.log(y) + a * jnp.log(p - 1.0) - (1.0 - a) * jnp.log(phi) - jnp.log(2.0 - p)
     j0 = jax.lax.stop_gradient(jnp.exp((2.0 - p) * jnp.log(y) - jnp.log(phi) - jnp.log(2.0 - p)))
     sd = jnp.sqrt(j0 * jax.lax.stop_gradient(p - 1.0))
-    half = 10.0 * sd + 5.0
+    half = 9.0 * sd + 4.0
     start = jnp.maximum(1.0, jnp.floor(j0 - half))
     step = jnp.maximum(1.0, jnp.ceil((j0 + half - start) / SERIES_TERMS))
     k = jnp.arange(SERIES_TERMS, dtype=jnp.result_type(y, float))
@@ -112,16 +115,21 @@ class Tweedie(LikelihoodFamily):
         return (phi, Param("power", "interval", lower=1.0, upper=2.0,
                            meaning="the power of the variance function, in (1, 2)"))
 
+    def default_extra_prior(self, param, design):
+        if param.name == "power":
+            return [(P.Flat(), "uniform on (1, 2)")]
+        return [(P.Exponential(1.0), "rstanarm prior_aux: exponential(1) on the dispersion")]
+
     def fixed_extra(self):
         return {} if self.power is None else {"power": self.power}
 
-    def loglike(self, y, eta, extra, trials=None):
+    def loglike(self, y, eta, extra, trials=None, aux=None):
         return tweedie_logpdf(y, self.link.inverse(eta), extra["phi"], extra["power"])
 
     def start_family(self):
         return Poisson(self.link)
 
-    def start_extra(self, y, mu, trials, weights):
+    def start_extra(self, y, mu, trials, weights, aux=None):
         p = 1.5 if self.power is None else self.power
         w = np.ones_like(y) if weights is None else weights
         phi = float(np.sum(w * (y - mu) ** 2 / mu**p) / np.sum(w))
@@ -130,7 +138,7 @@ class Tweedie(LikelihoodFamily):
             out["power"] = p
         return out
 
-    def draw_rows(self, rng, eta, extra, trials=None):
+    def draw_rows(self, rng, eta, extra, trials=None, aux=None):
         mu = np.exp(np.asarray(eta, dtype=float))
         phi, p = extra["phi"], extra["power"]
         lam = mu ** (2 - p) / (phi * (2 - p))

@@ -41,6 +41,7 @@ ignore theirs (``sd(y)``, ``sd(x)``, ``mean(y)`` and ``colMeans(x)`` are unweigh
 
 from .covariance import (LKJ, Decov, TermPrior, group_prior_table, resolve_group_priors,
                          split_group_priors)
+from .extra import ExtraPriors, resolve_extra_priors, split_extra_priors
 from .resolve import PROBIT_FACTOR, ResolvedPriors, resolve_priors, x_scale
 from .specs import (NUMPY_OPS, PRIOR_CLASSES, Cauchy, Exponential, Flat, Gamma, HalfCauchy,
                     HalfNormal, HalfStudentT, Laplace, Normal, Ops, Prior, StudentT, centre)
@@ -65,6 +66,9 @@ __all__ = [
     "group_prior_table",
     "ResolvedPriors",
     "resolve_priors",
+    "ExtraPriors",
+    "resolve_extra_priors",
+    "split_extra_priors",
     "PROBIT_FACTOR",
     "Ops",
     "NUMPY_OPS",

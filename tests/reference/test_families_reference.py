@@ -1,7 +1,9 @@
 """The families fitted on their exact likelihood against R (issue 12): Beta, beta-binomial and
 Tweedie against glmmTMB (and the Tweedie density against its series summed by brute force),
-ordinal models against ordinal::clm and MASS::polr, Student-t against its exact likelihood maximised in R (and glmmTMB's
-``t_family``, which estimates the degrees of freedom in glmmTMB 1.1.5).
+ordinal models against ordinal::clm and MASS::polr, zero-inflated and hurdle counts against
+pscl (its likelihood's maximum, Newton-polished in the script), Student-t against its exact
+likelihood maximised in R (and glmmTMB's ``t_family``, which estimates the degrees of freedom
+in glmmTMB 1.1.5).
 
 References: tests/reference/r/families.R and its JSON (R 4.2.2, glmmTMB 1.1.5), data in
 tests/reference/r/families_*.csv (simulated there). glmmTMB's estimates are polished there by
@@ -14,11 +16,12 @@ mu) / (1 + phi) and n mu (1 - mu) (1 + (n - 1) / (phi + 1))), as bayesglm's; its
 parameter ``betad`` is log(phi), and phi's SE is the delta method's, phi * SE(log phi), as
 bayesglm's. Deterministic.
 
-Tolerances, with the largest difference reached over the seven fits (2026-12-02) in brackets:
-coefficients 1e-7 SE (1.7e-12), standard errors 1e-7 relative (8.5e-12), the extra parameters
-1e-7 relative (6.3e-12), their SEs 1e-7 relative (4.4e-10), logLik 1e-8 (9.1e-13); the
-issue asks for 1e-3 SE, 1e-3 and 1e-4 at least, tighter where the reference converges tightly,
-as these do.
+Tolerances, with the largest difference reached (2026-12-02) in brackets. Beta, beta-binomial,
+Student-t, Tweedie: coefficients 1e-7 SE (1.7e-12), standard errors 1e-7 relative (8.5e-12),
+the extra parameters 1e-7 relative (6.3e-12), their SEs 1e-7 relative (4.4e-10), logLik 1e-8
+(6.8e-13). Ordinal: 1e-7 SE (2.3e-14), SEs 1e-7 (4e-15). Zero-inflated and hurdle: 1e-6 SE
+(6.7e-13), SEs 1e-6 (2.4e-9). The issue asks for 1e-3 SE, 1e-3 and 1e-4 at least, tighter
+where the reference converges tightly, as these do.
 """
 
 from __future__ import annotations
@@ -202,6 +205,99 @@ def test_ordinal_category_probabilities(ordinal):
     want = np.diff(np.column_stack([np.zeros(6), cum, np.ones(6)]), axis=1)
     np.testing.assert_allclose(P, want, rtol=1e-10)
     assert np.all(pr[["Low_se", "Medium_se", "High_se"]].to_numpy() > 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# zero-inflated and hurdle counts: pscl on its bioChemists
+
+ZERO = "fem + mar + kid5 + phd + ment"
+ZERO_CASES = {
+    # pscl::zeroinfl(art ~ fem + mar + kid5 + phd + ment | <zero>, dist = ...)
+    "zip_full": bg.families.ZeroInflatedPoisson(zi="~ " + ZERO),
+    "zinb_full": bg.families.ZeroInflatedNegativeBinomial(zi="~ " + ZERO),
+    "zip_const": bg.families.ZeroInflatedPoisson(),
+    # pscl::hurdle(..., zero.dist = "binomial")
+    "hurdle_pois_full": bg.families.HurdlePoisson(hu="~ " + ZERO),
+    "hurdle_nb_full": bg.families.HurdleNegativeBinomial(hu="~ " + ZERO),
+    "hurdle_pois_const": bg.families.HurdlePoisson(),
+    "hurdle_nb_const": bg.families.HurdleNegativeBinomial(),
+}
+
+
+def _biochemists() -> pd.DataFrame:
+    df = pd.read_csv(R_DIR / "families_biochemists.csv")
+    df["fem"] = pd.Categorical(df["fem"], categories=["Men", "Women"])
+    df["mar"] = pd.Categorical(df["mar"], categories=["Single", "Married"])
+    return df
+
+
+@pytest.fixture(scope="module", params=list(ZERO_CASES))
+def zero_case(request):
+    name = request.param
+    mle = bg.glm("art ~ " + ZERO, _biochemists(), family=ZERO_CASES[name]).fit_mle()
+    return name, REF[name], mle
+
+
+def _from_pscl(name, ref, mle):
+    """pscl's parameters (count coefficients, zero coefficients, log theta: the script's
+    Newton-polished maximum, gradient below 3e-11) and their observed-information SEs, mapped to
+    bayesglm's: a hurdle's hu = P(y = 0) = 1 - plogis(pscl's zero model), so hu_<name> = -pscl's
+    coefficient; a constant zi (hu) is plogis (1 - plogis) of the zero intercept, SE by the delta
+    method; alpha = 1 / theta = exp(-log theta), SE alpha * SE(log theta)."""
+    pol = ref["polished"]
+    par, se = np.asarray(pol["par"], float), np.asarray(pol["se"], float)
+    k = len(ref["count_coef"])
+    nz = len(ref["zero_coef_names"])
+    est, err = list(par[:k]), list(se[:k])
+    z, zse = par[k:k + nz], se[k:k + nz]
+    hurdle = name.startswith("hurdle")
+    if nz == 1 and "const" in name:
+        p = 1 / (1 + np.exp(-z[0]))
+        est.append(1 - p if hurdle else p)
+        err.append(p * (1 - p) * zse[0])
+    else:
+        est += list(-z if hurdle else z)
+        err += list(zse)
+    if "nb" in name:
+        alpha = np.exp(-par[-1])
+        est.append(alpha)
+        err.append(alpha * se[-1])
+    return np.array(est), np.array(err)
+
+
+def test_zero_inflated_and_hurdle_against_pscl(zero_case):
+    """Every parameter within 1e-6 SE of the maximum of pscl's likelihood (reached: see the
+    module docstring) and SEs 1e-6 relative; logLik 1e-8. pscl's own estimates (its optim
+    stops at gradients of 2e-5 to 9e-4) are within 1e-3 SE. Names: zi_<name> / hu_<name> for a
+    modelled zero part, zi / hu for a constant one, alpha last."""
+    name, ref, mle = zero_case
+    est, se = _from_pscl(name, ref, mle)
+    dz = np.max(np.abs(mle.params.to_numpy() - est) / se)
+    dse = np.max(np.abs(mle.bse.to_numpy() / se - 1))
+    _note("zero_coef_se", dz)
+    _note("zero_se_rel", dse)
+    assert dz < 1e-6 and dse < 1e-6, (name, dz, dse)
+    assert mle.llf == pytest.approx(ref["polished"]["logLik"], abs=1e-8)
+    assert mle.k_params == ref["logLik_df"] and mle.converged
+    assert mle.llf >= ref["logLik"] - 1e-9  # at least pscl's own maximum
+    zn = "hu" if name.startswith("hurdle") else "zi"
+    if "full" in name:
+        assert f"{zn}_Intercept" in mle.params.index and f"{zn}_fem[T.Women]" in mle.params.index
+    else:
+        assert zn in mle.params.index
+
+
+def test_zinb_constant_zero_part_runs_off_to_zero_with_a_warning():
+    """zeroinfl(art ~ ... | 1, dist = "negbin"): the zero-inflation probability runs off to 0
+    (pscl stops at logit -18.4); the supremum is the plain negative binomial's, MASS::glm.nb's
+    logLik -1560.9583385 (5.2e-7 above pscl's): bayesglm warns, naming the limit, and reaches it
+    within 1e-6."""
+    with pytest.warns(bg.ConvergenceWarning, match="zi runs to 0"):
+        mle = bg.glm("art ~ " + ZERO, _biochemists(),
+                     family=bg.families.ZeroInflatedNegativeBinomial()).fit_mle()
+    glm_nb = REF["zinb_const"]["glm_nb"]
+    assert mle.llf == pytest.approx(glm_nb["logLik"], abs=1e-6)
+    assert mle.params["alpha"] == pytest.approx(1 / glm_nb["theta"], rel=1e-5)
 
 
 def test_largest_differences():

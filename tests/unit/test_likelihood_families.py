@@ -1,5 +1,5 @@
 """The families fitted on their exact likelihood (issue 12): Beta, StudentT, BetaBinomial,
-Tweedie, Cumulative (ordinal).
+Tweedie, Cumulative (ordinal), zero-inflated and hurdle Poisson and negative binomial.
 
 Every check here is against an independent computation: SciPy's densities (the Tweedie's as
 the Poisson mixture of gamma densities summed term by term), statsmodels' OrderedModel for the
@@ -74,8 +74,25 @@ def _scipy_logpdf(fam, y, mu, extra, trials):
     if isinstance(fam, bg.families.Cumulative):  # mu is eta here
         P = _ordinal_probs(fam.link, mu, np.asarray(extra["cutpoints"]))
         return np.log(P[np.arange(len(y)), y.astype(int)])
+    if isinstance(fam, ZERO_FAMILIES):
+        return np.log(_zero_pmf(fam, y, mu, extra[fam.zero_name], extra.get("alpha")))
     phi = extra["phi"]
     return st.betabinom.logpmf(np.round(y * trials), trials, mu * phi, (1 - mu) * phi)
+
+
+ZERO_FAMILIES = (bg.families.ZeroInflatedPoisson, bg.families.ZeroInflatedNegativeBinomial,
+                 bg.families.HurdlePoisson, bg.families.HurdleNegativeBinomial)
+
+
+def _zero_pmf(fam, k, mu, p, alpha=None):
+    """P(y = k) of a zero-inflated (p = zi) or hurdle (p = hu) count, from scipy.stats' pmfs."""
+    if alpha is None:
+        f, f0 = st.poisson.pmf(k, mu), st.poisson.pmf(0, mu)
+    else:  # NB2: n = 1 / alpha, success probability 1 / (1 + alpha mu)
+        f, f0 = st.nbinom.pmf(k, 1 / alpha, 1 / (1 + alpha * mu)), (1 + alpha * mu) ** (-1 / alpha)
+    if fam.hurdle:
+        return np.where(k == 0, p, (1 - p) * f / (1 - f0))
+    return np.where(k == 0, p + (1 - p) * f0, (1 - p) * f)
 
 
 def _tweedie_brute(y, mu, phi, p, J=400):
@@ -141,6 +158,11 @@ def _sample_rows(fam, rng, n=40):
     elif isinstance(fam, bg.families.Tweedie):
         extra, trials = {"phi": 1.3, "power": 1.4}, None
         y = fam.draw_rows(rng, np.log(mu), extra)
+    elif isinstance(fam, ZERO_FAMILIES):
+        extra, trials = {fam.zero_name: 0.3}, None
+        if fam.negbin:
+            extra["alpha"] = 0.6
+        y = fam.draw_rows(rng, np.log(mu), extra)
     else:
         extra = {"phi": 2.2}
         trials = rng.integers(1, 40, n).astype(float)
@@ -182,10 +204,19 @@ def test_draws_have_the_familys_mean_and_variance(name, cls):
     elif isinstance(fam, bg.families.Tweedie):
         mu, extra, trials = np.array([0.3, 1.0, 6.0]), {"phi": 1.7, "power": 1.3}, None
         var = 1.7 * mu**1.3
+    elif isinstance(fam, ZERO_FAMILIES):  # the moments of scipy's pmf, summed to k = 400
+        rate = np.array([0.3, 1.0, 6.0])
+        extra, trials = {fam.zero_name: 0.25}, None
+        if fam.negbin:
+            extra["alpha"] = 0.5
+        k = np.arange(401)[:, None]
+        P = _zero_pmf(fam, k, rate[None, :], 0.25, extra.get("alpha"))
+        mu, var = (k * P).sum(0), (k**2 * P).sum(0) - (k * P).sum(0) ** 2
+        eta0 = np.log(rate)
     else:
         mu, extra, trials = np.array([0.2, 0.5, 0.9]), {"phi": 3.0}, np.array([4.0, 10.0, 25.0])
         var = mu * (1 - mu) * (1 + (trials - 1) / (3.0 + 1)) / trials  # of the proportion
-    eta = eta0 if isinstance(fam, bg.families.Cumulative) else np.asarray(
+    eta = eta0 if isinstance(fam, (bg.families.Cumulative, *ZERO_FAMILIES)) else np.asarray(
         fam.link.link(jnp.asarray(mu)))
     np.testing.assert_allclose(np.asarray(fam.mean(jnp.asarray(eta), extra)), mu, rtol=1e-10)
     eta = np.tile(eta, (40_000, 1))  # one call: 40,000 draws of each row
@@ -196,6 +227,9 @@ def test_draws_have_the_familys_mean_and_variance(name, cls):
 
 # ---------------------------------------------------------------------------------------------
 # the maximum-likelihood fit against SciPy's optimiser on the same likelihood
+
+
+ZERO_NAMES = tuple(c.name for c in ZERO_FAMILIES)
 
 
 def _data(name, seed=0, n=150):
@@ -210,6 +244,10 @@ def _data(name, seed=0, n=150):
         df["y"] = eta + 1.3 * rng.standard_t(4, n)
     elif name == "tweedie":
         df["y"] = bg.families.Tweedie().draw_rows(rng, eta, {"phi": 1.2, "power": 1.6})
+    elif name in ZERO_NAMES:
+        fam = bg.families.get_family(name)
+        extra = {fam.zero_name: 0.35, **({"alpha": 0.5} if fam.negbin else {})}
+        df["y"] = fam.draw_rows(rng, eta, extra).astype(int)
     elif name == "cumulative":  # no intercept: the cutpoints are the intercepts
         fam = bg.families.Cumulative(levels=ORDINAL_LEVELS)
         df["y"] = fam.draw_rows(rng, eta - 0.3, {"cutpoints": ORDINAL_CUTS}).astype(int)
@@ -246,6 +284,11 @@ def _scipy_objective(name, df):
         if name == "tweedie":  # (log phi, logit(power - 1))
             return -np.sum(_tweedie_brute(y, np.exp(eta), np.exp(th[3]),
                                           1 + scipy.special.expit(th[4])))
+        if name in ZERO_NAMES:  # (logit of the zero probability, log alpha)
+            fam = bg.families.get_family(name)
+            alpha = np.exp(th[4]) if fam.negbin else None
+            return -np.sum(np.log(_zero_pmf(fam, y, np.exp(eta), scipy.special.expit(th[3]),
+                                            alpha)))
         mu, phi = 1 / (1 + np.exp(-eta)), np.exp(th[3])
         return -np.sum(st.betabinom.logpmf(y, df["n"], mu * phi, (1 - mu) * phi))
     return f
@@ -274,9 +317,11 @@ def test_mle_is_scipys_optimum_with_observed_information_ses(name, fits):
     extras = [q.name for q in mle.family.extra_params()]
     v = mle.params[extras].to_numpy()
     # the unconstrained coordinates: log of the positive ones, logit(power - 1) (Tweedie)
-    u = np.array([scipy.special.logit(x - 1) if q == "power" else np.log(x)
-                  for q, x in zip(extras, v)])
-    dv = np.array([(x - 1) * (2 - x) if q == "power" else x for q, x in zip(extras, v)])
+    # (logit of a probability: zi, hu)
+    u = np.array([scipy.special.logit(x - 1) if q == "power" else scipy.special.logit(x)
+                  if q in ("zi", "hu") else np.log(x) for q, x in zip(extras, v)])
+    dv = np.array([(x - 1) * (2 - x) if q == "power" else x * (1 - x) if q in ("zi", "hu")
+                   else x for q, x in zip(extras, v)])
     theta_hat = np.concatenate([mle.params.iloc[:3].to_numpy(), u])
     res = scipy.optimize.minimize(f, theta_hat + 0.05, method="BFGS",
                                   options={"gtol": 1e-9, "maxiter": 2000})
@@ -376,8 +421,6 @@ def test_cov_type_and_what_is_not_built_yet_say_so(fits):
     m = _model("beta", df)
     with pytest.raises(ValueError, match="cov_type.*HC2"):
         m.fit_mle(cov_type="HC2")
-    with pytest.raises(NotImplementedError, match="fit\\(\\) of the beta family"):
-        m.fit()
     df["g"] = np.arange(len(df)) % 5
     with pytest.raises(NotImplementedError, match="group-level terms with the beta family"):
         bg.glm("y ~ x1 + (1 | g)", df, family="beta").fit_mle()
@@ -398,7 +441,8 @@ def test_newton_converges_from_a_poor_start_and_compiles_once(fits):
 
 
 def test_every_exact_family_is_a_likelihood_family():
-    assert set(EXACT) >= {"beta", "student_t", "beta_binomial", "tweedie", "cumulative"}
+    assert set(EXACT) >= {"beta", "student_t", "beta_binomial", "tweedie", "cumulative",
+                          *ZERO_NAMES}
     for cls in EXACT.values():
         assert issubclass(cls, LikelihoodFamily) and _bound(cls).extra_params()
 
@@ -483,3 +527,65 @@ def test_ordinal_response_encodings_and_their_errors():
         ["lo", "never", "mid", "hi", "top"], ordered=True)
     with pytest.raises(ValueError, match="category 'never' .* has no rows"):
         bg.glm("y ~ x1", df.assign(y=empty), family="cumulative")
+
+
+# ---------------------------------------------------------------------------------------------
+# zero parts
+
+
+def test_modelled_zero_part_names_predictions_and_errors():
+    df = _data("zero_inflated_poisson", n=150).assign(z=lambda d: d["x1"] > 0)
+    fam = bg.families.ZeroInflatedPoisson(zi="~ x2 + z")
+    mle = bg.glm("y ~ x1 + x2", df, family=fam).fit_mle()
+    assert list(mle.params.index) == ["Intercept", "x1", "x2", "zi_Intercept", "zi_x2",
+                                      "zi_z"]
+    assert mle.family.zero_names == ("Intercept", "x2", "z")
+    # the zero model is re-applied to new rows: the fitted rows again give the fitted means
+    pr = mle.predict(df.iloc[:10])
+    np.testing.assert_allclose(pr["mean"], mle.mu.iloc[:10], rtol=1e-12)
+    assert np.all((pr["mean_ci_lower"] < pr["mean"]) & (pr["mean"] < pr["mean_ci_upper"]))
+    # E[y] = (1 - zi) mu, computed here from the parameters
+    p = mle.params
+    mu = np.exp(p["Intercept"] + p["x1"] * df["x1"] + p["x2"] * df["x2"])
+    zi = 1 / (1 + np.exp(-(p["zi_Intercept"] + p["zi_x2"] * df["x2"] + p["zi_z"] * df["z"])))
+    np.testing.assert_allclose(mle.mu, (1 - zi) * mu, rtol=1e-10)
+    # a constant zero part: the mean is (1 - zi) mu too, not exp(eta)
+    const = bg.glm("y ~ x1 + x2", df, family="zip").fit_mle()
+    eta = const.predict(df.iloc[:5], linear=True)["mean"]
+    np.testing.assert_allclose(const.predict(df.iloc[:5])["mean"],
+                               (1 - const.zi) * np.exp(eta), rtol=1e-12)
+    with pytest.raises(ValueError, match="the zi model '~ x2' is a formula, which needs the "
+                                         "formula interface"):
+        bg.GLM(df["y"].to_numpy(), np.column_stack([np.ones(150), df["x1"]]),
+               family=bg.families.ZeroInflatedPoisson(zi="~ x2"))
+    with pytest.raises(ValueError, match="zi must be None .* or a one-sided formula"):
+        bg.families.ZeroInflatedPoisson(zi="x2")
+    with pytest.raises(Exception, match="column 'nope' is not in the data"):
+        bg.glm("y ~ x1", df, family=bg.families.ZeroInflatedPoisson(zi="~ nope"))
+
+
+def test_missing_values_in_the_zero_model_drop_those_rows():
+    df = _data("hurdle_poisson", n=150)
+    df["w"] = df["x2"].where(df.index % 10 != 0)  # 15 missing, used only by the zero model
+    fam = bg.families.HurdlePoisson(hu="~ w")
+    with pytest.warns(bg.MissingDataWarning, match="15"):
+        mle = bg.glm("y ~ x1", df, family=fam, missing="drop").fit_mle()
+    assert mle.nobs == 135
+    with pytest.raises(ValueError, match="missing"):
+        bg.glm("y ~ x1", df, family=fam)
+
+
+def test_fixed_alpha_and_spec_round_trip():
+    df = _data("zero_inflated_negative_binomial", n=150)
+    fam = bg.families.ZeroInflatedNegativeBinomial(alpha=0.5)
+    mle = bg.glm("y ~ x1 + x2", df, family=fam).fit_mle()
+    assert "alpha" not in mle.params.index and mle.extra["alpha"] == 0.5
+    for f in (fam, bg.families.HurdleNegativeBinomial(hu="~ x1", zero_names=("Intercept", "x1")),
+              bg.families.ZeroInflatedPoisson(zi="~ x2", zero_names=("Intercept", "x2"))):
+        assert bg.families.from_spec(f.spec()) == f
+
+
+def test_poisson_counts_send_the_hurdle_nb_alpha_to_zero_with_a_warning():
+    df = _data("hurdle_poisson", n=150)  # zero-truncated Poisson counts: no overdispersion
+    with pytest.warns(bg.ConvergenceWarning, match="alpha runs to 0: .* hurdle Poisson"):
+        bg.glm("y ~ x1 + x2", df, family="hurdle_negative_binomial").fit_mle()

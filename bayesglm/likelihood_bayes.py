@@ -1,0 +1,269 @@
+"""The Bayesian fit of a :class:`~bayesglm.families.LikelihoodFamily` (Beta, Student-t, ordinal,
+zero-inflated, ...): NUTS from the exact-likelihood MLE, and its results.
+
+The sampler's coordinates are the classical fit's: the coefficients and the extra parameters'
+unconstrained u (:mod:`bayesglm.transforms`, NumPyro's maps), so NUTS starts at the MLE with the
+inverse observed information as its mass matrix, as for the other families. Where the MLE did
+not converge or an extra parameter ran off to its limit (a ConvergenceWarning has said so), NUTS
+starts at the posterior mode instead, with the mass matrix adapted. The posterior's variables
+are the coefficients (``beta``) and each extra parameter on its natural scale under its name
+(``phi``, ``nu``, ``cutpoints``, ``zi``); ``summary()`` lists them by their ``params`` labels
+beside the MLE.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+from . import problem as pb
+from . import transforms as T
+from ._args import integer
+from ._warnings import ConvergenceWarning, warn
+from ._x64 import float64
+from ._xla import jit
+from .bayes_results import BayesResults, check_draws, draws_table
+from .convert import add_group, to_inference_data
+from .model import prior_arrays, prior_structure, with_extra
+from .posterior import sampler_config
+from .problem import eta_draws
+from .sampling import find_mode, make_plan, run_nuts
+
+__all__ = ["fit_likelihood_bayes", "LikelihoodBayesResults", "LOGLIK_MAX"]
+
+#: as bayesglm.fitting's: the pointwise log-likelihood and y_rep are stored up to this many
+#: numbers (chains x draws x rows)
+LOGLIK_MAX = 10_000_000
+
+SITES = ["beta", "extra"]
+KINDS = ("mean", "linear", "response")
+
+
+def _dims(family) -> tuple[dict, dict]:
+    """(dims, coords) of the vector extra parameters in the InferenceData."""
+    dims, coords = {}, {}
+    for q in family.extra_params():
+        if q.size > 1 or q.names is not None:
+            dim = f"{q.name}_entry"
+            dims[q.name] = [dim]
+            coords[dim] = ([str(n) for n in family.zero_names] if q.names is not None
+                           else [str(k) for k in range(1, q.size + 1)])
+    return dims, coords
+
+
+@jit(static_argnames=("family",))
+def _pointwise(family, rows: pb.Problem, beta, u):
+    """log p(y_i | draw) for every draw (rows of ``beta``, ``u``) and row: (draws, n)."""
+    def one(b, uu):
+        eta = rows.X @ b + (0.0 if rows.offset is None else rows.offset)
+        extra = {**T.unpack(family.extra_params(), uu, jnp), **family.fixed_extra()}
+        return family.loglike(rows.y, eta, extra, rows.trials, rows.aux)
+    return jax.lax.map(lambda a: one(*a), (beta, u))
+
+
+def _start(model, mle, structure, priors, data):
+    """(values by site, covariance, kind): the MLE in the sampler's coordinates, or the
+    posterior mode where the MLE did not converge or sits at a limit."""
+    p = len(model.design.names)
+    theta = np.asarray(mle.theta, dtype=float)
+    if mle.converged and not mle.limits and np.all(np.isfinite(mle.cov_theta)):
+        return {"beta": theta[:p], "extra": theta[p:]}, mle.cov_theta, "mle"
+    init = {"beta": theta[:p], "extra": np.clip(theta[p:], -10.0, 10.0)}
+    values, cov, ok = find_mode(model.family, structure, data, priors, init, SITES)
+    if not ok or not np.all(np.isfinite(cov)) or np.any(np.linalg.eigvalsh(cov) <= 0):
+        raise ValueError(f"the {model.family.name} posterior's mode could not be found from "
+                         "the classical fit; check the data against the family, or give "
+                         "proper priors to the extra parameters")
+    return values, cov, "map"
+
+
+def fit_likelihood_bayes(model, **args):
+    """``GLM.fit`` of a likelihood family (see the module)."""
+    sampler_config(None, **args)  # bad arguments fail before any fitting
+    family, design = model.family, model.design
+    resolved = model.resolved_priors
+    structure = prior_structure(resolved)
+    structure, priors = with_extra(structure, prior_arrays(resolved, structure),
+                                   model.extra_priors)
+    data = pb.from_design(design)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mle = model.fit_mle()
+    for w in caught:  # the user's line, once
+        warn(w.message, w.category)
+    values, cov, kind = _start(model, mle, structure, priors, data)
+    if kind == "map":
+        warn("NUTS starts at the posterior mode, not at the classical fit (which did not "
+             "converge or ran off to a limit), with its mass matrix adapted during warmup.",
+             ConvergenceWarning)
+    config = sampler_config(None, kind=kind, **args)
+    p, k = len(design.names), int(np.size(values["extra"]))
+    plan = make_plan(family, structure, data, priors, {"beta": p, "extra": k}, config)
+    result = run_nuts(plan, values, cov, config, SITES)
+    del plan
+    u = np.asarray(result.samples["extra"])
+    posterior = {"beta": np.asarray(result.samples["beta"]),
+                 **T.unpack(family.extra_params(), u, np)}
+    chains, draws = u.shape[:2]
+    small = chains * draws * design.nobs <= LOGLIK_MAX
+    loglik = None
+    if small:
+        with jax.enable_x64(True):
+            ll = _pointwise(family, data, jnp.asarray(posterior["beta"].reshape(-1, p)),
+                            jnp.asarray(u.reshape(-1, k)))
+        loglik = np.asarray(ll).reshape(chains, draws, -1)
+    constant = {"X": design.X} if design.X.size <= LOGLIK_MAX else {}
+    for name in ("offset", "exposure", "weights", "trials"):
+        if getattr(design, name) is not None:
+            constant[name] = getattr(design, name)
+    obs_index = np.arange(design.nobs) if design.row_index is None else np.asarray(
+        design.row_index)
+    dims, coords = _dims(family)
+    idata = to_inference_data(
+        posterior=posterior, sample_stats=result.stats, names=design.names,
+        obs_index=obs_index, y=family.observed(design.y, design.trials),
+        constant_data=constant, log_likelihood=loglik, dims=dims, coords=coords,
+        attrs={"inference_library": "bayesglm (numpyro NUTS)", "start": kind,
+               "chain_method": result.chain_method, "warmup": config.warmup},
+    )
+    res = LikelihoodBayesResults(
+        idata, family=family, names=design.names, mle=mle, start=kind, design=design,
+        spec={"has_offset": design.offset is not None,
+              "has_exposure": design.exposure is not None},
+        config=config, formula_spec=model.formula_spec,
+        sampler_run=result._replace(samples=None),
+    )
+    if small:
+        res.posterior_predictive(seed=config.seed)
+    check_draws(idata, config.max_tree_depth)
+    return res
+
+
+class LikelihoodBayesResults(BayesResults):
+    """``BayesResults`` of a likelihood family: the extra parameters beside the coefficients.
+
+    ``summary()`` has a row per coefficient and per extra parameter's entry (``phi``,
+    ``cutpoints[1]``, ``zi_Intercept``: the MLE's labels) with the classical estimate and its
+    standard error beside the posterior; ``predict(kind="mean")`` is the posterior of E[y]
+    (``(1 - zi) mu`` for a zero-inflated model; an ordinal model's expected category code),
+    ``kind="response"`` draws y; ``loo()``/``waic()`` use the stored pointwise log-likelihood.
+    """
+
+    def _extra_params(self) -> list[str]:
+        return [q.name for q in self.family.extra_params()]
+
+    def _labels(self) -> dict:
+        """az.summary's row names of the extra parameters -> the MLE's labels."""
+        out = {}
+        dims, coords = _dims(self.family)
+        for q in self.family.extra_params():
+            if q.name in dims:
+                for c, label in zip(coords[dims[q.name][0]], q.labels()):
+                    out[f"{q.name}[{c}]"] = label
+        return out
+
+    def summary(self, hdi_prob: float = 0.94) -> pd.DataFrame:
+        table = super().summary(hdi_prob).rename(index=self._labels())
+        if self.mle is not None:
+            rows = [r for r in self.mle.params.index if r in table.index]
+            table.loc[rows, "mle"] = self.mle.params[rows].to_numpy()
+            table.loc[rows, "mle_se"] = self.mle.bse[rows].to_numpy()
+        return table
+
+    def _extra_draws(self) -> dict:
+        """The extra parameters' draws flattened over chains: name -> (draws,) or (draws, k)."""
+        post = self.idata.posterior
+        out = {}
+        for q in self.family.extra_params():
+            a = post[q.name].to_numpy()
+            out[q.name] = a.reshape((-1,) + a.shape[2:])
+        return out
+
+    def _obs_data(self, what: str):
+        d = self._design
+        if d is None:
+            raise NotImplementedError(f"{what} of a saved {self.family.name} fit is not built "
+                                      "yet (issue 12)")
+        return pb.Problem(d.X, None, d.y, d.total_offset, d.weights, d.trials, aux=d.aux)
+
+    def _aux_of(self, data):
+        if not self.family.aux_formulas():
+            return None
+        if data is None:
+            return self._obs_data("predict()").aux
+        return self.formula_spec.aux_matrices(data, "data")
+
+    def _predict(self, data, kind, hdi_prob, offset, exposure, trials, seed, options: dict):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
+        seed = integer(seed, "seed", low=0)
+        eta, index, trials = self._new_eta(data, offset, exposure, trials, seed=seed)
+        aux = self._aux_of(data)
+        fam = self.family
+        extra = self._extra_draws()
+        fixed = fam.fixed_extra()
+        if kind == "linear":
+            draws = eta
+        elif kind == "mean":
+            with jax.enable_x64(True):
+                auxj = None if aux is None else {k: jnp.asarray(v) for k, v in aux.items()}
+                draws = np.stack([np.asarray(fam.mean(
+                    jnp.asarray(eta[d]), {**{k: jnp.asarray(v[d]) for k, v in extra.items()},
+                                          **fixed}, auxj)) for d in range(eta.shape[0])])
+        else:
+            rng = np.random.default_rng(seed)
+            t = trials if trials is not None else (np.ones(eta.shape[1]) if fam.has_trials
+                                                   else None)
+            draws = np.stack([fam.draw_rows(rng, eta[d], {**{k: v[d] for k, v in extra.items()},
+                                                          **fixed}, t, aux)
+                              for d in range(eta.shape[0])])
+            if t is not None:
+                draws = fam.from_observed(draws, t)
+        return draws_table(draws, index, hdi_prob)
+
+    @float64
+    def posterior_predictive(self, seed: int = 0, *, thin: int = 1, memory_budget=None):
+        """y_rep for the observed rows (one draw per posterior draw, the family's
+        ``draw_rows``), stored as the posterior_predictive group."""
+        seed = integer(seed, "seed", low=0)
+        thin = integer(thin, "thin", low=1)
+        data = self._obs_data("posterior_predictive()")
+        post = self.idata.posterior
+        beta = post["beta"].to_numpy()[:, ::thin]
+        chains, draws = beta.shape[:2]
+        eta = eta_draws(beta.reshape(-1, beta.shape[-1]), data.X, data.offset)
+        extra = {q.name: post[q.name].to_numpy()[:, ::thin].reshape(
+            (chains * draws,) + post[q.name].shape[2:]) for q in self.family.extra_params()}
+        fixed = self.family.fixed_extra()
+        rng = np.random.default_rng(seed)
+        y = np.stack([self.family.draw_rows(rng, eta[d], {**{k: v[d] for k, v in extra.items()},
+                                                          **fixed}, data.trials, data.aux)
+                      for d in range(eta.shape[0])])
+        y_rep = y.reshape(chains, draws, -1)
+        add_group(self.idata, "posterior_predictive", y_rep,
+                  self.idata.observed_data["y"].coords["obs"].to_numpy(),
+                  draws=post.coords["draw"].to_numpy()[::thin])
+        return self.idata.posterior_predictive
+
+    def fitted_mean(self) -> np.ndarray:
+        return self.predict(kind="mean")["mean"].to_numpy()
+
+    def loo(self, **kwargs):
+        if "log_likelihood" not in self.idata.groups():
+            raise NotImplementedError(f"loo() of a {self.family.name} fit larger than "
+                                      f"{LOGLIK_MAX:,} draws x rows is not built yet (issue 12)")
+        return super().loo(**kwargs)
+
+    def waic(self, **kwargs):
+        if "log_likelihood" not in self.idata.groups():
+            raise NotImplementedError(f"waic() of a {self.family.name} fit larger than "
+                                      f"{LOGLIK_MAX:,} draws x rows is not built yet (issue 12)")
+        return super().waic(**kwargs)
+
+    def save(self, path) -> None:
+        raise NotImplementedError(f"save() of a {self.family.name} fit is not built yet (issue "
+                                  "12); fit.idata.to_netcdf(path) keeps the draws")
