@@ -72,13 +72,19 @@ def _start(model, mle, structure, priors, data):
     theta = np.asarray(mle.theta, dtype=float)
     if mle.converged and not mle.limits and np.all(np.isfinite(mle.cov_theta)):
         return {"beta": theta[:p], "extra": theta[p:]}, mle.cov_theta, "mle"
-    init = {"beta": theta[:p], "extra": np.clip(theta[p:], -10.0, 10.0)}
-    values, cov, ok = find_mode(model.family, structure, data, priors, init, SITES)
-    if not ok or not np.all(np.isfinite(cov)) or np.any(np.linalg.eigvalsh(cov) <= 0):
-        raise ValueError(f"the {model.family.name} posterior's mode could not be found from "
-                         "the classical fit; check the data against the family, or give "
-                         "proper priors to the extra parameters")
-    return values, cov, "map"
+    beta = theta[:p]
+    if mle.separated or not np.all(np.abs(beta) < 30.0):
+        beta = np.zeros(p)  # diverging coefficients: the mode search starts from 0
+    # from the classical fit's point, else from a neutral one (u = 0: a precision of 1, a
+    # probability of 1/2, the coefficients 0): Newton's damped steps can fail far out
+    for init in ({"beta": beta, "extra": np.clip(theta[p:], -10.0, 10.0)},
+                 {"beta": np.zeros(p), "extra": np.zeros(theta.size - p)}):
+        values, cov, ok = find_mode(model.family, structure, data, priors, init, SITES)
+        if ok and np.all(np.isfinite(cov)) and np.all(np.linalg.eigvalsh(cov) > 0):
+            return values, cov, "map"
+    raise ValueError(f"the {model.family.name} posterior's mode could not be found; check the "
+                     "data against the family, or give proper priors to the extra parameters "
+                     "and coefficients")
 
 
 def fit_likelihood_bayes(model, **args):

@@ -59,6 +59,7 @@ class LikelihoodFit(NamedTuple):
     max_grad: float  # largest |gradient| entry at the estimate
     k_params: int
     limits: tuple = ()  # the extra parameters that ran off to a limit (warned about)
+    separated: bool = False  # the start's IRLS found separation (warned about)
 
 
 def pack(family: LikelihoodFamily, extra: dict, xp=np):
@@ -161,8 +162,10 @@ def _row_scores(family, rows_: _Rows, theta):
     return jnp.concatenate([X * d_eta[:, None], d_u], axis=1)
 
 
-def _start(design: Design, family: LikelihoodFamily) -> np.ndarray:
-    """theta's start: the start family's IRLS coefficients and the family's moment estimates."""
+def _start(design: Design, family: LikelihoodFamily) -> tuple[np.ndarray, bool]:
+    """(theta's start, separated): the start family's IRLS coefficients and the family's moment
+    estimates; separated where that IRLS fit found the data separated (its warning is passed
+    on: the coefficients diverge in this likelihood too)."""
     from .mle import check_full_rank, fit_mle  # IRLS, its rank and separation checks
 
     start = family.start_family()
@@ -170,19 +173,21 @@ def _start(design: Design, family: LikelihoodFamily) -> np.ndarray:
         check_full_rank(design.X, design.names)
         beta = np.zeros(design.X.shape[1])
         extra = family.start_extra(design.y, None, design.trials, design.weights, design.aux)
-        return np.concatenate([beta, pack(family, extra)])
+        return np.concatenate([beta, pack(family, extra)]), False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = fit_mle(design, start)
+    separated = False
     for w in caught:  # separation applies to this likelihood too; IRLS's own convergence not
         if issubclass(w.category, SeparationWarning):
             warn(w.message, w.category)
+            separated = True
     beta = np.asarray(fit.params, dtype=float)
     if not np.all(np.isfinite(beta)):
         beta = np.zeros_like(beta)
     mu = np.asarray(fit.mu, dtype=float)
     extra = family.start_extra(design.y, mu, design.trials, design.weights, design.aux)
-    return np.concatenate([beta, pack(family, extra)])
+    return np.concatenate([beta, pack(family, extra)]), separated
 
 
 def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 100,
@@ -196,7 +201,7 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
         raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}")
     if not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")
-    theta0 = _start(design, family)
+    theta0, separated = _start(design, family)
     put = jax.device_put
     opt = lambda a: None if a is None else put(a)  # noqa: E731
     X, y = put(design.X), put(design.y)
@@ -231,6 +236,8 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
              "definite (a saddle or a flat direction): the estimate is not a strict maximum and "
              "its standard errors are meaningless.", ConvergenceWarning)
         converged = False
+    elif separated:
+        converged = False  # said so: the coefficients diverge (the start's warning)
     elif not converged and not far:
         warn(f"{family.name}: Newton's method did not converge in {n_iter} iterations "
              f"(maxiter={maxiter}, tol={tol:g}; largest gradient entry {np.max(np.abs(g)):.3g}). "
@@ -268,6 +275,6 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
                                            for k, v in extra.items()},
         eta=np.asarray(eta), mu=mu, llf=-float(f), n_iter=n_iter, converged=converged,
         max_grad=float(np.max(np.abs(g))), k_params=int(theta.size),
-        limits=tuple(q.name for q in far),
+        limits=tuple(q.name for q in far), separated=separated,
     )
 

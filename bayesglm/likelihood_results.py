@@ -80,6 +80,9 @@ class LikelihoodResults:
         """tuple of str: the extra parameters whose estimate ran off to a limit (a precision
         to infinity, a probability to 0: a ConvergenceWarning said so); their estimates and
         standard errors are meaningless."""
+        self.separated = fit.separated
+        """bool: the data are separated (a SeparationWarning said so: some coefficients run off
+        to infinity and the estimate is not a maximum); ``converged`` is then False."""
         self.max_grad = fit.max_grad
         """float: the largest |gradient| entry of the log-likelihood at the estimate (in the
         coefficients and the extra parameters' unconstrained coordinates)."""

@@ -22,7 +22,7 @@ from jax.scipy.special import gammaln
 
 from .base import Family
 
-__all__ = ["Param", "LikelihoodFamily", "FAR", "unit_parts", "log_beta_fn", "weighted_moments"]
+__all__ = ["Param", "LikelihoodFamily", "FAR", "unit_parts", "log_beta_fn"]
 
 #: a positive parameter estimated beyond this (or below 1 / FAR), or a probability within
 #: 1 / FAR of 1 (or of 0), is taken to have run off to its limit (the likelihood still rising,
@@ -149,11 +149,3 @@ def unit_parts(link, eta):
 def log_beta_fn(a, b):
     """log B(a, b) from ``gammaln`` (``jax.scipy.special.betaln`` is less accurate here)."""
     return gammaln(a) + gammaln(b) - gammaln(a + b)
-
-
-def weighted_moments(y, w):
-    """(mean, variance) of y with frequency weights (NumPy)."""
-    w = np.ones_like(y) if w is None else w
-    m = float(np.sum(w * y) / np.sum(w))
-    return m, float(np.sum(w * (y - m) ** 2) / np.sum(w))
-

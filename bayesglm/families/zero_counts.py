@@ -110,7 +110,9 @@ class _ZeroCounts(LikelihoodFamily):
             out.append(Param(self.zero_name, "unit",
                              meaning=f"probability of a {what}"
                              + (" (P(y = 0))" if self.hurdle else " (pscl's zero model)"),
-                             limit_low=self._low_text()))
+                             limit_low=self._low_text(),
+                             limit=f"{self.zero_name} runs to 1: (almost) every count is 0, and "
+                                   "the counts' own part is not identified"))
         else:
             if self.zero_names is None:
                 raise ValueError(f"{type(self).__name__}: the zero model {self.zero!r} is not "
@@ -149,6 +151,9 @@ class _ZeroCounts(LikelihoodFamily):
 
     def _low_text(self):
         plain = "negative binomial" if self.negbin else "Poisson"
+        if self.hurdle:
+            return (f"hu runs to 0: there are (almost) no zeros, and a zero-truncated {plain} "
+                    "describes the counts")
         return (f"{self.zero_name} runs to 0: the {plain} counts explain the zeros without a "
                 f"zero part, and the plain {plain} family fits as well")
 
@@ -160,7 +165,7 @@ class _ZeroCounts(LikelihoodFamily):
             return _NB.loglike_obs(y, mu, alpha), -jnp.log1p(alpha * mu) / alpha
         return _POISSON.loglike_obs(y, mu), -mu
 
-    def _zero_logits(self, extra, aux, n):
+    def _zero_logits(self, extra, aux):
         """(log p, log(1 - p)) of the zero part's probability p, per row or scalar."""
         if self.zero is None:
             p = extra[self.zero_name]
@@ -171,7 +176,7 @@ class _ZeroCounts(LikelihoodFamily):
     def loglike(self, y, eta, extra, trials=None, aux=None):
         mu = jnp.exp(eta)
         lf, lf0 = self._log_count(y, mu, extra)
-        lp, lq = self._zero_logits(extra, aux, y.shape[0])
+        lp, lq = self._zero_logits(extra, aux)
         zero = y == 0
         if self.hurdle:
             lpos = lq + lf - jnp.log(-jnp.expm1(jnp.minimum(lf0, -jnp.finfo(lf0.dtype).tiny)))
@@ -180,7 +185,7 @@ class _ZeroCounts(LikelihoodFamily):
 
     def mean(self, eta, extra, aux=None):
         mu = jnp.exp(eta)
-        lp, lq = self._zero_logits(extra, aux, jnp.shape(eta)[0])
+        lp, lq = self._zero_logits(extra, aux)
         if self.hurdle:
             _, lf0 = self._log_count(jnp.zeros_like(mu), mu, extra)
             return jnp.exp(lq) * mu / -jnp.expm1(lf0)

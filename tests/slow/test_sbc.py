@@ -133,6 +133,29 @@ def run_sbc(model: str) -> dict:
             "divergences": divergences, "min_ess": min_ess, "seconds": elapsed}
 
 
+def fit_thinned(model, extract, seed: int, label: str):
+    """(kept draws (L, k), the fit, refits, min bulk ESS, warnings' class names) of a model fitted
+    with ``CHAINS`` x ``DRAWS`` draws and thinned as the module docstring says, refitted with
+    proportionally more draws where the ESS is too low; ``extract(fit)`` gives the ranked
+    parameters' (chains, draws, k) draws. The replication loop of the other SBC files."""
+    draws, refits, names = DRAWS, 0, []
+    while True:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = model.fit(draws=draws, chains=CHAINS, seed=seed, progress=False)
+        names += [type(w.message).__name__ for w in caught]
+        d = extract(res)
+        ess = float(min(az.ess(d[..., j]) for j in range(d.shape[-1])))
+        k = max(CHAINS * draws // (L + 1), math.ceil(CHAINS * draws / ess))
+        kept = np.concatenate([d[c, ::k] for c in range(CHAINS)], axis=0)
+        if len(kept) >= L:
+            return kept[:L], res, refits, ess, names
+        refits += 1
+        draws = math.ceil(k * (L + 1) / CHAINS / DRAWS) * DRAWS
+        if draws > 8 * DRAWS:
+            pytest.fail(f"{label}: bulk ESS {ess:.0f}: the sampler mixes far too slowly")
+
+
 def rank_statistics(ranks: np.ndarray, names=None) -> pd.DataFrame:
     """Per parameter: chi-square p-value, and z of the mean and variance of u = rank / L."""
     names = NAMES if names is None else names

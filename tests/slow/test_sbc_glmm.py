@@ -13,7 +13,7 @@ Set-up: 20 groups of 6 rows, one N(0, 1) covariate (drawn once, seed 1107). Prio
 1) on both coefficients (a dict; the intercept's is on the uncentred intercept) and the default
 ``decov()``, which for one sd is sd ~ Gamma(1, rate 1) = Exponential(1); the simulation draws
 from exactly these: beta ~ N(0, I), sd ~ Exp(1), b_g ~ N(0, sd^2), y ~ Bernoulli. Each fit: 2
-chains x ``DRAWS`` draws after the default warmup (1000 from the Laplace fit); chains thinned
+chains x 500 draws (test_sbc.DRAWS) after the default warmup (1000 from the Laplace fit); thinned
 so that the kept draws are about independent (k = max(10, ceil(draws / min bulk ESS))), refitted
 with more draws when too few remain (counted). A replication whose Laplace fit is singular
 (the sd estimated at 0, a common outcome with a small sd) warns and starts at the sd floor.
@@ -27,13 +27,10 @@ chains x 500 draws); z of the mean ranks 0.60, 0.18, -2.20, 0.70, chi-square p >
 
 from __future__ import annotations
 
-import math
 import os
 import time
-import warnings
 from collections import Counter
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
@@ -41,13 +38,12 @@ from scipy import special
 
 import bayesglm as bg
 from bayesglm.priors import Normal
-from test_sbc import L, assert_uniform, rank_statistics
+from test_sbc import L, assert_uniform, fit_thinned, rank_statistics
 
 pytestmark = pytest.mark.slow
 
 N_REPS = int(os.environ.get("BAYESGLM_SBC_N", "200"))
 N_GROUPS, PER_GROUP = 20, 6
-DRAWS, CHAINS = 500, 2
 PARAMS = ["Intercept", "x", "sd_g__Intercept", "r_g[g0]"]
 
 _rng = np.random.default_rng(1107)
@@ -78,26 +74,12 @@ def run_sbc() -> dict:
         truth = np.array([beta[0], beta[1], sd, b[0]])
         data = pd.DataFrame({"y": y, "x": X, "g": GROUP})
         model = bg.glm("y ~ x + (1 | g)", data, family="binomial", priors=PRIORS)
-        draws = DRAWS
-        while True:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                res = model.fit(draws=draws, chains=CHAINS, seed=r, progress=False)
-            warns.update(type(w.message).__name__ for w in caught)
-            d = _draws(res)
-            ess = float(min(az.ess(d[..., j]) for j in range(d.shape[-1])))
-            k = max(CHAINS * draws // (L + 1), math.ceil(CHAINS * draws / ess))
-            kept = np.concatenate([d[c, ::k] for c in range(CHAINS)], axis=0)
-            if len(kept) >= L:
-                break
-            refits += 1
-            draws = math.ceil(k * (L + 1) / CHAINS / DRAWS) * DRAWS
-            if draws > 8 * DRAWS:
-                pytest.fail(f"replication {r}: bulk ESS {ess:.0f}: the sampler mixes far too "
-                            "slowly")
+        kept, res, n_refits, ess, names = fit_thinned(model, _draws, r, f"replication {r}")
+        warns.update(names)
+        refits += n_refits
         divergences += int(res.idata.sample_stats["diverging"].sum())
         min_ess = min(min_ess, ess)
-        ranks[r] = np.sum(kept[:L] < truth[None, :], axis=0)
+        ranks[r] = np.sum(kept < truth[None, :], axis=0)
     return {"ranks": ranks, "warnings": dict(warns), "refits": refits,
             "divergences": divergences, "min_ess": min_ess,
             "seconds": time.perf_counter() - t0}

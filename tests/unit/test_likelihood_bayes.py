@@ -208,3 +208,23 @@ def test_what_is_not_built_yet_says_so(fits):
         fit.save("/tmp/never.nc")
     with pytest.raises(NotImplementedError, match="fit_map\\(\\) of the beta family"):
         model.fit_map()
+
+
+def test_all_zero_counts_separate_and_nuts_starts_at_the_mode():
+    """An all-zero response under a zero-inflated Poisson: the MLE does not exist (the rates run
+    to 0; the start's IRLS says so) and the fit says so (converged False, separated); NUTS then
+    starts at the posterior mode (found from a neutral start where the MLE's point fails) and the
+    proper priors give a proper posterior."""
+    df = _frame(n=80).assign(c=0)
+    model = bg.glm("c ~ x1", df, family="zip")
+    with pytest.warns(bg.SeparationWarning, match="counts are all zero"):
+        mle = model.fit_mle()
+    assert mle.separated and not mle.converged
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(draws=300, chains=2, seed=2, progress=False)
+    s = fit.summary()
+    # the zeros are explained by a high zi or low rates: zi's mode is 0.71 (u = 0.90), the
+    # intercept's -3.66, with the default priors
+    assert fit.start == "map" and s["r_hat"].max() < 1.05
+    assert 0.6 < s.loc["zi", "mean"] < 1 and s.loc["Intercept", "mean"] < -1
