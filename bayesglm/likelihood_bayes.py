@@ -4,8 +4,10 @@ zero-inflated, ...): NUTS from the exact-likelihood MLE, and its results.
 The sampler's coordinates are the classical fit's: the coefficients and the extra parameters'
 unconstrained u (:mod:`bayesglm.transforms`, NumPyro's maps), so NUTS starts at the MLE with the
 inverse observed information as its mass matrix, as for the other families. Where the MLE did
-not converge or an extra parameter ran off to its limit (a ConvergenceWarning has said so), NUTS
-starts at the posterior mode instead, with the mass matrix adapted. The posterior's variables
+not converge or an extra parameter ran off to its limit (a ConvergenceWarning has said so), or
+where a coefficient's standard error exceeds its prior's scale (the prior, not the likelihood,
+shapes the posterior there), NUTS starts at the posterior mode instead, with the mass matrix
+adapted. The posterior's variables
 are the coefficients (``beta``) and each extra parameter on its natural scale under its name
 (``phi``, ``nu``, ``cutpoints``, ``zi``); ``summary()`` lists them by their ``params`` labels
 beside the MLE.
@@ -65,12 +67,25 @@ def _pointwise(family, rows: pb.Problem, beta, u):
     return jax.lax.map(lambda a: one(*a), (beta, u))
 
 
+def _prior_dominated(model, mle) -> bool:
+    """Whether some coefficient's standard error exceeds its prior's scale: the likelihood says
+    less than the prior there (a few informative rows, a quasi-separated zero part), so the
+    normal approximation at the MLE is no start for the posterior; its mode (prior included)
+    is."""
+    for pr, se in zip(model.resolved_priors.coef, mle.bse.iloc[:len(model.design.names)]):
+        scale = getattr(pr, "sigma", getattr(pr, "b", None))
+        if scale is not None and np.isfinite(se) and se > scale:
+            return True
+    return False
+
+
 def _start(model, mle, structure, priors, data):
     """(values by site, covariance, kind): the MLE in the sampler's coordinates, or the
     posterior mode where the MLE did not converge or sits at a limit."""
     p = len(model.design.names)
     theta = np.asarray(mle.theta, dtype=float)
-    if mle.converged and not mle.limits and np.all(np.isfinite(mle.cov_theta)):
+    if (mle.converged and not mle.limits and np.all(np.isfinite(mle.cov_theta))
+            and not _prior_dominated(model, mle)):
         return {"beta": theta[:p], "extra": theta[p:]}, mle.cov_theta, "mle"
     beta = theta[:p]
     if mle.separated or not np.all(np.abs(beta) < 30.0):
@@ -102,7 +117,7 @@ def fit_likelihood_bayes(model, **args):
     for w in caught:  # the user's line, once
         warn(w.message, w.category)
     values, cov, kind = _start(model, mle, structure, priors, data)
-    if kind == "map":
+    if kind == "map" and (not mle.converged or mle.limits):
         warn("NUTS starts at the posterior mode, not at the classical fit (which did not "
              "converge or ran off to a limit), with its mass matrix adapted during warmup.",
              ConvergenceWarning)

@@ -15,7 +15,11 @@ parameters from exactly the priors given to the model (a dict, so they do not de
 
 Each fit: 2 chains x 500 draws after the default warmup, thinned as test_sbc.py does (L = 99
 retained draws; a replication whose ESS is too low is refitted with more draws).
-``BAYESGLM_SBC_N`` overrides N (default 200; measured run time: printed).
+``BAYESGLM_SBC_N`` overrides N (default 200). Measured 2026-12-02 (N = 200): ZIP 51 s, 163
+starts at the MLE and 37 at the posterior mode (all-zero or nearly all-zero responses, where a
+coefficient's SE exceeds its prior's scale), no refits, no divergences, min bulk ESS 285, every
+chi-square p > 0.73 and |z| < 1.1; the cumulative logit passed in the clean-clone CI run.
+Before the prior-dominated rule, replication 44 (two non-zero counts) stalled at ESS 2.
 """
 
 from __future__ import annotations

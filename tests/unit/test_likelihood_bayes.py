@@ -228,3 +228,23 @@ def test_all_zero_counts_separate_and_nuts_starts_at_the_mode():
     # intercept's -3.66, with the default priors
     assert fit.start == "map" and s["r_hat"].max() < 1.05
     assert 0.6 < s.loc["zi", "mean"] < 1 and s.loc["Intercept", "mean"] < -1
+
+
+def test_a_prior_dominated_coefficient_starts_nuts_at_the_mode():
+    """Two non-zero counts among 80 under a zero-inflated Poisson (SBC replication 44 of
+    tests/slow/test_sbc_families.py): the MLE converges, but to coefficients of 17 and 66 with
+    standard errors of 200-800, far wider than their Normal(0, 0.5) priors. Started there, with
+    that covariance as mass matrix, NUTS did not move (bulk ESS 2); from the posterior mode it
+    mixes (ESS > 400)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "slow"))
+    from test_sbc_families import _zip
+
+    model, _, _ = _zip(np.random.default_rng([1204, 44, len("zero_inflated_poisson")]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(draws=300, chains=2, seed=44, progress=False)
+    s = fit.summary()
+    assert fit.start == "map" and s["ess_bulk"].min() > 400 and s["r_hat"].max() < 1.02
