@@ -502,6 +502,11 @@ def _cmd_fit(args) -> int:
         family = get_family(args.family, args.link)
     except (ValueError, TypeError) as exc:
         raise UsageError(cli_words(exc)) from None
+    if getattr(family, "exact_likelihood", False):
+        raise UsageError(f"--family {args.family}: the bayesglm command fits gaussian, binomial, "
+                         "poisson, gamma, inverse_gaussian and negative_binomial models; fit the "
+                         f"{family.name} family from Python (bg.glm(formula, data, "
+                         f"family={family.name!r}))")
     cols = list(map(str, df.columns))
     roles = {}
     for role in ("exposure", "offset", "weights", "trials"):

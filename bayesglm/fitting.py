@@ -19,7 +19,7 @@ from .posterior import (MAPResults, MLEOutcome, Start, choose_start, map_start,
                         sampler_config, site_order)
 from .sampling import compile_in_background, make_plan, run_nuts
 
-__all__ = ["fit_bayes", "fit_map", "sample_prior", "LOGLIK_MAX"]
+__all__ = ["fit_bayes", "fit_map", "sample_prior", "rows_data", "LOGLIK_MAX"]
 
 #: store the pointwise log-likelihood (for LOO/WAIC), y_rep and X in the InferenceData up to
 #: this many numbers (chains x draws x rows, 80 MB); beyond it the fit stays lean and
@@ -47,6 +47,18 @@ def _sizes(family, design, resolved) -> dict:
     if resolved.dispersion is not None:
         sizes[family.dispersion_param] = 1
     return sizes
+
+
+def rows_data(design) -> tuple[dict, np.ndarray]:
+    """(constant_data, obs coordinate) of a fit's InferenceData: X (when at most
+    :data:`LOGLIK_MAX` numbers), the offset, exposure, weights and trials; the rows' labels."""
+    constant = {"X": design.X} if design.X.size <= LOGLIK_MAX else {}
+    for name in ("offset", "exposure", "weights", "trials"):
+        if getattr(design, name) is not None:
+            constant[name] = getattr(design, name)
+    obs_index = np.arange(design.nobs) if design.row_index is None else np.asarray(
+        design.row_index)
+    return constant, obs_index
 
 
 def fit_bayes(model, **args):
@@ -78,12 +90,7 @@ def fit_bayes(model, **args):
     disp = posterior.get(family.dispersion_param) if family.dispersion_param else None
     small = config.chains * config.draws * design.nobs <= LOGLIK_MAX
     loglik = loglik_draws(family, data, posterior["beta"], disp) if small else None
-    constant = {"X": design.X} if design.X.size <= LOGLIK_MAX else {}
-    for name in ("offset", "exposure", "weights", "trials"):
-        if getattr(design, name) is not None:
-            constant[name] = getattr(design, name)
-    obs_index = np.arange(design.nobs) if design.row_index is None else np.asarray(
-        design.row_index)
+    constant, obs_index = rows_data(design)
     idata = to_inference_data(
         posterior=posterior, sample_stats=result.stats, names=design.names,
         obs_index=obs_index, y=family.observed(design.y, design.trials),

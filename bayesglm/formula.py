@@ -420,13 +420,17 @@ def _parse(formula, data: pd.DataFrame, context: dict):
     if idiom is not None:
         raise idiom
     for part in (f.lhs, f.rhs):
-        for v in part.required_variables:
-            roles = {getattr(r, "value", r) for r in getattr(v, "roles", ())}
-            if "value" in roles and v not in data.columns and v not in context:
-                raise FormulaError(
-                    f"formula {formula!r}: column {str(v)!r} is not in the data (its columns: "
-                    f"{', '.join(map(str, data.columns))})")
+        _check_columns_exist(part, data, context, f"formula {formula!r}")
     return f
+
+
+def _check_columns_exist(part, data: pd.DataFrame, context: dict, what: str) -> None:
+    """A FormulaError naming the first column a formula part reads that the data lack."""
+    for v in part.required_variables:
+        roles = {getattr(r, "value", r) for r in getattr(v, "roles", ())}
+        if "value" in roles and v not in data.columns and v not in context:
+            raise FormulaError(f"{what}: column {str(v)!r} is not in the data (its columns: "
+                               f"{', '.join(map(str, data.columns))})")
 
 
 def _parse_rhs(formula: str, what: str, data: pd.DataFrame, context: dict):
@@ -439,11 +443,7 @@ def _parse_rhs(formula: str, what: str, data: pd.DataFrame, context: dict):
     except Exception as exc:  # noqa: BLE001 - the parser raises plain errors on some input
         raise FormulaError(f"cannot parse the {what} formula {formula!r}: "
                            f"{_first_line(exc)}") from None
-    for v in f.required_variables:
-        roles = {getattr(r, "value", r) for r in getattr(v, "roles", ())}
-        if "value" in roles and v not in data.columns and v not in context:
-            raise FormulaError(f"the {what} formula {formula!r}: column {str(v)!r} is not in the "
-                               f"data (its columns: {', '.join(map(str, data.columns))})")
+    _check_columns_exist(f, data, context, f"the {what} formula {formula!r}")
     return f
 
 

@@ -30,16 +30,14 @@ from ._x64 import float64
 from ._xla import jit
 from .bayes_results import BayesResults, check_draws, draws_table
 from .convert import add_group, to_inference_data
+from .fitting import LOGLIK_MAX, rows_data
+from .likelihood_mle import unpack
 from .model import prior_arrays, prior_structure, with_extra
 from .posterior import sampler_config
 from .problem import eta_draws
 from .sampling import find_mode, make_plan, run_nuts
 
-__all__ = ["fit_likelihood_bayes", "LikelihoodBayesResults", "LOGLIK_MAX"]
-
-#: as bayesglm.fitting's: the pointwise log-likelihood and y_rep are stored up to this many
-#: numbers (chains x draws x rows)
-LOGLIK_MAX = 10_000_000
+__all__ = ["fit_likelihood_bayes", "LikelihoodBayesResults"]
 
 SITES = ["beta", "extra"]
 KINDS = ("mean", "linear", "response")
@@ -62,8 +60,7 @@ def _pointwise(family, rows: pb.Problem, beta, u):
     """log p(y_i | draw) for every draw (rows of ``beta``, ``u``) and row: (draws, n)."""
     def one(b, uu):
         eta = rows.X @ b + (0.0 if rows.offset is None else rows.offset)
-        extra = {**T.unpack(family.extra_params(), uu, jnp), **family.fixed_extra()}
-        return family.loglike(rows.y, eta, extra, rows.trials, rows.aux)
+        return family.loglike(rows.y, eta, unpack(family, uu, jnp), rows.trials, rows.aux)
     return jax.lax.map(lambda a: one(*a), (beta, u))
 
 
@@ -77,6 +74,13 @@ def _prior_dominated(model, mle) -> bool:
         if scale is not None and np.isfinite(se) and se > scale:
             return True
     return False
+
+
+@jit(static_argnames=("family",))
+def _mean_draws(family, eta, extra, aux):
+    """E[y] for every draw: eta (draws, rows), the extra parameters' draws by name (draws, ...)."""
+    fixed = family.fixed_extra()
+    return jax.vmap(lambda e, x: family.mean(e, {**x, **fixed}, aux))(eta, extra)
 
 
 def _start(model, mle, structure, priors, data):
@@ -137,12 +141,7 @@ def fit_likelihood_bayes(model, **args):
             ll = _pointwise(family, data, jnp.asarray(posterior["beta"].reshape(-1, p)),
                             jnp.asarray(u.reshape(-1, k)))
         loglik = np.asarray(ll).reshape(chains, draws, -1)
-    constant = {"X": design.X} if design.X.size <= LOGLIK_MAX else {}
-    for name in ("offset", "exposure", "weights", "trials"):
-        if getattr(design, name) is not None:
-            constant[name] = getattr(design, name)
-    obs_index = np.arange(design.nobs) if design.row_index is None else np.asarray(
-        design.row_index)
+    constant, obs_index = rows_data(design)
     dims, coords = _dims(family)
     idata = to_inference_data(
         posterior=posterior, sample_stats=result.stats, names=design.names,
@@ -230,11 +229,9 @@ class LikelihoodBayesResults(BayesResults):
         if kind == "linear":
             draws = eta
         elif kind == "mean":
-            with jax.enable_x64(True):
-                auxj = None if aux is None else {k: jnp.asarray(v) for k, v in aux.items()}
-                draws = np.stack([np.asarray(fam.mean(
-                    jnp.asarray(eta[d]), {**{k: jnp.asarray(v[d]) for k, v in extra.items()},
-                                          **fixed}, auxj)) for d in range(eta.shape[0])])
+            auxj = None if aux is None else {k: jnp.asarray(v) for k, v in aux.items()}
+            draws = np.asarray(_mean_draws(fam, jnp.asarray(eta),
+                                           {k: jnp.asarray(v) for k, v in extra.items()}, auxj))
         else:
             rng = np.random.default_rng(seed)
             t = trials if trials is not None else (np.ones(eta.shape[1]) if fam.has_trials

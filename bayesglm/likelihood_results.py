@@ -19,9 +19,10 @@ import pandas as pd
 
 from . import transforms as T
 from ._x64 import float64
-from .design import Design, new_rows
+from .design import Design
 from .likelihood_mle import LikelihoodFit
-from .results import Summary, two_sided_p, wald_interval
+from .results import (Summary, coef_table, link_prediction, prediction_rows, two_sided_p,
+                      wald_interval)
 
 __all__ = ["LikelihoodResults"]
 
@@ -158,8 +159,9 @@ class LikelihoodResults:
         families is the inverse link of eta).
 
         With a zero part the mean is not the inverse link of eta: a modelled one (``zi="~ x"``)
-        is evaluated on the new rows too (its formula re-applied), and the mean (1 - zi) mu (hurdle: (1 - hu) mu / (1 - f(0))) then gets its
-        SE by the delta method in all the parameters and its interval on the log scale.
+        is evaluated on the new rows too (its formula re-applied), and the mean (1 - zi) mu
+        (hurdle: (1 - hu) mu / (1 - f(0))) then gets its SE by the delta method in all the
+        parameters and its interval on the log scale.
 
         Returns
         -------
@@ -169,16 +171,8 @@ class LikelihoodResults:
         ``linear``.
         """
         d = self._design
-        if exog is None:
-            if offset is not None or exposure is not None:
-                raise ValueError("offset/exposure for predict() need new exog rows as well")
-            X, off, index = d.X, d.total_offset, d.row_index
-        else:
-            rows = new_rows(exog, names=d.names, family=self.family,
-                            formula_spec=self.model.formula_spec, offset=offset,
-                            exposure=exposure, has_offset=d.offset is not None,
-                            has_exposure=d.exposure is not None, what="exog")
-            X, off, index = rows.X, rows.offset, rows.index
+        X, off, index = prediction_rows(d, self.family, self.model.formula_spec, exog, offset,
+                                        exposure)
         p = X.shape[1]
         if getattr(self.family, "ordinal", False) and not linear:
             return self._category_probabilities(X, off, index)
@@ -186,22 +180,8 @@ class LikelihoodResults:
             aux = d.aux if exog is None or not self.family.aux_formulas() else \
                 self.model.formula_spec.aux_matrices(exog, "exog")
             return self._mean_by_delta(X, off, index, aux or {}, alpha)
-        beta, V = self._fit.params[:p], self._fit.cov[:p, :p]
-        eta = X @ beta + (0.0 if off is None else off)
-        se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, V, X), 0.0))
-        q = NormalDist().inv_cdf(1 - alpha / 2)
-        lo, hi = eta - q * se_eta, eta + q * se_eta
-        if linear:
-            mean, se = eta, se_eta
-        else:
-            link = self.family.link
-            mean = np.asarray(link.inverse(jnp.asarray(eta)))
-            se = se_eta * np.abs(np.asarray(link.inverse_deriv(jnp.asarray(eta))))
-            lo = np.asarray(link.inverse(jnp.asarray(lo)))
-            hi = np.asarray(link.inverse(jnp.asarray(hi)))
-            lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
-        return pd.DataFrame(
-            {"mean": mean, "mean_se": se, "mean_ci_lower": lo, "mean_ci_upper": hi}, index=index)
+        return link_prediction(self.family.link, X, self._fit.params[:p],
+                               self._fit.cov[:p, :p], off, index, alpha, linear)
 
     def _mean_by_delta(self, X, off, index, aux, alpha) -> pd.DataFrame:
         """E[y] of a family whose mean is not the inverse link of eta alone (a zero part:
@@ -259,10 +239,7 @@ class LikelihoodResults:
 
     def summary(self, alpha: float = 0.05) -> Summary:
         """Coefficient and extra-parameter table with the fit statistics."""
-        ci = self.conf_int(alpha)
-        pct = f"{100 * (1 - alpha):g}%"
-        table = pd.DataFrame({"coef": self.params, "std err": self.bse, "z": self.zvalues,
-                              "P>|z|": self.pvalues, f"[{pct}": ci[0], f"{pct}]": ci[1]})
+        table = coef_table(self, alpha)
         d = self._design
         info = [
             ("Dep. Variable", d.endog_name),

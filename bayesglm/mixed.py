@@ -16,7 +16,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .results import Summary, two_sided_p, wald_interval
+from .results import Summary, coef_table, two_sided_p, wald_interval
 
 __all__ = ["fit_mixed", "fit_kind", "MixedMLEResults", "SINGULAR_TOL"]
 
@@ -170,10 +170,7 @@ class MixedMLEResults:
 
     def summary(self, alpha: float = 0.05) -> Summary:
         """lme4's print: the random effects (sd, correlations), the groups, the fixed effects."""
-        ci = self.conf_int(alpha)
-        pct = f"{100 * (1 - alpha):g}%"
-        table = pd.DataFrame({"coef": self.params, "std err": self.bse, "z": self.zvalues,
-                              "P>|z|": self.pvalues, f"[{pct}": ci[0], f"{pct}]": ci[1]})
+        table = coef_table(self, alpha)
         method = {"lmm": "REML" if self.reml else "ML", "glmm": "Laplace (nAGQ = 1)"}[self._kind]
         info = [("Model Family", type(self.family).__name__),
                 ("Link Function", type(self.family.link).__name__),

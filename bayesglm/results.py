@@ -21,7 +21,8 @@ from .families import Family
 from .mle import MLEFit
 from .problem import eta_draws
 
-__all__ = ["MLEResults", "Summary", "two_sided_p", "wald_interval"]
+__all__ = ["MLEResults", "Summary", "two_sided_p", "wald_interval", "coef_table",
+           "prediction_rows", "link_prediction"]
 
 
 def two_sided_p(z: np.ndarray) -> np.ndarray:
@@ -36,6 +37,50 @@ def wald_interval(params: pd.Series, bse: pd.Series, alpha: float) -> pd.DataFra
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
     q = NormalDist().inv_cdf(1 - alpha / 2)
     return pd.DataFrame({0: params - q * bse, 1: params + q * bse})
+
+
+def coef_table(res, alpha: float) -> pd.DataFrame:
+    """The coefficient table every classical ``summary()`` shows: estimate, SE, z, p and the
+    Wald interval (``res.conf_int(alpha)``), a row per entry of ``res.params``."""
+    ci = res.conf_int(alpha)
+    pct = f"{100 * (1 - alpha):g}%"
+    return pd.DataFrame({"coef": res.params, "std err": res.bse, "z": res.zvalues,
+                         "P>|z|": res.pvalues, f"[{pct}": ci[0], f"{pct}]": ci[1]})
+
+
+def prediction_rows(design: Design, family: Family, formula_spec, exog, offset, exposure):
+    """(X, total offset, row labels) for a classical ``predict``: the fitted rows (``exog``
+    None, with their own offset and exposure) or validated new ones."""
+    if exog is None:
+        if offset is not None or exposure is not None:
+            raise ValueError("offset/exposure for predict() need new exog rows as well")
+        return design.X, design.total_offset, design.row_index
+    rows = new_rows(exog, names=design.names, family=family, formula_spec=formula_spec,
+                    offset=offset, exposure=exposure, has_offset=design.offset is not None,
+                    has_exposure=design.exposure is not None, what="exog")
+    return rows.X, rows.offset, rows.index
+
+
+def link_prediction(link, X, beta, cov, offset, index, alpha: float,
+                    linear: bool) -> pd.DataFrame:
+    """The mean (or eta, ``linear``) of rows X with its delta-method SE and a Wald interval
+    formed on the link scale and mapped through the inverse link (ordered also for decreasing
+    links), from coefficients ``beta`` with covariance ``cov``."""
+    eta = eta_draws(np.asarray(beta)[None, :], X, offset)[0]
+    se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, cov, X), 0.0))
+    q = NormalDist().inv_cdf(1 - alpha / 2)
+    lo, hi = eta - q * se_eta, eta + q * se_eta
+    if linear:
+        mean, se = eta, se_eta
+    else:
+        mean = np.asarray(link.inverse(jnp.asarray(eta)))
+        se = se_eta * np.abs(np.asarray(link.inverse_deriv(jnp.asarray(eta))))
+        lo = np.asarray(link.inverse(jnp.asarray(lo)))
+        hi = np.asarray(link.inverse(jnp.asarray(hi)))
+        lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+    return pd.DataFrame(
+        {"mean": mean, "mean_se": se, "mean_ci_lower": lo, "mean_ci_upper": hi}, index=index
+    )
 
 
 class Summary:
@@ -262,49 +307,15 @@ class MLEResults:
         -------
         DataFrame with columns ``mean``, ``mean_se``, ``mean_ci_lower``, ``mean_ci_upper``.
         """
-        d = self._design
-        if exog is None:
-            if offset is not None or exposure is not None:
-                raise ValueError("offset/exposure for predict() need new exog rows as well")
-            X, off, index = d.X, d.total_offset, d.row_index
-        else:
-            rows = new_rows(exog, names=d.names, family=self.family,
-                            formula_spec=self.model.formula_spec, offset=offset,
-                            exposure=exposure, has_offset=d.offset is not None,
-                            has_exposure=d.exposure is not None, what="exog")
-            X, off, index = rows.X, rows.offset, rows.index
-        eta = eta_draws(self._fit.params[None, :], X, off)[0]
-        se_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, self._fit.cov, X), 0.0))
-        q = NormalDist().inv_cdf(1 - alpha / 2)
-        lo, hi = eta - q * se_eta, eta + q * se_eta
-        if linear:
-            mean, se = eta, se_eta
-        else:
-            link = self.family.link
-            mean = np.asarray(link.inverse(jnp.asarray(eta)))
-            se = se_eta * np.abs(np.asarray(link.inverse_deriv(jnp.asarray(eta))))
-            lo = np.asarray(link.inverse(jnp.asarray(lo)))
-            hi = np.asarray(link.inverse(jnp.asarray(hi)))
-            lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
-        return pd.DataFrame(
-            {"mean": mean, "mean_se": se, "mean_ci_lower": lo, "mean_ci_upper": hi}, index=index
-        )
+        X, off, index = prediction_rows(self._design, self.family, self.model.formula_spec,
+                                        exog, offset, exposure)
+        return link_prediction(self.family.link, X, self._fit.params, self._fit.cov, off, index,
+                               alpha, linear)
 
     # -- display --------------------------------------------------------------------------
     def summary(self, alpha: float = 0.05) -> Summary:
         """Coefficient table and fit statistics, like statsmodels' ``GLMResults.summary()``."""
-        ci = self.conf_int(alpha)
-        pct = f"{100 * (1 - alpha):g}%"
-        table = pd.DataFrame(
-            {
-                "coef": self.params,
-                "std err": self.bse,
-                "z": self.zvalues,
-                "P>|z|": self.pvalues,
-                f"[{pct}": ci[0],
-                f"{pct}]": ci[1],
-            }
-        )
+        table = coef_table(self, alpha)
         d = self._design
         info = [
             ("Dep. Variable", d.endog_name),

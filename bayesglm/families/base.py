@@ -112,20 +112,32 @@ class Family:
     def __repr__(self):
         return f"{type(self).__name__}(link={self.link!r})"
 
+    #: the constructor's keyword arguments beside the link (a fixed alpha, a Tweedie power,
+    #: an ordinal family's levels): they make a family's identity with its link, and a saved
+    #: fit's :meth:`spec` records them
+    spec_params: tuple = ()
+
+    def _spec_values(self) -> tuple:
+        return tuple(getattr(self, k) for k in self.spec_params)
+
     def __eq__(self, other):
-        return type(self) is type(other) and self.link == other.link
+        return (type(self) is type(other) and self.link == other.link
+                and self._spec_values() == other._spec_values())
 
     def __hash__(self):
-        return hash((type(self).__name__, self.link))
+        return hash((type(self).__name__, self.link, self._spec_values()))
 
     def with_link(self, link: L.Link) -> Family:
         """The same family (with the same fixed parameters) under another link."""
-        return type(self)(link)
+        return type(self)(link, **dict(zip(self.spec_params, self._spec_values())))
 
     def spec(self) -> dict:
         """What a saved fit records to rebuild this family (see :func:`from_spec`)."""
-        return {"family": self.name, "link": self.link.name,
-                "link_power": getattr(self.link, "power", None)}
+        out = {"family": self.name, "link": self.link.name,
+               "link_power": getattr(self.link, "power", None)}
+        for k, v in zip(self.spec_params, self._spec_values()):
+            out[k] = list(v) if isinstance(v, tuple) else v
+        return out
 
     # -- the mathematics (JAX) ------------------------------------------------------------
     def variance(self, mu, phi=1.0):

@@ -81,18 +81,6 @@ class Cumulative(LikelihoodFamily):
         extra = "" if self.levels is None else f", levels={list(self.levels)!r}"
         return f"Cumulative(link={self.link!r}{extra})"
 
-    def __eq__(self, other):
-        return super().__eq__(other) and self.levels == other.levels
-
-    def __hash__(self):
-        return hash((type(self).__name__, self.link, self.levels))
-
-    def with_link(self, link):
-        return type(self)(link, levels=self.levels)
-
-    def spec(self):
-        return {**super().spec(), "levels": None if self.levels is None else list(self.levels)}
-
     @property
     def n_categories(self) -> int:
         if self.levels is None:

@@ -44,18 +44,6 @@ class NegativeBinomial(Family):
         extra = "" if self.alpha is None else f", alpha={self.alpha:g}"
         return f"NegativeBinomial(link={self.link!r}{extra})"
 
-    def __eq__(self, other):
-        return super().__eq__(other) and self.alpha == other.alpha
-
-    def __hash__(self):
-        return hash((type(self).__name__, self.link, self.alpha))
-
-    def with_link(self, link):
-        return type(self)(link, alpha=self.alpha)
-
-    def spec(self):
-        return {**super().spec(), "alpha": self.alpha}
-
     @property
     def boundary(self):
         return "zero_counts" if isinstance(self.link, L.Log) else None

@@ -96,18 +96,6 @@ class Tweedie(LikelihoodFamily):
         extra = "" if self.power is None else f", power={self.power:g}"
         return f"Tweedie(link={self.link!r}{extra})"
 
-    def __eq__(self, other):
-        return super().__eq__(other) and self.power == other.power
-
-    def __hash__(self):
-        return hash((type(self).__name__, self.link, self.power))
-
-    def with_link(self, link):
-        return type(self)(link, power=self.power)
-
-    def spec(self):
-        return {**super().spec(), "power": self.power}
-
     def extra_params(self):
         phi = Param("phi", "positive", meaning="Var(y) = phi mu^power")
         if self.power is not None:

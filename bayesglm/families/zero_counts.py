@@ -66,16 +66,7 @@ class _ZeroCounts(LikelihoodFamily):
             alpha = real(alpha, f"{type(self).__name__}: alpha", low=0.0, low_open=True)
         self.alpha = alpha
 
-    # -- identity ---------------------------------------------------------------------------
-    def _key(self):
-        return (type(self).__name__, self.link, self.zero, self.zero_names, self.alpha)
-
-    def __eq__(self, other):
-        return type(self) is type(other) and self._key() == other._key()
-
-    def __hash__(self):
-        return hash(self._key())
-
+    # -- identity (the base's, from spec_params) ---------------------------------------------
     def __repr__(self):
         parts = [f"link={self.link!r}"]
         if self.zero is not None:
@@ -84,14 +75,6 @@ class _ZeroCounts(LikelihoodFamily):
             parts.append(f"alpha={self.alpha:g}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
-    def with_link(self, link):
-        return type(self)(link, zero=self.zero, zero_names=self.zero_names, alpha=self.alpha)
-
-    def spec(self):
-        out = {**super().spec(), self.zero_name: self.zero,
-               "zero_names": None if self.zero_names is None else list(self.zero_names)}
-        return {**out, "alpha": self.alpha} if self.negbin else out
-
     # -- the zero part's design ------------------------------------------------------------
     def aux_formulas(self) -> dict:
         """The extra design matrices the family needs, by name: the zero model's formula."""
@@ -99,8 +82,8 @@ class _ZeroCounts(LikelihoodFamily):
 
     def bind_aux(self, names: dict):
         """The family bound to its zero model's column names (the model does this)."""
-        return type(self)(self.link, zero=self.zero, zero_names=names[self.zero_name],
-                          alpha=self.alpha)
+        kw = dict(zip(self.spec_params, self._spec_values()))
+        return type(self)(self.link, **{**kw, "zero_names": names[self.zero_name]})
 
     # -- what the family declares ---------------------------------------------------------
     def extra_params(self):
@@ -258,11 +241,10 @@ class ZeroInflatedPoisson(_ZeroCounts):
     def __init__(self, link=None, *, zi=None, zero_names=None):
         super().__init__(link, zero=zi, zero_names=zero_names)
 
-    def with_link(self, link):
-        return type(self)(link, zi=self.zero, zero_names=self.zero_names)
-
-    def bind_aux(self, names):
-        return type(self)(self.link, zi=self.zero, zero_names=names["zi"])
+    @property
+    def zi(self):
+        """The zero model's formula, or None (a constant zi)."""
+        return self.zero
 
 
 class ZeroInflatedNegativeBinomial(_ZeroCounts):
@@ -276,11 +258,10 @@ class ZeroInflatedNegativeBinomial(_ZeroCounts):
     def __init__(self, link=None, *, zi=None, alpha=None, zero_names=None):
         super().__init__(link, zero=zi, zero_names=zero_names, alpha=alpha)
 
-    def with_link(self, link):
-        return type(self)(link, zi=self.zero, alpha=self.alpha, zero_names=self.zero_names)
-
-    def bind_aux(self, names):
-        return type(self)(self.link, zi=self.zero, alpha=self.alpha, zero_names=names["zi"])
+    @property
+    def zi(self):
+        """The zero model's formula, or None (a constant zi)."""
+        return self.zero
 
 
 class HurdlePoisson(_ZeroCounts):
@@ -295,11 +276,10 @@ class HurdlePoisson(_ZeroCounts):
     def __init__(self, link=None, *, hu=None, zero_names=None):
         super().__init__(link, zero=hu, zero_names=zero_names)
 
-    def with_link(self, link):
-        return type(self)(link, hu=self.zero, zero_names=self.zero_names)
-
-    def bind_aux(self, names):
-        return type(self)(self.link, hu=self.zero, zero_names=names["hu"])
+    @property
+    def hu(self):
+        """The zero model's formula, or None (a constant hu)."""
+        return self.zero
 
 
 class HurdleNegativeBinomial(_ZeroCounts):
@@ -314,8 +294,7 @@ class HurdleNegativeBinomial(_ZeroCounts):
     def __init__(self, link=None, *, hu=None, alpha=None, zero_names=None):
         super().__init__(link, zero=hu, zero_names=zero_names, alpha=alpha)
 
-    def with_link(self, link):
-        return type(self)(link, hu=self.zero, alpha=self.alpha, zero_names=self.zero_names)
-
-    def bind_aux(self, names):
-        return type(self)(self.link, hu=self.zero, alpha=self.alpha, zero_names=names["hu"])
+    @property
+    def hu(self):
+        """The zero model's formula, or None (a constant hu)."""
+        return self.zero

@@ -64,6 +64,15 @@ EXTRA = {"beta": ("phi",), "betabinomial": ("phi",), "studentt": ("sigma", "nu")
 _reached: dict = {}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _report_largest_differences():
+    """After the module: the largest differences reached (shown with -s; the module docstring
+    records them)."""
+    yield
+    if _reached:
+        print("\nlargest differences:", {k: f"{v:.2g}" for k, v in _reached.items()})
+
+
 @pytest.fixture(scope="module", params=list(CASES))
 def case(request):
     name = request.param
@@ -298,9 +307,3 @@ def test_zinb_constant_zero_part_runs_off_to_zero_with_a_warning():
     glm_nb = REF["zinb_const"]["glm_nb"]
     assert mle.llf == pytest.approx(glm_nb["logLik"], abs=1e-6)
     assert mle.params["alpha"] == pytest.approx(1 / glm_nb["theta"], rel=1e-5)
-
-
-def test_largest_differences():
-    """Prints the largest differences reached (run with -s); the module docstring records them."""
-    if _reached:
-        print("largest differences:", {k: f"{v:.2g}" for k, v in _reached.items()})

@@ -48,6 +48,8 @@ BAD = {
                      "cannot read {missing}: no such file"),
     "bad formula": (["fit", "{data}", "--formula", "passed ~ x +", "--family", "binomial"],
                     "cannot parse the formula 'passed ~ x +'"),
+    "likelihood family": (["fit", "{data}", "--formula", "passed ~ x", "--family", "beta"],
+                          "--family beta: the bayesglm command fits gaussian, binomial"),
     "unknown family": (["fit", "{data}", "--formula", "passed ~ x", "--family", "binomail"],
                        "unknown family 'binomail'; valid names are beta, beta_binomial, binomial"),
     "column not in csv": (["fit", "{data}", "--formula", "passed ~ x + age", "--family",
