@@ -24,7 +24,7 @@ from matplotlib.transforms import Bbox, ScaledTranslation
 __all__ = ["plot_trace", "plot_forest", "plot_ppc", "plot_mle_vs_posterior", "plot_ranef",
            "plot_binned_residuals"]
 
-_PPC_KINDS = ("kde", "cumulative", "hist", "bars", "binned")
+_PPC_KINDS = ("kde", "cumulative", "hist", "bars", "rootogram", "binned")
 _POST_COLOR = "C0"
 _MLE_COLOR = "C3"
 #: the MLE as a reference line over the chains: black, dashed, with a white halo, on top
@@ -669,6 +669,8 @@ def _response_type(family, y, y_rep, trials) -> str:
         if family.ppc_kind == "binomial":
             return "binary" if trials is None or np.all(trials == 1) else "proportion"
         if family.ppc_kind == "ordinal":  # the categories' codes 0 .. K-1: a bar each
+            return "ordinal"
+        if family.ppc_kind == "zero_count":  # counts with a zero part: a rootogram by default
             return "count"
         return family.ppc_kind
     finite = y_rep[np.isfinite(y_rep)]
@@ -710,6 +712,31 @@ def _ppc_bars(ax, y, y_rep, edges, weights, discrete: bool, source: str):
     return obs, lo, med, hi
 
 
+def _rootogram(ax, y, y_rep, edges, weights, source: str):
+    """A hanging rootogram (Kleiber & Zeileis 2016): for each count, a bar of height
+    sqrt(observed frequency) hangs from sqrt(expected frequency) (the mean over the replicated
+    data sets); where its bottom leaves the band around 0 (the 94% interval of
+    sqrt(expected) - sqrt(replicated frequency)) the model misses that count."""
+    obs = _frequencies(y, edges, weights)
+    rep = _frequencies(y_rep, edges, weights)
+    expected = rep.mean(axis=0)
+    top = np.sqrt(expected)
+    q = (1 - _PPC_INTERVAL) / 2
+    lo, hi = np.quantile(top[None, :] - np.sqrt(rep), [q, 1 - q], axis=0)
+    centers = edges[:-1] if np.all(np.diff(edges) == 1) else (edges[:-1] + edges[1:]) / 2
+    width = 0.8 * np.diff(edges)
+    ax.bar(centers, np.sqrt(obs), width=width, bottom=top - np.sqrt(obs), color=_POST_COLOR,
+           alpha=0.45, label="sqrt(observed), hanging from the expected", gid="observed")
+    half = np.diff(edges) / 2
+    ax.fill_between(np.column_stack([centers - half, centers + half]).ravel(), np.repeat(lo, 2),
+                    np.repeat(hi, 2), color="0.6", alpha=0.35, lw=0,
+                    label=f"{_pct(_PPC_INTERVAL)} band of a replicated bar's bottom", gid="band")
+    ax.plot(centers, top, "o-", color="k", ms=3.5, lw=1.2,
+            label=f"sqrt(expected frequency), {source} predictive", gid="expected")
+    ax.axhline(0.0, color="k", lw=0.8)
+    return obs, expected, lo, hi
+
+
 def _ppc_source(fit):
     """(InferenceData, family or None, "posterior" or "prior") of what plot_ppc was given.
 
@@ -729,14 +756,18 @@ def _ppc_source(fit):
                      "pass the fit itself, or model.sample_prior()")
 
 
-def _bins(y, y_rep, rtype, trials):
-    """(y, y_rep, bin edges, discrete, x label) of the bar chart of ``rtype`` data."""
+def _bins(y, y_rep, rtype, trials, categories=None):
+    """(y, y_rep, bin edges, discrete, x label) of the bar chart of ``rtype`` data
+    (``categories``: an ordinal response's number of categories, where known)."""
     finite = y_rep[np.isfinite(y_rep)]  # a prior predictive can overflow
     if rtype == "binary":
         return y, y_rep, np.array([0.0, 1.0, 2.0]), True, "outcome"
     if rtype == "proportion":
         return y / trials, y_rep / trials, np.linspace(0.0, 1.0, 11), False, \
             "proportion of successes per row"
+    if rtype == "ordinal":
+        k = categories or int(max(y.max(), finite.max(initial=0))) + 1
+        return y, y_rep, np.arange(0.0, k + 1.0), True, "category"
     if rtype == "count":
         low = int(min(y.min(), np.quantile(finite, 0.005)))
         top = int(max(y.max(), np.quantile(finite, 0.995)))
@@ -766,6 +797,13 @@ def plot_ppc(fit, kind: str | None = None, num_pp_samples: int = 50, ax=None, se
       which any model with an intercept reproduces; binned residuals show where the fitted
       probabilities are off.
     - ``"hist"``: the same as bars for any response, on about 20 equal bins of y.
+    - ``"rootogram"`` (default for zero-inflated and hurdle counts; any count response): a
+      hanging rootogram (Kleiber & Zeileis 2016, *The American Statistician* 70): for each count
+      a bar of height sqrt(observed frequency) hangs from the curve of sqrt(expected frequency)
+      (the mean over the replicated data sets), so that misfit shows as a bar's bottom away from
+      0 on a scale where small frequencies stay visible; the grey band is the 94% interval of a
+      replicated data set's bar bottoms.
+    - Ordinal responses (``Cumulative``) get bars per category, labelled with the levels.
 
     Frequency weights, where the model has them, weight the counts. The posterior predictive draws
     are made (``fit.posterior_predictive(seed=seed)``) if the fit has none yet.
@@ -803,6 +841,11 @@ def plot_ppc(fit, kind: str | None = None, num_pp_samples: int = 50, ax=None, se
     if kind is None:
         kind = {"continuous": "kde", "binary": "binned" if group == "posterior" else "bars"}.get(
             rtype, "bars")
+        if family is not None and family.ppc_kind == "zero_count":
+            kind = "rootogram"
+    if kind == "rootogram" and rtype != "count":
+        raise ValueError(f"kind='rootogram' is for count responses; this one is {rtype} "
+                         f"(use kind='bars' or 'hist')")
     if kind == "binned":
         if group != "posterior" or family is None:
             raise ValueError("kind='binned' (binned residuals) needs a posterior fit: pass the "
@@ -832,13 +875,24 @@ def plot_ppc(fit, kind: str | None = None, num_pp_samples: int = 50, ax=None, se
 
     if kind == "hist":
         rtype = "continuous"
-    y, y_rep, edges, discrete, what = _bins(y, y_rep, rtype, trials)
+    levels = getattr(family, "levels", None)
+    y, y_rep, edges, discrete, what = _bins(y, y_rep, rtype, trials,
+                                            None if levels is None else len(levels))
+    number = "number of observations" if weights is None else "weighted number of observations"
+    if kind == "rootogram":
+        _rootogram(ax, y, y_rep, edges, weights, group)
+        ax.set_xlabel(what)
+        ax.set_ylabel(f"sqrt({number})")
+        ax.set_title(f"{source} predictive check{where}: hanging rootogram")
+        ax.legend(fontsize="small")
+        return ax
     _ppc_bars(ax, y, y_rep, edges, weights, discrete, group)
     if what == "outcome":
         ax.set_xticks([0, 1], labels=["0 (failure)", "1 (success)"])
+    if what == "category" and levels is not None:  # an ordinal family's categories by name
+        ax.set_xticks(np.arange(len(levels)), labels=[str(v) for v in levels])
     ax.set_xlabel(what)
-    ax.set_ylabel("number of observations" if weights is None
-                  else "weighted number of observations")
+    ax.set_ylabel(number)
     ax.set_title(f"{source} predictive check{where}: observed vs replicated frequencies")
     ax.legend(fontsize="small")
     return ax

@@ -75,7 +75,8 @@ class Family:
     ``allow_power`` (whether Power(p) links are allowed), ``positive_mean``, ``has_trials``
     (the response is a proportion of ``trials``: Binomial), ``autoscale_by_sd_y`` (the default
     priors' scales are multiplied by sd(y): Gaussian, as rstanarm), ``ppc_kind`` (what a
-    predictive check plots: "continuous", "count" or "binomial"), ``boundary`` (how the MLE
+    predictive check plots: "continuous", "count", "zero_count" (counts
+    with a zero part: a rootogram), "ordinal" or "binomial"), ``boundary`` (how the MLE
     can fail to exist: "separation", "zero_counts" or None), ``count_response`` (whose
     exp(coefficient) under a log link is a rate ratio).
 

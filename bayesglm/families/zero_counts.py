@@ -44,7 +44,7 @@ class _ZeroCounts(LikelihoodFamily):
     domain = Domain(0.0, math.inf, upper_open=True, integer=True)
     links = (L.Log,)
     default_link = L.Log
-    ppc_kind = "count"
+    ppc_kind = "zero_count"
     count_response = True
     mean_is_inverse_link = False
     negbin = False

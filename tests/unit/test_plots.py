@@ -289,6 +289,49 @@ def _fake_fit(family, y, y_rep, constant_data=None):
     return BayesResults(idata, family=family, names=["const"])
 
 
+def test_ppc_rootogram_hangs_observed_from_expected():
+    """Kleiber & Zeileis's hanging rootogram: each bar, of height sqrt(observed frequency), hangs
+    from sqrt(mean replicated frequency); a model that reproduces the data exactly leaves every
+    bottom at 0, one with too few zeros leaves the zero bar's bottom below the band."""
+    rng = np.random.default_rng(5)
+    y = np.where(rng.random(200) < 0.4, 0, rng.poisson(3.0, size=200))
+    family = bg.families.ZeroInflatedPoisson()
+    exact = _fake_fit(family, y, np.broadcast_to(y, (1, 20, 200)).copy())
+    ax = bg.plot_ppc(exact)  # the default for zero-inflated and hurdle families
+    assert ax.get_title().endswith("hanging rootogram")
+    obs = np.bincount(y)
+    bars = ax.patches
+    np.testing.assert_allclose([b.get_height() for b in bars], np.sqrt(obs))
+    np.testing.assert_allclose([b.get_y() for b in bars], 0.0, atol=1e-12)
+    np.testing.assert_allclose(_gid(ax, "expected").get_ydata(), np.sqrt(obs))
+
+    y_rep = rng.poisson(y.mean(), size=(2, 100, 200))  # a Poisson: far too few zeros
+    ax = bg.plot_ppc(_fake_fit(bg.families.Poisson(), y, y_rep), kind="rootogram")
+    zero_bar = ax.patches[0]
+    expected0 = np.mean((y_rep == 0).sum(axis=-1))
+    np.testing.assert_allclose(zero_bar.get_y() + zero_bar.get_height(), np.sqrt(expected0))
+    band = _gid(ax, "band").get_paths()[0].vertices
+    rep0 = (y_rep == 0).sum(axis=-1).ravel()
+    low_at_zero = np.quantile(np.sqrt(expected0) - np.sqrt(rep0), 0.03)
+    assert np.any(np.isclose(band[:, 0], -0.5) & np.isclose(band[:, 1], low_at_zero))
+    assert zero_bar.get_y() < low_at_zero < 0
+    assert ax.get_ylabel() == "sqrt(number of observations)"
+    with pytest.raises(ValueError, match="rootogram' is for count responses"):
+        bg.plot_ppc(_fake_fit(bg.families.Gaussian(), rng.normal(size=20),
+                              rng.normal(size=(1, 5, 20))), kind="rootogram")
+
+
+def test_ppc_ordinal_bars_are_labelled_by_level():
+    """A Cumulative fit's bars: one per category (an empty one too), named by the levels."""
+    family = bg.families.Cumulative(levels=("low", "mid", "high"))
+    y = np.array([0, 0, 1, 1, 1, 0])  # no row in "high"
+    fit = _fake_fit(family, y, np.broadcast_to(y, (1, 10, 6)).copy())
+    ax = bg.plot_ppc(fit)
+    assert [p.get_height() for p in ax.patches] == [3, 3, 0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["low", "mid", "high"]
+    assert ax.get_xlabel() == "category"
+
+
 def test_ppc_binomial_proportions_and_wide_counts():
     rng = np.random.default_rng(3)
     trials = rng.integers(5, 20, size=60)
