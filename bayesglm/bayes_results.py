@@ -42,8 +42,10 @@ def draws_table(draws: np.ndarray, index, hdi_prob: float) -> pd.DataFrame:
     )
 
 
-def check_draws(idata, max_tree_depth: int) -> list[str]:
-    """The package's sampling warnings, each with the advice that fixes it. Returns the messages."""
+def check_draws(idata, max_tree_depth: int, labels: dict | None = None) -> list[str]:
+    """The package's sampling warnings, each with the advice that fixes it. Returns the messages.
+
+    ``labels`` renames ArviZ's row names (``zi[physlm]``) to the ones ``summary()`` shows."""
     messages = []
     ss = idata.sample_stats
     n_div = int(ss["diverging"].sum())
@@ -56,6 +58,8 @@ def check_draws(idata, max_tree_depth: int) -> list[str]:
         )
     # ArviZ's numbers, vectorised (a model with many group levels has as many parameters)
     s = diagnostics(idata.posterior)
+    if labels:
+        s = s.rename(index=labels)
     worst = s["r_hat"].max()
     if np.isfinite(worst) and worst > 1.01:
         messages.append(

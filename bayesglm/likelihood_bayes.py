@@ -159,7 +159,7 @@ def fit_likelihood_bayes(model, **args):
     )
     if small:
         res.posterior_predictive(seed=config.seed)
-    check_draws(idata, config.max_tree_depth)
+    check_draws(idata, config.max_tree_depth, labels=res._labels())
     return res
 
 

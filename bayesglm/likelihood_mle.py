@@ -12,7 +12,11 @@ a descent direction; the step is capped and halved until the Armijo condition ho
 when the Newton decrement g' H^-1 g / 2 falls below ``tol**2`` (the step then moves theta by
 about ``tol`` standard errors), after that last step is taken. The start: the coefficients of an
 IRLS fit of the family's ``start_family`` (which also catches rank deficiency, naming the
-columns, and separation) and the family's moment estimates of the extra parameters.
+columns, and separation) and the family's moment estimates of the extra parameters. Where
+Newton's method ends unconverged or on a flat Hessian, the flattest direction is walked out: if
+the log-likelihood keeps rising along it, the MLE does not exist (a separation in a part of the
+model IRLS does not see, such as the zero model of a zero-inflated family) and the coordinates
+running off are named.
 """
 
 from __future__ import annotations
@@ -59,7 +63,8 @@ class LikelihoodFit(NamedTuple):
     max_grad: float  # largest |gradient| entry at the estimate
     k_params: int
     limits: tuple = ()  # the extra parameters that ran off to a limit (warned about)
-    separated: bool = False  # the start's IRLS found separation (warned about)
+    separated: bool = False  # no MLE along a direction of theta: by the start's IRLS, or a
+    # direction of recession at the end of Newton's method (warned about)
 
 
 def pack(family: LikelihoodFamily, extra: dict, xp=np):
@@ -107,7 +112,8 @@ def _derivatives(family, rows: _Rows, theta):
 
 
 def _newton(family, rows: _Rows, theta0: np.ndarray, maxiter: int, tol: float):
-    """Newton's method (see the module): (theta, f, iterations, converged, g, H).
+    """Newton's method (see the module): (theta, f, iterations, converged, g, H, moved), with
+    ``moved`` theta's change over the last (up to) ten iterations.
 
     The loop runs on the host around two compiled programs, the objective and its derivatives:
     one compilation of each per (family, shape), a few dispatches per iteration (a loop
@@ -117,6 +123,7 @@ def _newton(family, rows: _Rows, theta0: np.ndarray, maxiter: int, tol: float):
     theta = np.asarray(theta0, dtype=float)
     f, g, H = (np.asarray(a) for a in _derivatives(family, rows, theta))
     converged, it = False, 0
+    recent = [theta]
     while it < maxiter:
         it += 1
         lam, V = np.linalg.eigh(0.5 * (H + H.T)) if np.all(np.isfinite(H)) else (None, None)
@@ -140,11 +147,52 @@ def _newton(family, rows: _Rows, theta0: np.ndarray, maxiter: int, tol: float):
             converged = near
             break
         theta = theta + t * d
+        recent = (recent + [theta])[-11:]
         f, g, H = (np.asarray(a) for a in _derivatives(family, rows, theta))
         if dec < tol * tol:
             converged = True
             break
-    return theta, f, it, converged, g, H
+    return theta, f, it, converged, g, H, theta - recent[0]
+
+
+#: a direction of recession: the objective falls (beyond rounding) at each of the first
+#: RECEDE_STEPS doublings of the step along it, by less than RECEDE_GAIN in all
+RECEDE_STEPS = 4
+RECEDE_GAIN = 1e-4
+
+
+def _recession(family, rows: _Rows, theta: np.ndarray, f: float, H: np.ndarray,
+               moved: np.ndarray, names: list) -> list[tuple[str, float]]:
+    """The coordinates along which the log-likelihood keeps rising toward a limit at infinity
+    (the MLE does not exist), as (name, direction +1/-1), or [] where there is no such
+    direction.
+
+    Two directions are tried: where Newton's last iterations were heading (``moved``), and the
+    flattest direction of the Hessian, each way, scaled so that the largest coordinate moves 1.
+    Each is walked in doubling steps (1, 2, 4, ... up to 2**10, until the objective rises): it
+    is a direction of recession where the objective keeps falling, beyond rounding, over the
+    first RECEDE_STEPS doublings (a finite maximum that Newton is converging to lies within
+    about one step of its last moves) while all it gains is below RECEDE_GAIN (the log-
+    likelihood is flat there: what is left lies at infinity, not at a far finite point). The
+    coordinates that carry at least a fifth of the direction are named."""
+    directions = []
+    if np.all(np.isfinite(moved)) and np.max(np.abs(moved)) > 0:
+        directions.append(moved / np.max(np.abs(moved)))
+    if np.all(np.isfinite(H)):
+        lam, V = np.linalg.eigh(0.5 * (H + H.T))
+        v = V[:, int(np.argmin(np.abs(lam)))]
+        directions += [v / np.max(np.abs(v)), -v / np.max(np.abs(v))]
+    rounding = 16 * np.finfo(float).eps * (abs(f) + 1.0)
+    for v in directions:
+        last, falls = f, 0
+        for t in 2.0 ** np.arange(11):
+            ft = float(_value(family, rows, theta + t * v))
+            if not (np.isfinite(ft) and ft < last - rounding):
+                break
+            last, falls = ft, falls + 1
+        if falls >= RECEDE_STEPS and f - last < RECEDE_GAIN:
+            return [(names[j], float(np.sign(v[j]))) for j in np.flatnonzero(np.abs(v) >= 0.2)]
+    return []
 
 
 @jit(static_argnames=("family",))
@@ -208,7 +256,7 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
     off, w, trials = opt(design.total_offset), opt(design.weights), opt(design.trials)
     aux = None if design.aux is None else {k: put(v) for k, v in design.aux.items()}
     rows = _Rows(X, y, off, w, trials, aux)
-    theta, f, n_iter, converged, g, H = _newton(family, rows, theta0, maxiter, tol)
+    theta, f, n_iter, converged, g, H, moved = _newton(family, rows, theta0, maxiter, tol)
     p = design.X.shape[1]
     params_spec = family.extra_params()
 
@@ -231,7 +279,18 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
         raise FloatingPointError(
             f"the {family.name} log-likelihood is not finite at the start or along Newton's "
             "steps: check the response against the family's domain and the link")
-    if lam[0] <= 0 and not far:
+    labels = list(design.names) + [lab for q in params_spec for lab in q.labels()]
+    runaway = [] if (converged and lam[0] > 0) or far or separated else \
+        _recession(family, rows, theta, float(f), H, moved, labels)
+    if runaway:
+        which = ", ".join(f"{n} to {'+' if d > 0 else '-'}inf" for n, d in runaway)
+        warn(f"{family.name}: the maximum-likelihood estimate does not exist: the log-likelihood "
+             f"keeps rising as {which} (a separation: the fitted probabilities or means of some "
+             "rows go to 0 or 1 along it). Those estimates and their standard errors are "
+             "meaningless; fit() is unaffected (its priors keep them finite), or drop or merge "
+             "the predictors involved.", SeparationWarning)
+        separated, converged = True, False
+    elif lam[0] <= 0 and not far:
         warn(f"{family.name}: the log-likelihood's Hessian at the estimate is not negative "
              "definite (a saddle or a flat direction): the estimate is not a strict maximum and "
              "its standard errors are meaningless.", ConvergenceWarning)

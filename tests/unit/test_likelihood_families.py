@@ -416,6 +416,38 @@ def test_underdispersed_counts_send_phi_to_its_limit_with_a_warning():
         _model("beta_binomial", df).fit_mle()
 
 
+def _zero_model_data(zeros_in_x1: int):
+    rng = np.random.default_rng(1)
+    n = 80
+    x = np.repeat([0, 1], n // 2)
+    y = rng.poisson(np.where(x == 1, 6.0, 2.0)) * (rng.random(n) > np.where(x == 1, 0.0, 0.4))
+    y[x == 1] = np.maximum(y[x == 1], 1)  # no zero where x = 1: zi -> 0 there
+    y[np.flatnonzero(x == 1)[:zeros_in_x1]] = 0
+    return pd.DataFrame({"y": y, "x": x, "z": rng.normal(size=n)})
+
+
+def test_a_separated_zero_model_is_named_not_sent_to_more_iterations():
+    """No zero among the x = 1 rows: the zero model's zi_x runs to -inf and the MLE does not
+    exist. IRLS's separation check does not see the zero model; the walk along Newton's last
+    moves does (it failed before: 'did not converge ... Increase maxiter'). With a few zeros
+    there the MLE exists, is reached, and nothing is said; a finite maximum that maxiter cuts
+    short is called unconverged, not separated."""
+    family = bg.families.ZeroInflatedPoisson(zi="~ x")
+    with pytest.warns(bg.SeparationWarning, match="does not exist.*zi_x to -inf"):
+        mle = bg.glm("y ~ z", _zero_model_data(0), family=family).fit_mle()
+    assert mle.separated and not mle.converged and mle.params["zi_x"] < -10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mle = bg.glm("y ~ z", _zero_model_data(6), family=family).fit_mle()
+    assert mle.converged and not mle.separated and -5 < mle.params["zi_x"] < 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mle = bg.glm("y ~ z", _zero_model_data(6), family=family).fit_mle(maxiter=2)
+    kinds = {type(w.message) for w in caught}
+    assert bg.ConvergenceWarning in kinds and bg.SeparationWarning not in kinds
+    assert not mle.converged and not mle.separated
+
+
 def test_cov_type_and_what_is_not_built_yet_say_so(fits):
     df, _ = fits["beta"]
     m = _model("beta", df)
