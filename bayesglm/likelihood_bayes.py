@@ -83,6 +83,27 @@ def _mean_draws(family, eta, extra, aux):
     return jax.vmap(lambda e, x: family.mean(e, {**x, **fixed}, aux))(eta, extra)
 
 
+@jit(static_argnames=("family",))
+def _probability_draws(family, eta, extra):
+    """An ordinal family's P(Y = k) for every draw: (draws, rows, categories)."""
+    fixed = family.fixed_extra()
+    return jax.vmap(lambda e, x: family.probabilities(e, {**x, **fixed}))(eta, extra)
+
+
+def _category_table(draws: np.ndarray, levels, index, hdi_prob: float) -> pd.DataFrame:
+    """(draws, rows, K) probabilities -> a column per level (the posterior mean), then each
+    level's ``<level>_sd`` and HDI bounds (``<level>_hdi_3%``, ...), as the MLE's columns
+    ``<level>``, ``<level>_se``."""
+    labels = [str(v) for v in levels]
+    out = pd.DataFrame(draws.mean(0), columns=labels, index=index)
+    for k, lab in enumerate(labels):
+        t = draws_table(draws[:, :, k], index, hdi_prob)
+        out[f"{lab}_sd"] = t["sd"].to_numpy()
+        for c in t.columns[2:]:
+            out[f"{lab}_{c}"] = t[c].to_numpy()
+    return out
+
+
 def _start(model, mle, structure, priors, data):
     """(values by site, covariance, kind): the MLE in the sampler's coordinates, or the
     posterior mode where the MLE did not converge or sits at a limit."""
@@ -226,8 +247,13 @@ class LikelihoodBayesResults(BayesResults):
         fam = self.family
         extra = self._extra_draws()
         fixed = fam.fixed_extra()
+        ordinal = getattr(fam, "ordinal", False)
         if kind == "linear":
             draws = eta
+        elif kind == "mean" and ordinal:  # the category probabilities' posterior
+            P = _probability_draws(fam, jnp.asarray(eta),
+                                   {k: jnp.asarray(v) for k, v in extra.items()})
+            return _category_table(np.asarray(P), fam.levels, index, hdi_prob)
         elif kind == "mean":
             auxj = None if aux is None else {k: jnp.asarray(v) for k, v in aux.items()}
             draws = np.asarray(_mean_draws(fam, jnp.asarray(eta),
@@ -241,6 +267,10 @@ class LikelihoodBayesResults(BayesResults):
                               for d in range(eta.shape[0])])
             if t is not None:
                 draws = fam.from_observed(draws, t)
+            if ordinal:  # the posterior predictive distribution of each row's category
+                codes = np.arange(len(fam.levels))
+                freq = (draws[:, :, None] == codes).mean(axis=0)
+                return pd.DataFrame(freq, columns=[str(v) for v in fam.levels], index=index)
         return draws_table(draws, index, hdi_prob)
 
     @float64
@@ -267,8 +297,15 @@ class LikelihoodBayesResults(BayesResults):
                   draws=post.coords["draw"].to_numpy()[::thin])
         return self.idata.posterior_predictive
 
+    @float64
     def fitted_mean(self) -> np.ndarray:
-        return self.predict(kind="mean")["mean"].to_numpy()
+        """The posterior mean of E[y] of the fitted rows (ordinal: of the category code)."""
+        data = self._obs_data("fitted_mean()")
+        beta = self.idata.posterior["beta"].to_numpy()
+        eta = eta_draws(beta.reshape(-1, beta.shape[-1]), data.X, data.offset)
+        auxj = None if data.aux is None else {k: jnp.asarray(v) for k, v in data.aux.items()}
+        extra = {k: jnp.asarray(v) for k, v in self._extra_draws().items()}
+        return np.asarray(_mean_draws(self.family, jnp.asarray(eta), extra, auxj)).mean(0)
 
     def loo(self, **kwargs):
         if "log_likelihood" not in self.idata.groups():

@@ -150,6 +150,47 @@ def test_predicted_mean_of_a_zero_inflated_model_is_one_minus_zi_times_mu(fits):
     assert {"zi_Intercept", "zi_x1"} <= set(fit.summary().index)
 
 
+def test_ordinal_predictions_are_the_category_probabilities_of_the_draws(fits):
+    """kind="mean" of a Cumulative fit: P(Y = k) per row, a column per level beside its sd and
+    HDI (the MLE's columns k, k_se), computed here from the draws by scipy's logistic CDF;
+    kind="response": the share of predictive draws in each category; fitted_mean: E[code]."""
+    df, out = fits
+    _, fit = out["cumulative"]
+    new = df.iloc[:5]
+    pr = fit.predict(new)
+    assert list(pr.columns[:3]) == ["0", "1", "2"]
+    assert {"0_sd", "0_hdi_3%", "2_hdi_97%"} <= set(pr.columns)
+    post = fit.idata.posterior
+    beta = post["beta"].to_numpy().reshape(-1, 2)
+    kappa = post["cutpoints"].to_numpy().reshape(-1, 2)
+    eta = beta @ new[["x1", "x2"]].to_numpy().T  # no intercept: the cutpoints carry it
+    F = sp.expit(kappa[:, None, :] - eta[:, :, None])
+    probs = np.diff(np.concatenate([np.zeros_like(F[..., :1]), F, np.ones_like(F[..., :1])], -1),
+                    axis=-1)
+    np.testing.assert_allclose(pr[["0", "1", "2"]], probs.mean(0), rtol=1e-10)
+    np.testing.assert_allclose(pr["1_sd"], probs[..., 1].std(0, ddof=1), rtol=1e-8)
+    assert np.all((pr["1_hdi_3%"] < pr["1"]) & (pr["1"] < pr["1_hdi_97%"]))
+    resp = fit.predict(new, kind="response", seed=2)
+    np.testing.assert_allclose(resp.sum(axis=1), 1.0)
+    np.testing.assert_allclose(resp, probs.mean(0), atol=0.06)  # 600 draws: 3 sd of a share
+    codes = fit.fitted_mean()[:5]
+    np.testing.assert_allclose(codes, (probs * np.arange(3)).sum(-1).mean(0), rtol=1e-10)
+
+
+def test_sampling_warnings_name_extra_parameters_as_the_summary_does(fits):
+    """R-hat's warning names zi_x1 (the summary's row), not ArviZ's zi[x1] (it did before)."""
+    from bayesglm.bayes_results import check_draws
+
+    _, out = fits
+    _, fit = out["zip_model"]
+    idata = fit.idata.copy()
+    zi = idata.posterior["zi"].copy()
+    zi[0, :, 1] = zi[0, :, 1] + 3.0  # the chains disagree about zi_x1
+    idata.posterior["zi"] = zi
+    with pytest.warns(bg.SamplingWarning, match=r"R-hat .*\(for zi_x1\)"):
+        check_draws(idata, 10, labels=fit._labels())
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_posterior_predictive_draws_lie_in_the_familys_domain(name, fits):
     _, out = fits
@@ -161,7 +202,7 @@ def test_posterior_predictive_draws_lie_in_the_familys_domain(name, fits):
     if dom.integer:
         assert np.all(y == np.round(y))
     r = fit.predict(kind="response", seed=1)
-    assert r.shape == (N, 4)
+    assert r.shape == ((N, 3) if name == "cumulative" else (N, 4))  # ordinal: a column a level
 
 
 def test_extra_parameter_priors_by_name_and_their_errors():
