@@ -798,6 +798,285 @@ pd.concat({"with its effects": fit.predict(new),
 ]
 
 
+# -- 7. excess zeros: Poisson, NB, zero-inflated, hurdle ---------------------------------------
+ZEROS = [
+    md("""
+# Excess zeros: Poisson, negative binomial, zero-inflated and hurdle models compared by LOO
+
+Many count data have more zeros than a Poisson model allows: people who never see a doctor,
+fields with no plant, days without an accident. Two families of models give the zeros their own
+part. A **zero-inflated** model (`zi`) mixes a point mass at zero with a count distribution, so
+a zero is either a "structural" zero or a count that happened to be 0. A **hurdle** model (`hu`)
+splits the data: one logistic model decides zero or not, a zero-truncated count model gives the
+positive counts. The negative binomial, with no zero part at all, also puts more mass at 0 than
+the Poisson with the same mean. Which of them do the data need? This notebook fits six, by
+maximum likelihood and by NUTS, compares them by leave-one-out cross-validation and looks at
+their rootograms.
+"""),
+    code(SETUP),
+    md("""
+## The data: doctor visits in the RAND Health Insurance Experiment
+
+`randhie` (notebook 3) holds the number of outpatient doctor visits of 400 people with their
+insurance plan, income-related incentive, physical limitation, chronic diseases and self-rated
+health. About 30% made no visit. A Poisson GLM with the same predictors expects far fewer
+zeros, the sum over people of P(Y = 0) = exp(-mu):
+"""),
+    code("""
+visits = bg.datasets.load("randhie")
+rhs = ("lncoins + idp + lpi + fmde + physlm + disea"
+       " + C(health, Treatment('excellent'))")
+formula = "mdvis ~ " + rhs
+poisson_mle = bg.glm(formula, visits, family="poisson").fit_mle()
+print(f"observed zeros: {np.sum(visits.mdvis == 0)}, "
+      f"expected by the Poisson MLE: {np.exp(-poisson_mle.predict()['mean']).sum():.1f}")
+"""),
+    md("""
+## Six models
+
+The zero part is a constant probability by default (`family="zero_inflated_poisson"`), or a
+logistic model of its own given by a formula: here the hurdle's zero model has the same
+predictors as the counts (`hu="~ ..."`, coefficients named `hu_<name>`). bayesglm's `hu` is the
+probability of a zero and `zi` the probability of a structural zero, as in brms; `alpha` is the
+negative binomial's dispersion (variance `mu + alpha mu^2`, pscl's and MASS's `theta` is
+`1 / alpha`).
+"""),
+    code("""
+families = {
+    "Poisson": "poisson",
+    "negative binomial": "negative_binomial",
+    "ZIP": "zero_inflated_poisson",
+    "ZINB": "zero_inflated_negative_binomial",
+    "hurdle Poisson": bg.families.HurdlePoisson(hu="~ " + rhs),
+    "hurdle NB": bg.families.HurdleNegativeBinomial(hu="~ " + rhs),
+}
+models = {name: bg.glm(formula, visits, family=fam) for name, fam in families.items()}
+"""),
+    md("""
+### Classical fits
+
+Each family has its maximum-likelihood fit: IRLS for the Poisson and negative binomial, Newton's
+method on the exact log-likelihood for the others (checked against R's `pscl::zeroinfl` and
+`pscl::hurdle`). The zero-inflated negative binomial's `zi` runs to 0 and bayesglm says so: its
+negative binomial part already explains the zeros, and the model collapses to the plain
+negative binomial (R's `zeroinfl` reaches the same point, with a huge standard error on the zero
+model's intercept).
+"""),
+    code("""
+mles = {name: m.fit_mle() for name, m in models.items()}
+pd.DataFrame({"log-likelihood": [r.llf for r in mles.values()],
+              "AIC": [r.aic for r in mles.values()],
+              "BIC": [r.bic for r in mles.values()]}, index=list(mles))
+"""),
+    md("""
+The models with a negative binomial part are nearly 300 AIC units better than the best of those
+without; among them the differences are small. A zero part alone (ZIP, hurdle Poisson) mends the zeros
+but not the spread of the positive counts.
+
+### Bayesian fits and LOO
+
+`fit()` samples each by NUTS started at its MLE (the zero-inflated NB, whose MLE ran to a limit,
+from the posterior mode). `bg.compare` ranks them by PSIS-LOO:
+"""),
+    code("""
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", bg.ConvergenceWarning)  # ZINB's zi -> 0, said above
+    fits = {name: m.fit(draws=500, chains=4, seed=0, progress=False)
+            for name, m in models.items()}
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)  # ArviZ's Pareto k notes of the Poisson fits
+    comparison = bg.compare(fits)
+comparison[["rank", "elpd_loo", "p_loo", "elpd_diff", "dse", "weight"]]
+"""),
+    md("""
+The plain negative binomial comes first; the zero-inflated NB is 0.6 behind (it is the same
+model here, with a zero probability near 0), and the hurdle NB 3 behind, less than one standard
+error of the difference, with nearly twice the effective number of parameters (`p_loo`). The
+Poisson-based models lose by 160 and more, many standard errors.
+The zeros are not "excess" once the counts are allowed to vary more than a Poisson: these data
+need overdispersion, not a separate zero process.
+
+## Rootograms
+
+`plot_ppc` of a zero-inflated or hurdle fit draws a *hanging rootogram* (Kleiber & Zeileis 2016;
+`kind="rootogram"` for any count model): for each count, a bar of height sqrt(observed
+frequency) hangs from the curve of sqrt(expected frequency) under the posterior predictive
+distribution. A bar ending below 0 is a count the model predicts too rarely, one ending above 0
+a count it predicts too often; the grey band shows where replicated data sets' bars end. The
+square root keeps the rare large counts visible.
+"""),
+    code("""
+fig, axes = plt.subplots(2, 2, figsize=(12, 8), sharey=True, layout="constrained")
+for ax, name in zip(axes.ravel(), ["Poisson", "ZIP", "negative binomial", "hurdle NB"]):
+    bg.plot_ppc(fits[name], kind="rootogram", ax=ax)
+    ax.set_title(name)
+    ax.get_legend().remove()
+"""),
+    md("""
+The Poisson predicts far too few zeros (the bar at 0 hangs far below the line) and too many
+people with 2 to 6 visits. The ZIP gets the zeros right by construction but still misses the
+shape of the positive counts: too few ones, too many middling counts. The negative binomial and
+the hurdle NB keep nearly every bar's end within the band. (The last bar collects every count
+beyond the axis.)
+
+## Reading a hurdle model
+
+The hurdle NB's two parts answer two questions: who sees a doctor at all (`hu_*`, a logistic
+model of P(no visit)), and how often those who do (the counts' coefficients, on the log scale).
+Its summary puts the MLE beside each posterior:
+"""),
+    code("""
+fit_h = fits["hurdle NB"]
+fit_h.summary().loc[["physlm", "disea", "hu_physlm", "hu_disea", "alpha"],
+                    ["mle", "mle_se", "mean", "sd", "hdi_3%", "hdi_97%"]]
+"""),
+    md("""
+A physical limitation lowers the odds of no visit (`hu_physlm` < 0) and raises the number of
+visits among those who go (`physlm` > 0). The predicted mean number of visits, E[y] = (1 - hu) x
+the truncated mean, is what `predict` gives:
+"""),
+    code("""
+people = visits.iloc[:4]
+pd.concat({"observed": people["mdvis"],
+           "hurdle NB": fit_h.predict(people)["mean"],
+           "negative binomial": fits["negative binomial"].predict(people)["mean"]}, axis=1)
+"""),
+    md("""
+## What to take away
+
+- Count excess zeros against the right baseline: 30% zeros are too many for a Poisson with this
+  mean but not for a negative binomial.
+- Compare the candidates by LOO (`bg.compare`) and look at rootograms (`plot_ppc`); here both say
+  the negative binomial is enough, and the zero-inflated NB says so too by sending `zi` to 0.
+- When a zero part is needed, a hurdle model separates "whether" from "how many", and its
+  `hu_` coefficients read as a logistic regression of the zeros. Where the zero model is
+  separated (a predictor level with no zeros at all), the MLE does not exist and bayesglm names
+  the coefficients that run off; `fit()`'s priors keep them finite.
+"""),
+]
+
+
+# -- 8. ordinal regression ------------------------------------------------------------------
+ORDINAL = [
+    md("""
+# Ordinal regression: where voters place themselves from liberal to conservative
+
+An ordinal response has ordered categories without a scale: "strongly disagree" to "strongly
+agree", a pain score, a grade. Treating its codes as numbers pretends that every step is the
+same size; treating the categories as unordered throws the order away. The cumulative (ordinal)
+model keeps both: a latent variable `x'beta + e` crosses ordered cutpoints, and
+P(Y <= k) = F(cutpoint_k - x'beta) with F the logistic CDF (a proportional-odds model, R's
+`MASS::polr` and `ordinal::clm`) or the normal CDF (ordered probit).
+"""),
+    code(SETUP),
+    md("""
+## The data
+
+`anes96` (the 1996 American National Election Study) has each respondent's self-placement on a
+seven-point scale from extremely liberal (1) to extremely conservative (7), beside their party
+identification (0, strong Democrat, to 6, strong Republican), age, education, income band and
+how often they watch TV news.
+"""),
+    code("""
+anes = bg.datasets.load("anes96")
+anes["selfLR"].value_counts().sort_index()
+"""),
+    md("""
+## The classical fit
+
+`family="cumulative"` takes integer codes or an ordered categorical response; its categories
+are learned from the data and kept with the model. There is no intercept among the coefficients:
+the six cutpoints carry it (`cutpoints[k]` between category k and k + 1, with polr's sign: a
+positive coefficient moves a respondent toward the conservative end).
+"""),
+    code("""
+formula = "selfLR ~ PID + age + educ + income + TVnews"
+model = bg.glm(formula, anes, family="cumulative")
+mle = model.fit_mle()
+mle.summary()
+"""),
+    md("""
+Each step toward the Republican end of party identification multiplies the odds of placing
+oneself more conservatively by about exp(0.69) = 2; education moves people the other way, and
+TV news does nothing measurable.
+
+## The posterior
+
+The coefficients get rstanarm's default normal priors, the cutpoints brms' Student-t(3, 0, 2.5)
+(see the families guide); NUTS starts at the MLE with its covariance as the mass matrix:
+"""),
+    code("""
+fit = model.fit(draws=500, chains=4, seed=0, progress=False)
+fit.summary()[["mle", "mle_se", "mean", "sd", "hdi_3%", "hdi_97%", "r_hat"]]
+"""),
+    md("""
+With 944 respondents the posterior means and sds agree with the MLE and its standard errors to
+the second digit.
+
+## Category probabilities
+
+`predict` gives, for each row, the probability of each category: the MLE with delta-method
+standard errors, the posterior with its sd and HDI. Here for three otherwise typical people, a
+strong Democrat, an independent and a strong Republican:
+"""),
+    code("""
+people = pd.DataFrame({"PID": [0, 3, 6], "age": 45, "educ": 4, "income": 15, "TVnews": 3},
+                      index=["strong Democrat", "independent", "strong Republican"])
+levels = [str(k) for k in range(1, 8)]
+pd.concat({"MLE": mle.predict(people)[levels], "posterior": fit.predict(people)[levels]},
+          axis=1).round(3)
+"""),
+    code("""
+probs = fit.predict(people)
+fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+for i, (who, row) in enumerate(probs.iterrows()):
+    x = np.arange(1, 8) + (i - 1) * 0.25
+    lo = row[[f"{k}_hdi_3%" for k in levels]].to_numpy()
+    hi = row[[f"{k}_hdi_97%" for k in levels]].to_numpy()
+    mean = row[levels].to_numpy()
+    ax.bar(x, mean, width=0.25, label=who)
+    ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], fmt="none", color="k", capsize=2)
+ax.set_xticks(range(1, 8))
+ax.set_xlabel("self-placement (1 = extremely liberal, 7 = extremely conservative)")
+ax.set_ylabel("posterior probability")
+ax.legend();
+"""),
+    md("""
+## Does the model reproduce the data?
+
+`plot_ppc` of an ordinal fit compares the observed number of respondents in each category with
+the posterior predictive replications, one bar per category:
+"""),
+    code("""
+bg.plot_ppc(fit);
+"""),
+    md("""
+## Logit or probit?
+
+The ordered probit (`bg.families.Cumulative("probit")`) assumes a normal latent error instead of
+a logistic one. Its coefficients are on a different scale (about 1/1.7 of the logit's), so
+compare the two by how well they predict, with LOO:
+"""),
+    code("""
+probit = bg.glm(formula, anes, family=bg.families.Cumulative("probit"))
+fit_probit = probit.fit(draws=500, chains=4, seed=0, progress=False)
+bg.compare({"logit": fit, "probit": fit_probit})[["rank", "elpd_loo", "p_loo", "elpd_diff",
+                                                    "dse"]]
+"""),
+    md("""
+The proportional-odds logit predicts better here, by about three and a half standard errors of
+the difference.
+
+## What to take away
+
+- `family="cumulative"` fits ordinal responses by maximum likelihood (agreeing with R's `polr`
+  and `clm`) and by NUTS, side by side; cutpoints follow polr's sign convention.
+- `predict` gives category probabilities with their uncertainty, for the MLE and the posterior.
+- `plot_ppc` checks the category counts; `bg.compare` chooses between links.
+"""),
+]
+
+
 NOTEBOOKS = {
     "01_getting_started.ipynb": GETTING_STARTED,
     "02_separation.ipynb": SEPARATION,
@@ -805,6 +1084,8 @@ NOTEBOOKS = {
     "04_priors.ipynb": PRIORS,
     "05_gamma_regression.ipynb": GAMMA,
     "06_group_effects.ipynb": GROUPS,
+    "07_excess_zeros.ipynb": ZEROS,
+    "08_ordinal.ipynb": ORDINAL,
 }
 
 
