@@ -514,6 +514,14 @@ class BayesResults:
                                          start=spec.get("start", "laplace"), spec=spec,
                                          formula_spec=formula,
                                          groups=factors_from_spec(spec["groups"]))
+            if spec.get("likelihood"):  # a LikelihoodFamily's fit (Beta, ordinal, ...)
+                from .likelihood_bayes import LikelihoodBayesResults
+
+                mle = (_SavedMLE(spec["mle"], spec["mle"]["names"]) if spec.get("mle")
+                       else None)
+                return LikelihoodBayesResults(idata, family=family, names=spec["names"],
+                                              mle=mle, start=spec.get("start", "mle"),
+                                              spec=spec, formula_spec=formula)
             mle = _SavedMLE(spec["mle"], spec["names"]) if spec.get("mle") else None
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise fitfile.damaged_spec(path, err) from err

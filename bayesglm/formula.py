@@ -148,6 +148,8 @@ class FormulaSpec:
     drop_intercept: bool = False
     #: the family's extra design matrices: ((name, formula, column names, ModelSpec), ...)
     aux_terms: tuple = field(repr=False, default=())
+    #: each data column the extra design matrices use, as ``variables``
+    aux_variables: dict = field(repr=False, default_factory=dict)
 
     # -- notes ------------------------------------------------------------------------------
     def response_note(self) -> str | None:
@@ -298,7 +300,9 @@ class FormulaSpec:
                 else [_jsonable(v) for v in self.response_levels],
                 "columns": dict(self.columns), "variables": self.variables,
                 "stateful": self.stateful, "group_variables": self.group_variables,
-                "drop_intercept": self.drop_intercept}
+                "drop_intercept": self.drop_intercept,
+                "aux_terms": [[name, rhs, list(cols)] for name, rhs, cols, _ in self.aux_terms],
+                "aux_variables": self.aux_variables}
 
     @classmethod
     def from_dict(cls, d: dict) -> FormulaSpec:
@@ -330,12 +334,38 @@ class FormulaSpec:
         except Exception as exc:  # noqa: BLE001 - any failure leaves the spec without formulaic
             return _replace(spec, restore_error=f"cannot rebuild the saved formula "
                             f"({_first_line(exc)})" + hint)
+        model_spec = mm.model_spec  # of the formula's columns, the intercept still among them
         mm = _without_intercept(mm) if spec.drop_intercept else mm
         if tuple(map(str, mm.columns)) != names:
             return _replace(spec, restore_error="the saved formula does not rebuild the saved "
                             "coefficient names" + hint)
-        return _replace(spec, model_spec=mm.model_spec,
-                        group_terms=_rebuild_group_terms(spec.formula, d.get("group_variables")))
+        aux_terms = _rebuild_aux_terms(d.get("aux_terms") or [], d.get("aux_variables") or {})
+        if aux_terms is None:
+            return _replace(spec, restore_error="the saved zero model's formula does not rebuild "
+                            "its saved coefficient names" + hint)
+        return _replace(spec, model_spec=model_spec,
+                        group_terms=_rebuild_group_terms(spec.formula, d.get("group_variables")),
+                        aux_terms=aux_terms, aux_variables=dict(d.get("aux_variables") or {}))
+
+
+def _rebuild_aux_terms(saved: list, variables: dict) -> tuple | None:
+    """The extra design matrices' specs of a saved formula (None where one does not rebuild
+    its recorded column names)."""
+    out = []
+    frame = _frame_from_variables(variables) if variables else pd.DataFrame(index=range(2))
+    for name, rhs, cols in saved:
+        body = rhs.strip()
+        body = (body[1:] if body.startswith("~") else body).strip() or "1"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mm = model_matrix(body, frame, na_action="ignore")
+        except Exception:  # noqa: BLE001 - any failure: the spec says it cannot predict
+            return None
+        if [str(c) for c in mm.columns] != list(cols):
+            return None
+        out.append((name, rhs, tuple(cols), mm.model_spec))
+    return tuple(out)
 
 
 def _rebuild_group_terms(formula: str, variables: dict | None) -> tuple:
@@ -684,6 +714,7 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
         group_terms=tuple((t, ms) for t, (_, ms) in zip(gterms, built)),
         group_variables={v: _describe_column(data[v]) for v in _term_vars(gterms, data)},
         drop_intercept=drop, aux_terms=tuple(aux_terms),
+        aux_variables={v: _describe_column(data[v]) for v in dict.fromkeys(aux_vars)},
     )
     extras = {r: s.to_numpy() for r, s in arrays.items()}
     groups = tuple(g for g, _ in built)

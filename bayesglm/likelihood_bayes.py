@@ -164,6 +164,10 @@ def fit_likelihood_bayes(model, **args):
         loglik = np.asarray(ll).reshape(chains, draws, -1)
     constant, obs_index = rows_data(design)
     dims, coords = _dims(family)
+    for name, Z in (design.aux or {}).items():  # the zero model's rows, for a saved fit
+        constant[f"aux_{name}"] = Z
+        dims[f"aux_{name}"] = ["obs", f"aux_{name}_coef"]
+        coords[f"aux_{name}_coef"] = [str(c) for c in design.aux_names[name]]
     idata = to_inference_data(
         posterior=posterior, sample_stats=result.stats, names=design.names,
         obs_index=obs_index, y=family.observed(design.y, design.trials),
@@ -174,7 +178,7 @@ def fit_likelihood_bayes(model, **args):
     res = LikelihoodBayesResults(
         idata, family=family, names=design.names, mle=mle, start=kind, design=design,
         spec={"has_offset": design.offset is not None,
-              "has_exposure": design.exposure is not None},
+              "has_exposure": design.exposure is not None, "likelihood": True},
         config=config, formula_spec=model.formula_spec,
         sampler_run=result._replace(samples=None),
     )
@@ -226,10 +230,13 @@ class LikelihoodBayesResults(BayesResults):
 
     def _obs_data(self, what: str):
         d = self._design
-        if d is None:
-            raise NotImplementedError(f"{what} of a saved {self.family.name} fit is not built "
-                                      "yet (issue 12)")
-        return pb.Problem(d.X, None, d.y, d.total_offset, d.weights, d.trials, aux=d.aux)
+        if d is not None:
+            return pb.Problem(d.X, None, d.y, d.total_offset, d.weights, d.trials, aux=d.aux)
+        rows = super()._obs_data(what)  # a loaded fit: the rows from the file
+        cd = self.idata.constant_data
+        aux = {name: cd[f"aux_{name}"].to_numpy().astype(float)
+               for name in self.family.aux_formulas()}
+        return rows._replace(aux=aux or None)
 
     def _aux_of(self, data):
         if not self.family.aux_formulas():
@@ -319,6 +326,10 @@ class LikelihoodBayesResults(BayesResults):
                                       f"{LOGLIK_MAX:,} draws x rows is not built yet (issue 12)")
         return super().waic(**kwargs)
 
-    def save(self, path) -> None:
-        raise NotImplementedError(f"save() of a {self.family.name} fit is not built yet (issue "
-                                  "12); fit.idata.to_netcdf(path) keeps the draws")
+    def _mle_record(self) -> dict:
+        """The classical fit's estimates and SEs under their labels (the coefficients and every
+        extra parameter's entries), which a saved fit's ``summary()`` shows."""
+        m = self.mle
+        return {"names": [str(n) for n in m.params.index], "params": m.params.tolist(),
+                "bse": m.bse.tolist(), "scale": None, "alpha": None, "alpha_se": None,
+                "nobs": m.nobs, "df_resid": m.nobs - len(m.params), "llf": m.llf}

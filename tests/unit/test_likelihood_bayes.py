@@ -242,11 +242,30 @@ def test_the_prior_comes_back_where_the_data_say_nothing():
     assert abs(nu.mean() - 8.0) < 1.0 and abs(nu.std() - 4.0) < 1.0
 
 
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_saved_fit_loads_with_everything_it_had(name, fits, tmp_path):
+    """save/load keeps the family (zi's formula and columns, ordinal levels), the MLE beside
+    the posterior, the rows (X, trials, the zero model's design), so summary, predict (fitted
+    and new rows, the formula re-applied), posterior_predictive and loo are the same."""
+    df, out = fits
+    _, fit = out[name]
+    path = tmp_path / f"{name}.nc"
+    fit.save(path)
+    back = bg.load(path)
+    assert type(back) is type(fit) and back.family == fit.family
+    pd.testing.assert_frame_equal(back.summary(), fit.summary())
+    new = df.iloc[:6].drop(columns=["n"]) if name != "beta_binomial" else df.iloc[:6]
+    kw = {"trials": "n"} if name == "beta_binomial" else {}
+    pd.testing.assert_frame_equal(back.predict(new, **kw), fit.predict(new, **kw))
+    pd.testing.assert_frame_equal(back.predict(), fit.predict())
+    np.testing.assert_allclose(back.loo().elpd_loo, fit.loo().elpd_loo, rtol=1e-12)
+    y = back.posterior_predictive(seed=4)["y"].to_numpy()
+    np.testing.assert_array_equal(y, fit.posterior_predictive(seed=4)["y"].to_numpy())
+
+
 def test_what_is_not_built_yet_says_so(fits):
     _, out = fits
     model, fit = out["beta"]
-    with pytest.raises(NotImplementedError, match="save\\(\\) of a beta fit"):
-        fit.save("/tmp/never.nc")
     with pytest.raises(NotImplementedError, match="fit_map\\(\\) of the beta family"):
         model.fit_map()
 
