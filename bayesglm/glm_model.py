@@ -479,9 +479,13 @@ class GLM:
         from ._args import integer
         from .fitting import sample_prior
 
-        self._no_groups("sample_prior()")
         draws = integer(draws, "draws", low=1)
         seed = integer(seed, "seed", low=0)
+        if getattr(self.family, "exact_likelihood", False) and not self._groups:
+            from .likelihood_bayes import sample_likelihood_prior
+
+            return sample_likelihood_prior(self, draws, seed)
+        self._no_groups("sample_prior()")
         return sample_prior(self, draws, seed)
 
     def __repr__(self):

@@ -37,7 +37,7 @@ from .posterior import sampler_config
 from .problem import eta_draws
 from .sampling import find_mode, make_plan, run_nuts
 
-__all__ = ["fit_likelihood_bayes", "LikelihoodBayesResults"]
+__all__ = ["fit_likelihood_bayes", "sample_likelihood_prior", "LikelihoodBayesResults"]
 
 SITES = ["beta", "extra"]
 KINDS = ("mean", "linear", "response")
@@ -186,6 +186,29 @@ def fit_likelihood_bayes(model, **args):
         res.posterior_predictive(seed=config.seed)
     check_draws(idata, config.max_tree_depth, labels=res._labels())
     return res
+
+
+def sample_likelihood_prior(model, draws: int, seed: int):
+    """``GLM.sample_prior`` of a likelihood family: the coefficients and every extra parameter
+    drawn from their priors, y from the family (``draw_rows``) at each draw."""
+    family, design = model.family, model.design
+    rng = np.random.default_rng(seed)
+    beta = model.resolved_priors.draw(rng, draws)["beta"]
+    extra = model.extra_priors.draw(rng, draws)
+    eta = eta_draws(beta, design.X, design.total_offset)
+    fixed = family.fixed_extra()
+    y_rep = np.stack([family.draw_rows(rng, eta[d], {**{k: v[d] for k, v in extra.items()},
+                                                     **fixed}, design.trials, design.aux)
+                      for d in range(draws)])
+    constant, obs_index = rows_data(design)
+    constant.pop("X", None)
+    dims, coords = _dims(family)
+    return to_inference_data(
+        posterior=None, sample_stats=None, names=design.names, obs_index=obs_index,
+        y=family.observed(design.y, design.trials), constant_data=constant,
+        prior={"beta": beta[None], **{k: v[None] for k, v in extra.items()}},
+        prior_predictive=y_rep[None], dims=dims, coords=coords,
+    )
 
 
 class LikelihoodBayesResults(BayesResults):

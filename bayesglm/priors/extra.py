@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from .specs import Flat, Prior
@@ -29,6 +30,32 @@ class ExtraPriors(NamedTuple):
     priors: tuple  # per parameter: (Prior per entry, ...)
     notes: tuple  # per parameter: (str per entry, ...)
 
+    def draw(self, rng: np.random.Generator, draws: int) -> dict:
+        """Draws of every extra parameter from its prior: name -> (draws,) or (draws, size),
+        on its natural scale. A probability's or an interval's ``Flat()`` is the uniform there;
+        an ordered vector (cutpoints) is drawn from its entries' priors restricted to the
+        ordered region (the sorted draws where the entries share one prior, which is exactly
+        that; rejection otherwise). Raises ValueError for an improper prior."""
+        out = {}
+        for q, prs in zip(self.params, self.priors):
+            cols = []
+            for label, pr in zip(q.labels(), prs):
+                if isinstance(pr, Flat) and q.support in ("unit", "interval"):
+                    lo, hi = (0.0, 1.0) if q.support == "unit" else (q.lower, q.upper)
+                    cols.append(rng.uniform(lo, hi, draws))
+                elif not pr.proper:
+                    raise ValueError(
+                        f"prior predictive draws need proper priors; {label} has "
+                        f"{pr.describe()}: give it a proper prior (priors={{{label!r}: ...}}) "
+                        'or use priors="auto"')
+                else:
+                    cols.append(np.asarray(pr.sample(rng, draws), dtype=float))
+            x = np.stack(cols, axis=-1)
+            if q.support == "ordered":
+                x = _ordered(rng, x, prs, q.name)
+            out[q.name] = x[:, 0] if q.size == 1 and q.names is None else x
+        return out
+
     def table(self) -> pd.DataFrame:
         rows = []
         for q, prs, notes in zip(self.params, self.priors, self.notes):
@@ -36,6 +63,28 @@ class ExtraPriors(NamedTuple):
                 rows.append((label, pr.describe(), pr.describe(), False, note))
         return pd.DataFrame(rows, columns=["parameter", "prior", "specified", "adjusted",
                                            "note"])
+
+
+#: rounds of rejection sampling of an ordered vector whose entries have different priors
+ORDERED_ROUNDS = 200
+
+
+def _ordered(rng, x: np.ndarray, priors, name: str) -> np.ndarray:
+    """(draws, K) independent draws of the entries -> draws of the ordered vector."""
+    if all(pr == priors[0] for pr in priors):
+        return np.sort(x, axis=1)  # iid entries restricted to the ordered region: sorted draws
+    ok = np.all(np.diff(x, axis=1) > 0, axis=1)
+    for _ in range(ORDERED_ROUNDS):
+        if ok.all():
+            return x
+        redo = np.flatnonzero(~ok)
+        fresh = np.stack([np.asarray(pr.sample(rng, redo.size), dtype=float) for pr in priors],
+                         axis=-1)
+        x[redo] = fresh
+        ok[redo] = np.all(np.diff(fresh, axis=1) > 0, axis=1)
+    raise ValueError(f"prior predictive draws: the priors of {name}'s entries put too little "
+                     f"mass on ordered values to draw them by rejection ({ORDERED_ROUNDS} "
+                     "rounds); give every entry the same prior, or priors in increasing order")
 
 
 def _keys(family) -> dict:
