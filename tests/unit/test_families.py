@@ -706,4 +706,4 @@ def test_observed_scale_round_trip_and_spec(name, fam_cls):
     y, trials = _responses(fam_cls)
     np.testing.assert_allclose(fam.from_observed(fam.observed(y, trials), trials), y)
     assert F.from_spec(fam.spec()) == fam
-    assert fam.ppc_kind in ("continuous", "count", "binomial", "ordinal")
+    assert fam.ppc_kind in ("continuous", "count", "zero_count", "binomial", "ordinal")
