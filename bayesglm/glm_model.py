@@ -373,6 +373,13 @@ class GLM:
         """
         from .fitting import fit_map
 
+        if getattr(self.family, "exact_likelihood", False) and not self._groups:
+            from .likelihood_bayes import fit_likelihood_map
+
+            if method != "mode":
+                raise ValueError(f"fit_map: the {self.family.name} family has method='mode' "
+                                 f"only (arm's algorithm is for IRLS families); got {method!r}")
+            return fit_likelihood_map(self)
         self._no_groups("fit_map()")
         return fit_map(self, method)
 

@@ -31,13 +31,14 @@ from ._xla import jit
 from .bayes_results import BayesResults, check_draws, draws_table
 from .convert import add_group, to_inference_data
 from .fitting import LOGLIK_MAX, rows_data
-from .likelihood_mle import unpack
+from .likelihood_mle import natural_scale, unpack
 from .model import prior_arrays, prior_structure, with_extra
 from .posterior import sampler_config
 from .problem import eta_draws
 from .sampling import find_mode, make_plan, run_nuts
 
-__all__ = ["fit_likelihood_bayes", "sample_likelihood_prior", "LikelihoodBayesResults"]
+__all__ = ["fit_likelihood_bayes", "fit_likelihood_map", "sample_likelihood_prior",
+           "LikelihoodBayesResults"]
 
 SITES = ["beta", "extra"]
 KINDS = ("mean", "linear", "response")
@@ -112,6 +113,14 @@ def _start(model, mle, structure, priors, data):
     if (mle.converged and not mle.limits and np.all(np.isfinite(mle.cov_theta))
             and not _prior_dominated(model, mle)):
         return {"beta": theta[:p], "extra": theta[p:]}, mle.cov_theta, "mle"
+    return (*_posterior_mode(model, mle, structure, priors, data), "map")
+
+
+def _posterior_mode(model, mle, structure, priors, data):
+    """(values by site, inverse Hessian of the negative log posterior) at the posterior mode,
+    in the sampler's coordinates (the coefficients, the extra parameters' u)."""
+    p = len(model.design.names)
+    theta = np.asarray(mle.theta, dtype=float)
     beta = theta[:p]
     if mle.separated or not np.all(np.abs(beta) < 30.0):
         beta = np.zeros(p)  # diverging coefficients: the mode search starts from 0
@@ -121,7 +130,7 @@ def _start(model, mle, structure, priors, data):
                  {"beta": np.zeros(p), "extra": np.zeros(theta.size - p)}):
         values, cov, ok = find_mode(model.family, structure, data, priors, init, SITES)
         if ok and np.all(np.isfinite(cov)) and np.all(np.linalg.eigvalsh(cov) > 0):
-            return values, cov, "map"
+            return values, cov
     raise ValueError(f"the {model.family.name} posterior's mode could not be found; check the "
                      "data against the family, or give proper priors to the extra parameters "
                      "and coefficients")
@@ -186,6 +195,29 @@ def fit_likelihood_bayes(model, **args):
         res.posterior_predictive(seed=config.seed)
     check_draws(idata, config.max_tree_depth, labels=res._labels())
     return res
+
+
+def fit_likelihood_map(model):
+    """``GLM.fit_map()`` of a likelihood family: the posterior mode with the model's priors
+    (every extra parameter's too) and its Laplace covariance, as ``MAPResults`` whose
+    ``params``/``bse`` are the coefficients and the extra parameters under their labels, on
+    their natural scale (the standard errors by the delta method from the unconstrained
+    coordinates the mode is found in)."""
+    from .posterior import MAPResults, Start
+
+    family, design = model.family, model.design
+    structure = prior_structure(model.resolved_priors)
+    structure, priors = with_extra(structure, prior_arrays(model.resolved_priors, structure),
+                                   model.extra_priors)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the classical fit's warnings are its own
+        mle = model.fit_mle()
+    values, cov = _posterior_mode(model, mle, structure, priors, pb.from_design(design))
+    p = len(design.names)
+    theta = np.concatenate([np.asarray(values["beta"]), np.atleast_1d(values["extra"])])
+    params, cov_nat = natural_scale(family, theta, cov, p)
+    labels = list(design.names) + [lab for q in family.extra_params() for lab in q.labels()]
+    return MAPResults(labels, Start("map", {"beta": params}, cov_nat, None), family)
 
 
 def sample_likelihood_prior(model, draws: int, seed: int):

@@ -34,7 +34,7 @@ from ._xla import jit
 from .design import Design
 from .families.likelihood import FAR, LikelihoodFamily
 
-__all__ = ["LikelihoodFit", "fit_likelihood", "pack", "unpack"]
+__all__ = ["LikelihoodFit", "fit_likelihood", "natural_scale", "pack", "unpack"]
 
 #: a Newton step moves no coordinate of theta by more than this (a start far from the top, or a
 #: parameter running off to its limit, would otherwise jump to where the density underflows)
@@ -65,6 +65,21 @@ class LikelihoodFit(NamedTuple):
     limits: tuple = ()  # the extra parameters that ran off to a limit (warned about)
     separated: bool = False  # no MLE along a direction of theta: by the start's IRLS, or a
     # direction of recession at the end of Newton's method (warned about)
+
+
+def natural_scale(family: LikelihoodFamily, theta: np.ndarray, cov_theta: np.ndarray,
+                  p: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the parameters on their natural scale, their covariance by the delta method) from
+    theta = (beta, u) with covariance ``cov_theta``; ``p`` coefficients come first."""
+    J = np.eye(theta.size)
+    pos = p
+    values = [theta[:p]]
+    for q in family.extra_params():
+        u = theta[pos:pos + q.size]
+        J[pos:pos + q.size, pos:pos + q.size] = T.jacobian(q, u)
+        values.append(np.atleast_1d(T.to_constrained(q, u)))
+        pos += q.size
+    return np.concatenate(values), J @ cov_theta @ J.T
 
 
 def pack(family: LikelihoodFamily, extra: dict, xp=np):
@@ -314,22 +329,13 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
         if cov_type == "HC1":
             cov_theta = cov_theta * design.sum_weights / (design.sum_weights - theta.size)
 
-    J = np.eye(theta.size)
-    pos = p
-    values = [theta[:p]]
-    names = list(design.names)
-    for q in params_spec:
-        u = theta[pos:pos + q.size]
-        J[pos:pos + q.size, pos:pos + q.size] = T.jacobian(q, u)
-        values.append(np.atleast_1d(T.to_constrained(q, u)))
-        names += q.labels()
-        pos += q.size
-    cov = J @ cov_theta @ J.T
+    params, cov = natural_scale(family, theta, cov_theta, p)
+    names = list(design.names) + [lab for q in params_spec for lab in q.labels()]
     eta = design.X @ theta[:p] + (0.0 if design.total_offset is None else design.total_offset)
     mu = np.asarray(family.mean(jnp.asarray(eta), {k: jnp.asarray(v) for k, v in extra.items()},
                                 aux))
     return LikelihoodFit(
-        names=tuple(names), params=np.concatenate(values), theta=theta, cov_theta=cov_theta,
+        names=tuple(names), params=params, theta=theta, cov_theta=cov_theta,
         cov=cov, cov_type=cov_type, extra={k: (float(v) if np.ndim(v) == 0 else np.asarray(v))
                                            for k, v in extra.items()},
         eta=np.asarray(eta), mu=mu, llf=-float(f), n_iter=n_iter, converged=converged,

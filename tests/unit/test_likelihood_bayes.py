@@ -298,11 +298,44 @@ def test_prior_predictive_draws_follow_the_extra_parameters_priors():
         bg.glm("yb ~ x1 + x2", df, family="beta", priors={"phi": P.Flat()}).sample_prior()
 
 
-def test_what_is_not_built_yet_says_so(fits):
-    _, out = fits
-    model, fit = out["beta"]
-    with pytest.raises(NotImplementedError, match="fit_map\\(\\) of the beta family"):
-        model.fit_map()
+def test_fit_map_is_the_posterior_mode_scipy_finds():
+    """fit_map() of a Beta regression: the mode of the log posterior in the sampler's
+    coordinates (log phi, with the Jacobian log phi, as NumPyro's density) that scipy's BFGS
+    finds on the hand-written density (scipy's beta, normal and gamma log-densities; brms's
+    Gamma(2, 0.1) is shape 2, rate 0.1), and the SEs of its central-difference Hessian (phi's by
+    the delta method)."""
+    import scipy.optimize
+
+    df = _frame()
+    priors = {"Intercept": P.Normal(0, 5), "x1": P.Normal(0, 1), "x2": P.Normal(0, 1),
+              "phi": P.Gamma(2, 0.1)}
+    r = bg.glm("yb ~ x1 + x2", df, family="beta", priors=priors).fit_map()
+    X = np.column_stack([np.ones(N), df["x1"], df["x2"]])
+    y = df["yb"].to_numpy()
+
+    def neg(t):
+        mu, phi = sp.expit(X @ t[:3]), np.exp(t[3])
+        return -(st.beta.logpdf(y, mu * phi, (1 - mu) * phi).sum()
+                 + st.norm.logpdf(t[0], 0, 5) + st.norm.logpdf(t[1:3], 0, 1).sum()
+                 + st.gamma.logpdf(phi, 2, scale=10.0) + t[3])
+
+    opt = scipy.optimize.minimize(neg, np.zeros(4), method="BFGS", options={"gtol": 1e-10})
+    t = opt.x
+    h = 1e-4
+    H = np.empty((4, 4))
+    for i in range(4):
+        for j in range(4):
+            e_i, e_j = np.eye(4)[i] * h, np.eye(4)[j] * h
+            H[i, j] = (neg(t + e_i + e_j) - neg(t + e_i - e_j) - neg(t - e_i + e_j)
+                       + neg(t - e_i - e_j)) / (4 * h * h)
+    se = np.sqrt(np.diag(np.linalg.inv(H)))
+    want = np.append(t[:3], np.exp(t[3]))
+    want_se = np.append(se[:3], np.exp(t[3]) * se[3])
+    np.testing.assert_allclose(r.params.to_numpy(), want, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(r.bse.to_numpy(), want_se, rtol=1e-4)
+    assert list(r.params.index) == ["Intercept", "x1", "x2", "phi"]
+    with pytest.raises(ValueError, match="method='mode' only"):
+        bg.glm("yb ~ x1 + x2", df, family="beta").fit_map(method="arm")
 
 
 def test_all_zero_counts_separate_and_nuts_starts_at_the_mode():
