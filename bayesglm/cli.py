@@ -3,7 +3,7 @@
 ::
 
     bayesglm fit DATA.csv --formula "y ~ x1 + x2" --family poisson [--link log]
-                 [--exposure COL] [--offset COL] [--weights COL] [--trials COL]
+                 [--zero FORMULA] [--exposure COL] [--offset COL] [--weights COL] [--trials COL]
                  [--priors auto|gelman2008|flat] [--missing raise|drop]
                  [--draws N] [--warmup N] [--chains N] [--seed N] [--target-accept P]
                  [--max-tree-depth N] [--out DIR] [--no-progress]
@@ -162,7 +162,14 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("data", metavar="DATA.csv", help="CSV file with a header row")
     fit.add_argument("--formula", required=True, help='e.g. "y ~ x1 + np.log(x2) + C(group)"')
     fit.add_argument("--family", required=True,
-                     help="gaussian, binomial, poisson, gamma, inverse_gaussian, negative_binomial")
+                     help="gaussian, binomial, poisson, gamma, inverse_gaussian, "
+                          "negative_binomial, beta, student_t, beta_binomial, tweedie, "
+                          "cumulative (ordinal), zero_inflated_poisson, "
+                          "zero_inflated_negative_binomial, hurdle_poisson, "
+                          "hurdle_negative_binomial")
+    fit.add_argument("--zero", default=None, metavar="FORMULA",
+                     help='the zero model of a zero-inflated or hurdle family, e.g. "~ x1 + x2" '
+                          "(default: a constant probability)")
     fit.add_argument("--link", default=None, help="link (default: the family's canonical link)")
     for role, text in (("exposure", "exposure column (log link; log(exposure) is an offset)"),
                        ("offset", "offset column (added to the linear predictor)"),
@@ -340,9 +347,15 @@ def _mle_lines(model, mle) -> list[str]:
     if mle is None:
         return ["Classical fit: the MLE does not exist (e.g. separation): NUTS started at the "
                 "posterior mode, and the mle columns are empty."]
-    null_df = mle.df_resid + mle.df_model + (0 if model.design.const_index is not None else 1)
     how = f"converged in {mle.n_iter} iterations" if mle.converged else \
         f"NOT converged after {mle.n_iter} iterations"
+    if getattr(model.family, "exact_likelihood", False):  # no deviance: the exact likelihood
+        return [f"Classical fit (Newton's method on the exact likelihood, {how}):",
+                f"  log-likelihood {mle.llf:.6g}; AIC {mle.aic:.6g}; BIC {mle.bic:.6g}; "
+                f"{mle.df_resid:g} residual df",
+                "  the extra parameters are rows of the table below (their z and p are empty "
+                "where 0 is a boundary)"]
+    null_df = mle.df_resid + mle.df_model + (0 if model.design.const_index is not None else 1)
     lines = [f"Classical fit (IRLS, {how}):",
              f"  deviance {mle.deviance:.6g} on {mle.df_resid:g} residual df; null deviance "
              f"{mle.null_deviance:.6g} on {null_df:g} df",
@@ -502,11 +515,16 @@ def _cmd_fit(args) -> int:
         family = get_family(args.family, args.link)
     except (ValueError, TypeError) as exc:
         raise UsageError(cli_words(exc)) from None
-    if getattr(family, "exact_likelihood", False):
-        raise UsageError(f"--family {args.family}: the bayesglm command fits gaussian, binomial, "
-                         "poisson, gamma, inverse_gaussian and negative_binomial models; fit the "
-                         f"{family.name} family from Python (bg.glm(formula, data, "
-                         f"family={family.name!r}))")
+    if args.zero is not None:
+        zero = getattr(family, "zero_name", None)
+        if zero is None:
+            raise UsageError(f"--zero: the {family.name} family has no zero model (--zero is for "
+                             "zero_inflated_poisson, zero_inflated_negative_binomial, "
+                             "hurdle_poisson and hurdle_negative_binomial)")
+        try:
+            family = type(family)(family.link, **{zero: args.zero})
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"--zero: {cli_words(exc)}") from None
     cols = list(map(str, df.columns))
     roles = {}
     for role in ("exposure", "offset", "weights", "trials"):

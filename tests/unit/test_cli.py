@@ -48,8 +48,9 @@ BAD = {
                      "cannot read {missing}: no such file"),
     "bad formula": (["fit", "{data}", "--formula", "passed ~ x +", "--family", "binomial"],
                     "cannot parse the formula 'passed ~ x +'"),
-    "likelihood family": (["fit", "{data}", "--formula", "passed ~ x", "--family", "beta"],
-                          "--family beta: the bayesglm command fits gaussian, binomial"),
+    "zero model of a family without one": (
+        ["fit", "{data}", "--formula", "passed ~ x", "--family", "binomial", "--zero", "~ x"],
+        "--zero: the binomial family has no zero model"),
     "unknown family": (["fit", "{data}", "--formula", "passed ~ x", "--family", "binomail"],
                        "unknown family 'binomail'; valid names are beta, beta_binomial, binomial"),
     "column not in csv": (["fit", "{data}", "--formula", "passed ~ x + age", "--family",
@@ -218,6 +219,34 @@ def test_fit_end_to_end_on_a_csv(runs):
                         f"{mle.pvalues['x']:.2g}"]
     # advice is given in command-line terms
     assert "fit(" not in stdout and 'missing="' not in stdout
+
+
+def test_fit_of_a_zero_inflated_model_with_its_zero_model(tmp_path, capsys):
+    """--family zero_inflated_poisson --zero "~ x": the likelihood families through the
+    command, the zero model's coefficients (zi_*) in summary.csv and mle.csv beside the
+    classical fit bg.glm gives, the file bg.load reads back."""
+    rng = np.random.default_rng(8)
+    n = 120
+    x = rng.normal(size=n)
+    zero = rng.uniform(size=n) < 1 / (1 + np.exp(-(-0.5 + 0.8 * x)))
+    y = np.where(zero, 0, rng.poisson(np.exp(0.7 + 0.3 * x)))
+    data = tmp_path / "zip.csv"
+    pd.DataFrame({"y": y, "x": x}).to_csv(data, index=False)
+    out = tmp_path / "out"
+    rc = main(["fit", str(data), "--formula", "y ~ x", "--family", "zero_inflated_poisson",
+               "--zero", "~ x", *SHORT, "--no-progress", "--out", str(out)])
+    stdout, stderr = capsys.readouterr()
+    assert rc == 0, stderr[-3000:]
+    assert "Newton's method on the exact likelihood" in stdout
+    summary = pd.read_csv(out / "summary.csv", index_col="param")
+    assert list(summary.index) == ["Intercept", "x", "zi_Intercept", "zi_x"]
+    family = bg.families.ZeroInflatedPoisson(zi="~ x")
+    mle = bg.glm("y ~ x", pd.read_csv(data), family=family).fit_mle()
+    np.testing.assert_allclose(summary["mle"], mle.params, rtol=1e-10)
+    np.testing.assert_allclose(pd.read_csv(out / "mle.csv", index_col="param")["mle_se"],
+                               mle.bse, rtol=1e-10)
+    back = bg.load(out / "fit.nc")
+    np.testing.assert_allclose(back.summary()["mean"], summary["mean"], rtol=1e-12)
 
 
 @pytest.mark.parametrize("case", IN_SUBPROCESS)
