@@ -31,8 +31,9 @@ from ._xla import jit
 from .bayes_results import BayesResults, check_draws, draws_table
 from .convert import add_group, to_inference_data
 from .fitting import LOGLIK_MAX, rows_data
-from .likelihood_mle import natural_scale, unpack
+from .likelihood_mle import natural_scale
 from .model import prior_arrays, prior_structure, with_extra
+from .pointwise import loglik_draws
 from .posterior import sampler_config
 from .problem import eta_draws
 from .sampling import find_mode, make_plan, run_nuts
@@ -54,15 +55,6 @@ def _dims(family) -> tuple[dict, dict]:
             coords[dim] = ([str(n) for n in family.zero_names] if q.names is not None
                            else [str(k) for k in range(1, q.size + 1)])
     return dims, coords
-
-
-@jit(static_argnames=("family",))
-def _pointwise(family, rows: pb.Problem, beta, u):
-    """log p(y_i | draw) for every draw (rows of ``beta``, ``u``) and row: (draws, n)."""
-    def one(b, uu):
-        eta = rows.X @ b + (0.0 if rows.offset is None else rows.offset)
-        return family.loglike(rows.y, eta, unpack(family, uu, jnp), rows.trials, rows.aux)
-    return jax.lax.map(lambda a: one(*a), (beta, u))
 
 
 def _prior_dominated(model, mle) -> bool:
@@ -166,11 +158,8 @@ def fit_likelihood_bayes(model, **args):
     chains, draws = u.shape[:2]
     small = chains * draws * design.nobs <= LOGLIK_MAX
     loglik = None
-    if small:
-        with jax.enable_x64(True):
-            ll = _pointwise(family, data, jnp.asarray(posterior["beta"].reshape(-1, p)),
-                            jnp.asarray(u.reshape(-1, k)))
-        loglik = np.asarray(ll).reshape(chains, draws, -1)
+    if small:  # weighted by frequency weights, as the other families' (pointwise module)
+        loglik = loglik_draws(family, data, posterior["beta"], u)
     constant, obs_index = rows_data(design)
     dims, coords = _dims(family)
     for name, Z in (design.aux or {}).items():  # the zero model's rows, for a saved fit
@@ -369,17 +358,16 @@ class LikelihoodBayesResults(BayesResults):
         extra = {k: jnp.asarray(v) for k, v in self._extra_draws().items()}
         return np.asarray(_mean_draws(self.family, jnp.asarray(eta), extra, auxj)).mean(0)
 
-    def loo(self, **kwargs):
-        if "log_likelihood" not in self.idata.groups():
-            raise NotImplementedError(f"loo() of a {self.family.name} fit larger than "
-                                      f"{LOGLIK_MAX:,} draws x rows is not built yet (issue 12)")
-        return super().loo(**kwargs)
-
-    def waic(self, **kwargs):
-        if "log_likelihood" not in self.idata.groups():
-            raise NotImplementedError(f"waic() of a {self.family.name} fit larger than "
-                                      f"{LOGLIK_MAX:,} draws x rows is not built yet (issue 12)")
-        return super().waic(**kwargs)
+    def _draws(self):
+        """beta (chains, draws, p) and, in the place of a dispersion, the extra parameters'
+        u (chains, draws, k) on the real line, which the pointwise module's likelihood takes
+        (loo/waic of fits whose pointwise log-likelihood was not stored)."""
+        post = self.idata.posterior
+        beta = post["beta"].to_numpy()
+        lead = beta.shape[:2]
+        parts = [np.asarray(T.to_unconstrained(q, post[q.name].to_numpy(), np)).reshape(
+            *lead, q.size) for q in self.family.extra_params()]
+        return beta, np.concatenate(parts, axis=-1) if parts else np.zeros((*lead, 0))
 
     def _mle_record(self) -> dict:
         """The classical fit's estimates and SEs under their labels (the coefficients and every

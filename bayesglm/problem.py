@@ -17,8 +17,10 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
+from . import transforms as T
 from .group_design import GroupRows, group_effects
 
 __all__ = ["Problem", "from_design", "with_groups", "for_sampler", "linear_predictor",
@@ -179,15 +181,24 @@ def rows(problem: Problem, start: int, stop: int, size: int) -> Problem:
 
     return Problem(X=part(problem.X), XT=None, y=part(problem.y), offset=part(problem.offset),
                    weights=part(problem.weights), trials=part(problem.trials),
-                   groups=tuple(GroupRows(part(g.Z), part(g.index)) for g in problem.groups))
+                   groups=tuple(GroupRows(part(g.Z), part(g.index)) for g in problem.groups),
+                   aux=None if problem.aux is None else {k: part(v)
+                                                         for k, v in problem.aux.items()})
 
 
 def loglik_rows(family, problem: Problem, beta, dispersion=None, effects=()):
     """log p(y_i | beta, dispersion, group effects) of every row, unweighted (JAX).
 
     ``dispersion`` is the Bayesian dispersion parameter (None: the family's fixed phi). The
-    NumPyro model's likelihood evaluates this same ``family.loglike_eta``.
+    NumPyro model's likelihood evaluates this same ``family.loglike_eta``. For a likelihood
+    family (``exact_likelihood``: Beta, ordinal, zero-inflated, ...) ``dispersion`` is the
+    vector u of its extra parameters on the real line (:mod:`bayesglm.transforms`) and the
+    family's ``loglike`` is evaluated, with its fixed parameters and the rows' extra designs.
     """
+    if getattr(family, "exact_likelihood", False):
+        extra = {**T.unpack(family.extra_params(), dispersion, jnp), **family.fixed_extra()}
+        eta = linear_predictor(problem, beta, effects)
+        return family.loglike(problem.y, eta, extra, problem.trials, problem.aux)
     phi = family.fixed_scale() if dispersion is None else family.scale_from_dispersion(dispersion)
     eta = linear_predictor(problem, beta, effects)
     return family.loglike_eta(problem.y, eta, phi, problem.trials)

@@ -135,6 +135,22 @@ def test_stored_pointwise_log_likelihood_is_scipys(name, fits):
     assert np.isfinite(loo.elpd_loo)
 
 
+def test_frequency_weights_weight_the_pointwise_log_likelihood():
+    """A row of frequency weight w stands for w rows: its stored log-likelihood is w times the
+    row's (as the other families'; it was the unweighted row's before)."""
+    df = _frame(n=40)
+    df["w"] = np.arange(40) % 3 + 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bg.SamplingWarning)
+        fit = bg.glm("yb ~ x1 + x2", df, family="beta", weights="w").fit(
+            draws=100, chains=1, seed=1, progress=False)
+    post = fit.idata.posterior
+    ll = fit.idata.log_likelihood["y"].to_numpy()[0, 7]
+    want = _scipy_rows("beta", df, post["beta"].to_numpy()[0, 7],
+                       {"phi": post["phi"].to_numpy()[0, 7]})
+    np.testing.assert_allclose(ll, df["w"].to_numpy() * want, rtol=1e-9)
+
+
 def test_predicted_mean_of_a_zero_inflated_model_is_one_minus_zi_times_mu(fits):
     df, out = fits
     _, fit = out["zip_model"]
@@ -240,6 +256,26 @@ def test_the_prior_comes_back_where_the_data_say_nothing():
         fit = m.fit(draws=2000, chains=2, seed=5, progress=False, warmup=500)
     nu = fit.idata.posterior["nu"].to_numpy().ravel()
     assert abs(nu.mean() - 8.0) < 1.0 and abs(nu.std() - 4.0) < 1.0
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_loo_without_the_stored_log_likelihood_is_the_same(name, fits):
+    """A fit too large to store its pointwise log-likelihood computes loo/waic from the draws in
+    row chunks (here forced: the group dropped, a budget of a few rows per chunk): the same
+    numbers as az.loo/az.waic on the stored matrix (it raised NotImplementedError before)."""
+    import copy
+
+    _, out = fits
+    _, fit = out[name]
+    big = copy.copy(fit)
+    big.idata = fit.idata.copy()
+    del big.idata.log_likelihood
+    budget = 17 * 600 * 8 * 6  # about 17 rows of 600 draws per chunk
+    a, b = fit.loo(pointwise=True), big.loo(pointwise=True, memory_budget=budget)
+    np.testing.assert_allclose(b.loo_i.values, a.loo_i.values, rtol=1e-9)
+    np.testing.assert_allclose(b.elpd_loo, a.elpd_loo, rtol=1e-11)
+    np.testing.assert_allclose(big.waic(memory_budget=budget).elpd_waic, fit.waic().elpd_waic,
+                               rtol=1e-11)
 
 
 @pytest.mark.parametrize("name", list(CASES))
