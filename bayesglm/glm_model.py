@@ -413,7 +413,11 @@ class GLM:
             Warmup iterations per chain. Default 200 from a converged MLE (mass matrix fixed,
             step size adapted), 500 from the MAP (mass matrix adapted too), 1000 from a mixed
             model's Laplace fit (mass matrix adapted); see
-            ``bayesglm.posterior.DEFAULT_WARMUP`` for the measurements behind them.
+            ``bayesglm.posterior.DEFAULT_WARMUP`` for the measurements behind them. A mixed
+            model with 50,000 or more group effects (levels x terms) defaults to 300 warmup
+            iterations and ``ess=100 x chains`` (``bayesglm.mixed_bayes.LARGE_EFFECTS``: the
+            default iterations would take hours there); giving ``warmup`` or ``ess`` turns
+            that off.
         chains : int
             Number of chains.
         seed : int

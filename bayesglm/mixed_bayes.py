@@ -69,8 +69,19 @@ from .posterior import Start, sampler_config
 from .sampling import BlockCovariance, make_plan, run_nuts
 
 __all__ = ["fit_mixed_bayes", "laplace_start", "partial_weights", "term_priors", "derived_draws",
-           "SD_FLOOR", "PARTIAL_SD_BELOW",
+           "size_defaults", "LARGE_EFFECTS", "LARGE_WARMUP", "LARGE_ESS_PER_CHAIN", "SD_FLOOR", "PARTIAL_SD_BELOW",
            "CENTRED_BELOW", "CENTRED_SD_BELOW"]
+
+#: a mixed model with at least this many group effects (levels x terms, summed over terms)
+#: samples by default with LARGE_WARMUP warmup iterations and stops once every parameter of the
+#: summary has LARGE_ESS_PER_CHAIN x chains bulk and tail ESS (``fit(ess=...)``; ``draws`` the
+#: most kept): at 1e5 effects a draw costs ~1.1 s on 2 cores (63 leapfrog steps over 1e5
+#: dimensions), so the default 4 x (1000 + 1000) iterations would take hours, and 1e6 rows with
+#: 1e5 levels took 712 s this way with R-hat <= 1.0025 (benchmarks/README.md). 100 x chains is
+#: the ESS below which the package warns anyway. Passing ``warmup`` or ``ess`` turns it off.
+LARGE_EFFECTS = 50_000
+LARGE_WARMUP = 300
+LARGE_ESS_PER_CHAIN = 100
 
 #: an sd estimated at 0 (a singular fit) starts NUTS at this fraction of its unit
 SD_FLOOR = 0.05
@@ -83,6 +94,15 @@ CENTRED_SD_BELOW = 0.3
 #: a partially non-centred term's weights are set for the sd this many of its Laplace sd's
 #: (of the log sd) below the estimate (:func:`partial_weights`)
 PARTIAL_SD_BELOW = 2.0
+
+
+def size_defaults(n_effects: int, args: dict) -> dict:
+    """``fit``'s arguments with a very large model's defaults filled in (:data:`LARGE_EFFECTS`):
+    only where neither ``warmup`` nor ``ess`` was given."""
+    if (n_effects < LARGE_EFFECTS or args.get("warmup") is not None
+            or args.get("ess") is not None):
+        return args
+    return {**args, "warmup": LARGE_WARMUP, "ess": float(LARGE_ESS_PER_CHAIN * args["chains"])}
 
 
 def _unit_sigma(mle) -> float:
@@ -294,7 +314,7 @@ def fit_mixed_bayes(model, **args):
     lays, weights, start = laplace_start(model, mle, sizes)
     sizes["theta"], sizes["z"] = lays[-1].theta_span[1], lays[-1].z_span[1]
     structure, priors = term_priors(model, lays, weights)
-    config = sampler_config(start, **args)
+    config = sampler_config(start, **size_defaults(sizes["z"], args))
     plan = make_plan(family, structure, data, priors, sizes, config, start.cov)
     result = run_nuts(plan, start.values, start.cov, config, list(sizes))
     del plan

@@ -203,3 +203,29 @@ def test_auto_chains_run_on_one_device_for_a_large_grouped_model(monkeypatch):
     assert auto_chain_method(Problem(X, None, y, groups=(rows,)), chains) == "sequential"
     small = Problem(X[:100], None, y[:100], groups=(GroupRows(rows.Z[:100], rows.index[:100]),))
     assert auto_chain_method(small, chains) == many
+
+
+def test_a_very_large_mixed_model_defaults_to_a_short_warmup_and_an_ess_stop(data, monkeypatch):
+    """mixed_bayes.LARGE_EFFECTS: at 1e5 group effects the default 4 x (1000 + 1000) iterations
+    take hours, so fit() then defaults to warmup=300 and a stop at 100 x chains bulk and tail
+    ESS; a given warmup or ess turns that off. Checked on a small model with the threshold
+    lowered to its number of effects (it had no such rule before: 1000 warmup, every draw)."""
+    from bayesglm import mixed_bayes as mb
+
+    args = {"chains": 4, "warmup": None, "ess": None, "draws": 1000}
+    assert mb.size_defaults(mb.LARGE_EFFECTS - 1, args) is args
+    big = mb.size_defaults(mb.LARGE_EFFECTS, args)
+    assert big["warmup"] == mb.LARGE_WARMUP == 300 and big["ess"] == 400.0
+    assert mb.size_defaults(10**6, {**args, "warmup": 1000})["ess"] is None
+    assert mb.size_defaults(10**6, {**args, "ess": 50.0})["warmup"] is None
+
+    model = bg.glm("y ~ x + (1 | g)", data, family="binomial")
+    monkeypatch.setattr(mb, "LARGE_EFFECTS", data["g"].nunique())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(progress=False, draws=1000, chains=2, seed=3)
+    assert fit.idata.posterior.attrs["warmup"] == 300
+    kept = fit.idata.posterior.sizes["draw"]
+    assert kept < 1000  # stopped once the ESS reached 200 for 2 chains
+    s = fit.summary()
+    assert s["ess_bulk"].min() >= 200 and s["ess_tail"].min() >= 200
