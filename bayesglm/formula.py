@@ -302,6 +302,8 @@ class FormulaSpec:
                 "stateful": self.stateful, "group_variables": self.group_variables,
                 "drop_intercept": self.drop_intercept,
                 "aux_terms": [[name, rhs, list(cols)] for name, rhs, cols, _ in self.aux_terms],
+                "aux_stateful": any(bool(getattr(ms, "transform_state", None))
+                                    for *_, ms in self.aux_terms),
                 "aux_variables": self.aux_variables}
 
     @classmethod
@@ -322,7 +324,7 @@ class FormulaSpec:
                    drop_intercept=bool(d.get("drop_intercept")))
         hint = ("; predict from design rows instead (a DataFrame with the columns "
                 f"{list(names)})")
-        if spec.stateful:
+        if spec.stateful or d.get("aux_stateful"):
             return _replace(spec, restore_error="the saved model's formula uses stateful "
                             "transforms (center, scale, poly, splines), which cannot be "
                             "re-applied after loading" + hint)

@@ -375,4 +375,4 @@ class LikelihoodBayesResults(BayesResults):
         m = self.mle
         return {"names": [str(n) for n in m.params.index], "params": m.params.tolist(),
                 "bse": m.bse.tolist(), "scale": None, "alpha": None, "alpha_se": None,
-                "nobs": m.nobs, "df_resid": m.nobs - len(m.params), "llf": m.llf}
+                "nobs": m.nobs, "df_resid": m.df_resid, "llf": m.llf}

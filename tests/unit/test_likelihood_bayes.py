@@ -299,6 +299,21 @@ def test_a_saved_fit_loads_with_everything_it_had(name, fits, tmp_path):
     np.testing.assert_array_equal(y, fit.posterior_predictive(seed=4)["y"].to_numpy())
 
 
+def test_a_saved_zero_model_with_a_stateful_transform_says_it_cannot_predict(tmp_path):
+    """zi="~ scale(x1)": scale's mean and sd cannot be re-applied after loading, so a loaded
+    fit's predict on new rows says so (before, the zero model was rebuilt on a made-up frame
+    and predicted with its mean and sd, silently wrong)."""
+    df = _frame(n=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = bg.glm("c ~ x1", df, family=bg.families.ZeroInflatedPoisson(
+            zi="~ scale(x1)")).fit(draws=100, chains=1, seed=1, progress=False)
+    fit.save(tmp_path / "f.nc")
+    back = bg.load(tmp_path / "f.nc")
+    with pytest.raises(Exception, match="stateful"):
+        back.predict(df.iloc[:3])
+
+
 def test_prior_predictive_draws_follow_the_extra_parameters_priors():
     """sample_prior of the likelihood families: each extra parameter drawn from its prior
     (KS tests; each p-value > 1e-3 with a fixed seed, a false-failure rate of about 0.1% per
