@@ -243,8 +243,13 @@ class BayesResults:
             part = tuple(g._replace(Z=g.Z[s:s + step], index=g.index[s:s + step])
                          for g in obs.groups)
             eta = eta_draws(beta, obs.X[s:s + step], off, part, effects)
-            out[s:s + step] = np.asarray(self.family.link.inverse(jnp.asarray(eta))).mean(axis=0)
+            out[s:s + step] = self._mean_rows(eta, obs, s, s + step).mean(axis=0)
         return out
+
+    def _mean_rows(self, eta: np.ndarray, obs: Problem, start: int, stop: int) -> np.ndarray:
+        """E[y] (draws, rows) of the fitted rows ``start:stop`` from their eta draws: the
+        inverse link (a family with more to its mean overrides this)."""
+        return np.asarray(self.family.link.inverse(jnp.asarray(eta)))
 
     def _obs_data(self, what: str) -> Problem:
         """The fitted rows (host arrays): from the model's design, or (a loaded fit) the file."""
@@ -551,7 +556,9 @@ class _SavedMLE:
         self.nobs = d["nobs"]
         # files saved before df_resid was recorded: the unweighted count
         self.df_resid = d.get("df_resid", d["nobs"] - len(names))
-        self.converged = True  # a fit saves its MLE only when NUTS started there (converged)
+        # recorded by the likelihood families' fits; the others save their MLE only when NUTS
+        # started there (converged)
+        self.converged = bool(d.get("converged", True))
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald intervals from the saved estimates and standard errors (as MLEResults')."""

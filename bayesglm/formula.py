@@ -356,12 +356,10 @@ def _rebuild_aux_terms(saved: list, variables: dict) -> tuple | None:
     out = []
     frame = _frame_from_variables(variables) if variables else pd.DataFrame(index=range(2))
     for name, rhs, cols in saved:
-        body = rhs.strip()
-        body = (body[1:] if body.startswith("~") else body).strip() or "1"
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                mm = model_matrix(body, frame, na_action="ignore")
+                mm = model_matrix(_rhs_body(rhs), frame, na_action="ignore")
         except Exception:  # noqa: BLE001 - any failure: the spec says it cannot predict
             return None
         if [str(c) for c in mm.columns] != list(cols):
@@ -465,12 +463,16 @@ def _check_columns_exist(part, data: pd.DataFrame, context: dict, what: str) -> 
                                f"{', '.join(map(str, data.columns))})")
 
 
+def _rhs_body(formula: str) -> str:
+    """The right-hand side of a one-sided formula without its ``~`` (``"1"`` if empty)."""
+    rhs = formula.strip()
+    return (rhs[1:] if rhs.startswith("~") else rhs).strip() or "1"
+
+
 def _parse_rhs(formula: str, what: str, data: pd.DataFrame, context: dict):
     """A one-sided formula (``"~ x1 + x2"``) of a family's extra design (its zero model)."""
-    rhs = formula.strip()
-    rhs = rhs[1:] if rhs.startswith("~") else rhs
     try:
-        f = Formula(rhs.strip() or "1",
+        f = Formula(_rhs_body(formula),
                     _context={"__formulaic_variables_available__": list(data.columns)})
     except Exception as exc:  # noqa: BLE001 - the parser raises plain errors on some input
         raise FormulaError(f"cannot parse the {what} formula {formula!r}: "

@@ -97,6 +97,22 @@ def _category_table(draws: np.ndarray, levels, index, hdi_prob: float) -> pd.Dat
     return out
 
 
+def _draw_y(family, rng, eta: np.ndarray, extra: dict, trials, aux) -> np.ndarray:
+    """y for every draw: eta (draws, rows), the extra parameters' draws by name (draws, ...),
+    the family's ``draw_rows`` with its fixed parameters."""
+    fixed = family.fixed_extra()
+    return np.stack([family.draw_rows(rng, eta[d], {**{k: v[d] for k, v in extra.items()},
+                                                    **fixed}, trials, aux)
+                     for d in range(eta.shape[0])])
+
+
+def _structure(model):
+    """(prior structure, prior arrays) of the model's coefficients and extra parameters."""
+    resolved = model.resolved_priors
+    structure = prior_structure(resolved)
+    return with_extra(structure, prior_arrays(resolved, structure), model.extra_priors)
+
+
 def _start(model, mle, structure, priors, data):
     """(values by site, covariance, kind): the MLE in the sampler's coordinates, or the
     posterior mode where the MLE did not converge or sits at a limit."""
@@ -132,10 +148,7 @@ def fit_likelihood_bayes(model, **args):
     """``GLM.fit`` of a likelihood family (see the module)."""
     sampler_config(None, **args)  # bad arguments fail before any fitting
     family, design = model.family, model.design
-    resolved = model.resolved_priors
-    structure = prior_structure(resolved)
-    structure, priors = with_extra(structure, prior_arrays(resolved, structure),
-                                   model.extra_priors)
+    structure, priors = _structure(model)
     data = pb.from_design(design)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -195,9 +208,7 @@ def fit_likelihood_map(model):
     from .posterior import MAPResults, Start
 
     family, design = model.family, model.design
-    structure = prior_structure(model.resolved_priors)
-    structure, priors = with_extra(structure, prior_arrays(model.resolved_priors, structure),
-                                   model.extra_priors)
+    structure, priors = _structure(model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the classical fit's warnings are its own
         mle = model.fit_mle()
@@ -217,10 +228,7 @@ def sample_likelihood_prior(model, draws: int, seed: int):
     beta = model.resolved_priors.draw(rng, draws)["beta"]
     extra = model.extra_priors.draw(rng, draws)
     eta = eta_draws(beta, design.X, design.total_offset)
-    fixed = family.fixed_extra()
-    y_rep = np.stack([family.draw_rows(rng, eta[d], {**{k: v[d] for k, v in extra.items()},
-                                                     **fixed}, design.trials, design.aux)
-                      for d in range(draws)])
+    y_rep = _draw_y(family, rng, eta, extra, design.trials, design.aux)
     constant, obs_index = rows_data(design)
     constant.pop("X", None)
     dims, coords = _dims(family)
@@ -297,7 +305,6 @@ class LikelihoodBayesResults(BayesResults):
         aux = self._aux_of(data)
         fam = self.family
         extra = self._extra_draws()
-        fixed = fam.fixed_extra()
         ordinal = getattr(fam, "ordinal", False)
         if kind == "linear":
             draws = eta
@@ -313,9 +320,7 @@ class LikelihoodBayesResults(BayesResults):
             rng = np.random.default_rng(seed)
             t = trials if trials is not None else (np.ones(eta.shape[1]) if fam.has_trials
                                                    else None)
-            draws = np.stack([fam.draw_rows(rng, eta[d], {**{k: v[d] for k, v in extra.items()},
-                                                          **fixed}, t, aux)
-                              for d in range(eta.shape[0])])
+            draws = _draw_y(fam, rng, eta, extra, t, aux)
             if t is not None:
                 draws = fam.from_observed(draws, t)
             if ordinal:  # the posterior predictive distribution of each row's category
@@ -337,26 +342,20 @@ class LikelihoodBayesResults(BayesResults):
         eta = eta_draws(beta.reshape(-1, beta.shape[-1]), data.X, data.offset)
         extra = {q.name: post[q.name].to_numpy()[:, ::thin].reshape(
             (chains * draws,) + post[q.name].shape[2:]) for q in self.family.extra_params()}
-        fixed = self.family.fixed_extra()
-        rng = np.random.default_rng(seed)
-        y = np.stack([self.family.draw_rows(rng, eta[d], {**{k: v[d] for k, v in extra.items()},
-                                                          **fixed}, data.trials, data.aux)
-                      for d in range(eta.shape[0])])
+        y = _draw_y(self.family, np.random.default_rng(seed), eta, extra, data.trials, data.aux)
         y_rep = y.reshape(chains, draws, -1)
         add_group(self.idata, "posterior_predictive", y_rep,
                   self.idata.observed_data["y"].coords["obs"].to_numpy(),
                   draws=post.coords["draw"].to_numpy()[::thin])
         return self.idata.posterior_predictive
 
-    @float64
-    def fitted_mean(self) -> np.ndarray:
-        """The posterior mean of E[y] of the fitted rows (ordinal: of the category code)."""
-        data = self._obs_data("fitted_mean()")
-        beta = self.idata.posterior["beta"].to_numpy()
-        eta = eta_draws(beta.reshape(-1, beta.shape[-1]), data.X, data.offset)
-        auxj = None if data.aux is None else {k: jnp.asarray(v) for k, v in data.aux.items()}
+    def _mean_rows(self, eta, obs, start, stop):
+        """E[y] (draws, rows) of rows ``start:stop``: the family's mean with the extra
+        parameters' draws and the rows' zero-model design (ordinal: the category code's)."""
+        aux = None if obs.aux is None else {k: jnp.asarray(v[start:stop])
+                                            for k, v in obs.aux.items()}
         extra = {k: jnp.asarray(v) for k, v in self._extra_draws().items()}
-        return np.asarray(_mean_draws(self.family, jnp.asarray(eta), extra, auxj)).mean(0)
+        return np.asarray(_mean_draws(self.family, jnp.asarray(eta), extra, aux))
 
     def _draws(self):
         """beta (chains, draws, p) and, in the place of a dispersion, the extra parameters'
@@ -375,4 +374,5 @@ class LikelihoodBayesResults(BayesResults):
         m = self.mle
         return {"names": [str(n) for n in m.params.index], "params": m.params.tolist(),
                 "bse": m.bse.tolist(), "scale": None, "alpha": None, "alpha_se": None,
-                "nobs": m.nobs, "df_resid": m.df_resid, "llf": m.llf}
+                "nobs": m.nobs, "df_resid": m.df_resid, "llf": m.llf,
+                "converged": bool(m.converged)}

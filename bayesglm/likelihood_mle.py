@@ -330,12 +330,11 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
             cov_theta = cov_theta * design.sum_weights / (design.sum_weights - theta.size)
 
     params, cov = natural_scale(family, theta, cov_theta, p)
-    names = list(design.names) + [lab for q in params_spec for lab in q.labels()]
     eta = design.X @ theta[:p] + (0.0 if design.total_offset is None else design.total_offset)
     mu = np.asarray(family.mean(jnp.asarray(eta), {k: jnp.asarray(v) for k, v in extra.items()},
                                 aux))
     return LikelihoodFit(
-        names=tuple(names), params=params, theta=theta, cov_theta=cov_theta,
+        names=tuple(labels), params=params, theta=theta, cov_theta=cov_theta,
         cov=cov, cov_type=cov_type, extra={k: (float(v) if np.ndim(v) == 0 else np.asarray(v))
                                            for k, v in extra.items()},
         eta=np.asarray(eta), mu=mu, llf=-float(f), n_iter=n_iter, converged=converged,

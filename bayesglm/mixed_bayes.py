@@ -69,7 +69,8 @@ from .posterior import Start, sampler_config
 from .sampling import BlockCovariance, make_plan, run_nuts
 
 __all__ = ["fit_mixed_bayes", "laplace_start", "partial_weights", "term_priors", "derived_draws",
-           "size_defaults", "LARGE_EFFECTS", "LARGE_WARMUP", "LARGE_ESS_PER_CHAIN", "SD_FLOOR", "PARTIAL_SD_BELOW",
+           "size_defaults", "LARGE_EFFECTS", "LARGE_WARMUP", "LARGE_ESS_PER_CHAIN", "SD_FLOOR",
+           "PARTIAL_SD_BELOW",
            "CENTRED_BELOW", "CENTRED_SD_BELOW"]
 
 #: a mixed model with at least this many group effects (levels x terms, summed over terms)

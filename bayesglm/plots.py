@@ -694,22 +694,26 @@ def _frequencies(values: np.ndarray, edges: np.ndarray, weights=None) -> np.ndar
     return counts.reshape(*lead, nb)
 
 
+def _bar_positions(edges: np.ndarray, discrete: bool):
+    """(centres, widths) of the bars over ``edges``: unit bins of a discrete response centred
+    on their value, else on the bin's middle."""
+    if discrete and np.all(np.diff(edges) == 1):
+        return edges[:-1], np.full(len(edges) - 1, 0.8)
+    return (edges[:-1] + edges[1:]) / 2, 0.9 * np.diff(edges)
+
+
 def _ppc_bars(ax, y, y_rep, edges, weights, discrete: bool, source: str):
     obs = _frequencies(y, edges, weights)
     rep = _frequencies(y_rep, edges, weights)
     q = (1 - _PPC_INTERVAL) / 2
     lo, med, hi = np.quantile(rep, [q, 0.5, 1 - q], axis=0)
-    if discrete and np.all(np.diff(edges) == 1):
-        centers, width = edges[:-1], 0.8
-    else:
-        centers, width = (edges[:-1] + edges[1:]) / 2, 0.9 * np.diff(edges)
+    centers, width = _bar_positions(edges, discrete)
     ax.bar(centers, obs, width=width, color=_POST_COLOR, alpha=0.45, label="observed",
            gid="observed")
     cont = ax.errorbar(centers, med, yerr=np.vstack([med - lo, hi - med]), fmt="o", color="k", ms=4,
                        capsize=3,
                        label=f"{source} predictive (median, {_pct(_PPC_INTERVAL)} interval)")
     cont.lines[0].set_gid("predicted")
-    return obs, lo, med, hi
 
 
 def _rootogram(ax, y, y_rep, edges, weights, source: str):
@@ -723,8 +727,7 @@ def _rootogram(ax, y, y_rep, edges, weights, source: str):
     top = np.sqrt(expected)
     q = (1 - _PPC_INTERVAL) / 2
     lo, hi = np.quantile(top[None, :] - np.sqrt(rep), [q, 1 - q], axis=0)
-    centers = edges[:-1] if np.all(np.diff(edges) == 1) else (edges[:-1] + edges[1:]) / 2
-    width = 0.8 * np.diff(edges)
+    centers, width = _bar_positions(edges, True)
     ax.bar(centers, np.sqrt(obs), width=width, bottom=top - np.sqrt(obs), color=_POST_COLOR,
            alpha=0.45, label="sqrt(observed), hanging from the expected", gid="observed")
     half = np.diff(edges) / 2
@@ -734,7 +737,6 @@ def _rootogram(ax, y, y_rep, edges, weights, source: str):
     ax.plot(centers, top, "o-", color="k", ms=3.5, lw=1.2,
             label=f"sqrt(expected frequency), {source} predictive", gid="expected")
     ax.axhline(0.0, color="k", lw=0.8)
-    return obs, expected, lo, hi
 
 
 def _ppc_source(fit):

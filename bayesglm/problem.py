@@ -20,8 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import transforms as T
 from .group_design import GroupRows, group_effects
+from .likelihood_mle import unpack
 
 __all__ = ["Problem", "from_design", "with_groups", "for_sampler", "linear_predictor",
            "eta_draws", "rows", "pad_rows", "loglik_rows", "TRANSPOSE_MAX_BYTES"]
@@ -195,10 +195,9 @@ def loglik_rows(family, problem: Problem, beta, dispersion=None, effects=()):
     vector u of its extra parameters on the real line (:mod:`bayesglm.transforms`) and the
     family's ``loglike`` is evaluated, with its fixed parameters and the rows' extra designs.
     """
-    if getattr(family, "exact_likelihood", False):
-        extra = {**T.unpack(family.extra_params(), dispersion, jnp), **family.fixed_extra()}
-        eta = linear_predictor(problem, beta, effects)
-        return family.loglike(problem.y, eta, extra, problem.trials, problem.aux)
-    phi = family.fixed_scale() if dispersion is None else family.scale_from_dispersion(dispersion)
     eta = linear_predictor(problem, beta, effects)
+    if getattr(family, "exact_likelihood", False):
+        return family.loglike(problem.y, eta, unpack(family, dispersion, jnp), problem.trials,
+                              problem.aux)
+    phi = family.fixed_scale() if dispersion is None else family.scale_from_dispersion(dispersion)
     return family.loglike_eta(problem.y, eta, phi, problem.trials)

@@ -135,7 +135,7 @@ def test_stored_pointwise_log_likelihood_is_scipys(name, fits):
     assert np.isfinite(loo.elpd_loo)
 
 
-def test_frequency_weights_weight_the_pointwise_log_likelihood():
+def test_frequency_weights_weight_the_pointwise_log_likelihood(tmp_path):
     """A row of frequency weight w stands for w rows: its stored log-likelihood is w times the
     row's (as the other families'; it was the unweighted row's before)."""
     df = _frame(n=40)
@@ -149,6 +149,8 @@ def test_frequency_weights_weight_the_pointwise_log_likelihood():
     want = _scipy_rows("beta", df, post["beta"].to_numpy()[0, 7],
                        {"phi": post["phi"].to_numpy()[0, 7]})
     np.testing.assert_allclose(ll, df["w"].to_numpy() * want, rtol=1e-9)
+    fit.save(tmp_path / "w.nc")  # the saved MLE keeps the weighted residual df
+    assert bg.load(tmp_path / "w.nc").mle.df_resid == fit.mle.df_resid == df["w"].sum() - 4
 
 
 def test_predicted_mean_of_a_zero_inflated_model_is_one_minus_zi_times_mu(fits):
@@ -340,8 +342,17 @@ def test_prior_predictive_draws_follow_the_extra_parameters_priors():
     assert st.kstest(kappa[:, 0], cdf_min).pvalue > 1e-3
     m = bg.glm("o ~ x1 + x2", df, family="cumulative",
                priors={"cutpoints[1]": P.Normal(-1, 1), "cutpoints[2]": P.Normal(1, 1)})
-    assert np.all(np.diff(m.sample_prior(draws=500, seed=3).prior["cutpoints"].to_numpy()[0],
-                          axis=1) > 0)  # different priors: by rejection
+    kappa = m.sample_prior(draws=draws, seed=3).prior["cutpoints"].to_numpy()[0]
+    assert np.all(np.diff(kappa, axis=1) > 0)  # different priors: by rejection
+    # the first cutpoint's marginal under N(-1, 1) x N(1, 1) restricted to a < b:
+    # P(a <= x) = int_-inf^x phi(a + 1) (1 - Phi(a - 1)) da / P(a < b), P(a < b) = Phi(2 / sqrt 2)
+    import scipy.integrate
+
+    z = st.norm.cdf(2 / np.sqrt(2))
+    cdf_first = np.vectorize(lambda x: scipy.integrate.quad(
+        lambda a: st.norm.pdf(a + 1) * st.norm.sf(a - 1), -np.inf, x)[0] / z)
+    assert st.kstest(kappa[:, 0], cdf_first).pvalue > 1e-3
+    assert st.kstest(kappa[:, 0], st.norm(-1, 1).cdf).pvalue < 1e-3  # not the unrestricted prior
 
     power = bg.glm("yw ~ x1 + x2", df, family="tweedie").sample_prior(draws=draws, seed=4)
     assert st.kstest(power.prior["power"].to_numpy()[0], st.uniform(1, 1).cdf).pvalue > 1e-3
@@ -389,7 +400,7 @@ def test_fit_map_is_the_posterior_mode_scipy_finds():
         bg.glm("yb ~ x1 + x2", df, family="beta").fit_map(method="arm")
 
 
-def test_all_zero_counts_separate_and_nuts_starts_at_the_mode():
+def test_all_zero_counts_separate_and_nuts_starts_at_the_mode(tmp_path):
     """An all-zero response under a zero-inflated Poisson: the MLE does not exist (the rates run
     to 0; the start's IRLS says so) and the fit says so (converged False, separated); NUTS then
     starts at the posterior mode (found from a neutral start where the MLE's point fails) and the
@@ -407,6 +418,8 @@ def test_all_zero_counts_separate_and_nuts_starts_at_the_mode():
     # intercept's -3.66, with the default priors
     assert fit.start == "map" and s["r_hat"].max() < 1.05
     assert 0.6 < s.loc["zi", "mean"] < 1 and s.loc["Intercept", "mean"] < -1
+    fit.save(tmp_path / "z.nc")  # a loaded fit still says its MLE did not converge
+    assert not bg.load(tmp_path / "z.nc").mle.converged
 
 
 def test_a_prior_dominated_coefficient_starts_nuts_at_the_mode():
