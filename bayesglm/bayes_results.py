@@ -512,13 +512,13 @@ class BayesResults:
 
                 formula = FormulaSpec.from_dict(spec["formula"])
             if spec.get("groups"):  # a model with group-level terms
-                from .mixed_results import MixedBayesResults, factors_from_spec, saved_mle
+                from .mixed_results import factors_from_spec, mixed_results_class, saved_mle
 
                 mle = saved_mle(spec["mle"], spec["names"]) if spec.get("mle") else None
-                return MixedBayesResults(idata, family=family, names=spec["names"], mle=mle,
-                                         start=spec.get("start", "laplace"), spec=spec,
-                                         formula_spec=formula,
-                                         groups=factors_from_spec(spec["groups"]))
+                kind = mixed_results_class(bool(spec.get("likelihood")))
+                return kind(idata, family=family, names=spec["names"], mle=mle,
+                            start=spec.get("start", "laplace"), spec=spec, formula_spec=formula,
+                            groups=factors_from_spec(spec["groups"]))
             if spec.get("likelihood"):  # a LikelihoodFamily's fit (Beta, ordinal, ...)
                 from .likelihood_bayes import LikelihoodBayesResults
 

@@ -267,10 +267,6 @@ class GLM:
         -----
         SeparationWarning, ConvergenceWarning
         """
-        if self._groups and getattr(self.family, "exact_likelihood", False):
-            raise NotImplementedError(
-                f"group-level terms with the {self.family.name} family are not built yet "
-                "(issue 12); fit_mle() fits its model without them")
         if self._groups:
             from .mixed import fit_mixed
 
@@ -462,16 +458,14 @@ class GLM:
         from .fitting import fit_bayes
         from .mixed_bayes import fit_mixed_bayes
 
-        if getattr(self.family, "exact_likelihood", False):
-            if self._groups:
-                raise NotImplementedError(
-                    f"group-level terms with the {self.family.name} family are not built yet "
-                    "(issue 12)")
+        if self._groups:
+            fit = fit_mixed_bayes
+        elif getattr(self.family, "exact_likelihood", False):
             from .likelihood_bayes import fit_likelihood_bayes
 
             fit = fit_likelihood_bayes
         else:
-            fit = fit_mixed_bayes if self._groups else fit_bayes
+            fit = fit_bayes
         return fit(self, draws=draws, warmup=warmup, chains=chains, seed=seed,
                    progress=progress, target_accept=target_accept,
                    max_tree_depth=max_tree_depth, chain_method=chain_method, ess=ess)

@@ -55,7 +55,7 @@ from ._x64 import float64
 from ._xla import jit
 from .group_design import GroupFactor, GroupRows
 from .group_solve import modes_and_sds, system
-from .lmm import relative_factors, theta_layout
+from .lmm import BOUND_PROBES, off_the_bound, relative_factors, theta_layout
 
 __all__ = ["GLMMFit", "fit_glmm", "crude_start", "laplace_deviance", "working_weights",
            "central_hessian"]
@@ -81,8 +81,13 @@ class GLMMFit(NamedTuple):
     converged: bool
     n_evals: int
     #: the dispersion on the variance scale (the family's ``fixed_scale()`` where not estimated)
-    phi: float = 1.0
+    phi: float = 1.0  # NaN for a LikelihoodFamily (its parameters are ``disp``)
     phi_estimated: bool = False
+    #: the family's coordinates at the estimate: (log phi,) where estimated, a LikelihoodFamily's
+    #: extra parameters unconstrained (:mod:`bayesglm.transforms`), else empty
+    disp: np.ndarray = np.zeros(0)
+    #: the covariance of (disp, params) (the inverse of half the Laplace deviance's Hessian)
+    cov_disp_beta: np.ndarray = np.zeros((0, 0))
 
 
 @jit(static_argnames=("family",))
@@ -112,11 +117,40 @@ def _rows(family, y, eta, trials, phi, weights):
     return dev, t * d**2 / var, sc, -dsc
 
 
-def working_weights(family, y, eta, trials=None, phi=None, weights=None) -> np.ndarray:
+@jit(static_argnames=("family",))
+def _exact_rows(family, y, eta, u, trials, weights, aux):
+    """At eta, for a :class:`~bayesglm.families.LikelihoodFamily` with its extra parameters at
+    the unconstrained ``u``: -2 sum_i weights_i log p(y_i | eta_i, extra), the observed
+    information clipped at 0 (penalised IRLS's weights: with the penalty's identity the system
+    stays positive definite where a row's log density is convex in eta, as a zero-inflated
+    zero's), the score in eta, and the observed information -d^2 log p / d eta^2 itself (the
+    Laplace determinant's); rows are independent, so the diagonal is one forward derivative of
+    the gradient."""
+    from .likelihood_mle import unpack
+
+    extra = unpack(family, u, jnp)
+
+    def total(e):
+        return jnp.sum(weights * family.loglike(y, e, extra, trials, aux))
+
+    score, dscore = jax.jvp(jax.grad(total), (eta,), (jnp.ones_like(eta),))
+    return -2.0 * total(eta), jnp.maximum(-dscore, 0.0), score, -dscore
+
+
+def working_weights(family, y, eta, trials=None, phi=None, weights=None, *, extra_u=None,
+                    aux=None) -> np.ndarray:
     """The GLM working weights weights trials mu'(eta)^2 / (V(mu) s(phi)) at ``eta`` (host
-    array; ``phi`` default the family's ``fixed_scale()``; ``weights``: frequency weights)."""
+    array; ``phi`` default the family's ``fixed_scale()``; ``weights``: frequency weights).
+    A :class:`~bayesglm.families.LikelihoodFamily`'s are its observed information in eta,
+    clipped at 0 (penalised IRLS's), at its extra parameters' unconstrained ``extra_u``, with
+    its extra design matrices ``aux``."""
     t = np.ones(len(eta)) if trials is None else np.asarray(trials, dtype=float)
     fw = np.ones(len(eta)) if weights is None else np.asarray(weights, dtype=float)
+    if getattr(family, "exact_likelihood", False):
+        auxj = None if aux is None else {k: np.asarray(v, dtype=float) for k, v in aux.items()}
+        return np.asarray(_exact_rows(family, np.asarray(y, dtype=float),
+                                      np.asarray(eta, dtype=float),
+                                      np.asarray(extra_u, dtype=float), t, fw, auxj)[1])
     phi = family.fixed_scale() if phi is None else float(phi)
     return np.asarray(_rows(family, np.asarray(y, dtype=float), np.asarray(eta, dtype=float),
                             t, phi, fw)[1])
@@ -130,21 +164,54 @@ def _crude_phi(family, y) -> float:
 
 
 class _Problem:
-    """The data and the family (the family's JAX functions, compiled, on host arrays)."""
+    """The data and the family (the family's JAX functions, compiled, on host arrays).
 
-    def __init__(self, X, y, terms, family, trials, offset, dense=None, weights=None):
+    The family's own parameters beside theta and beta are ``disp``, the coordinates of
+    :meth:`set_disp`: log phi for an exponential-dispersion family with an estimated
+    dispersion (none where it is fixed), the extra parameters' unconstrained values for a
+    :class:`~bayesglm.families.LikelihoodFamily` (:mod:`bayesglm.transforms`)."""
+
+    def __init__(self, X, y, terms, family, trials, offset, dense=None, weights=None, aux=None):
         self.X, self.y, self.terms, self.family = X, y, terms, family
         self.n, self.p = X.shape
         self.trials = np.ones(self.n) if trials is None else np.asarray(trials, dtype=float)
         self.weights = np.ones(self.n) if weights is None else np.asarray(weights, dtype=float)
         self.offset = np.zeros(self.n) if offset is None else np.asarray(offset, dtype=float)
+        self.aux = None if aux is None else {k: np.asarray(v, dtype=float)
+                                             for k, v in aux.items()}
         self.dense = dense  # None: dense while small (group_solve.DENSE_EFFECTS_MAX)
         self.q = sum(f.n_levels * len(f.terms) for f, _ in terms)
         self.u = np.zeros(self.q)  # warm start of the conditional modes
         self.beta = np.zeros(self.p)  # warm start of the first stage's fixed effects
         self.bar = progress_bar(False, None, "")  # counts the deviance evaluations
-        self.phi, self.saturated = None, None
-        self.set_phi(family.fixed_scale())
+        self.exact = bool(getattr(family, "exact_likelihood", False))
+        self.phi, self.saturated, self.extra_u = None, None, None
+        if self.exact:  # the density is the family's log-likelihood itself: no saturated part
+            self.phi, self.saturated = math.nan, 0.0
+            self.extra_u = np.zeros(sum(q.size for q in family.extra_params()))
+        else:
+            self.set_phi(family.fixed_scale())
+
+    @property
+    def n_disp(self) -> int:
+        """The number of the family's coordinates (see the class)."""
+        if self.exact:
+            return len(self.extra_u)
+        return 1 if self.family.dispersion_param is not None else 0
+
+    def get_disp(self) -> np.ndarray:
+        if self.exact:
+            return self.extra_u.copy()
+        return np.array([math.log(self.phi)] * self.n_disp)
+
+    def set_disp(self, disp) -> None:
+        """Evaluate the likelihood at the family's coordinates ``disp`` (None: unchanged)."""
+        if disp is None or not len(disp):
+            return
+        if self.exact:
+            self.extra_u = np.asarray(disp, dtype=float).copy()
+        else:
+            self.set_phi(math.exp(disp[0]))
 
     def set_phi(self, phi: float) -> None:
         """Evaluate the likelihood at dispersion ``phi`` (its saturated term computed once)."""
@@ -157,8 +224,12 @@ class _Problem:
     def at(self, eta):
         """(-2 log p(y | eta, phi), working weights, score, observed information) as host
         arrays."""
-        dev, w, score, w_obs = _rows(self.family, self.y, eta, self.trials, self.phi,
-                                     self.weights)
+        if self.exact:
+            dev, w, score, w_obs = _exact_rows(self.family, self.y, eta, self.extra_u,
+                                               self.trials, self.weights, self.aux)
+        else:
+            dev, w, score, w_obs = _rows(self.family, self.y, eta, self.trials, self.phi,
+                                         self.weights)
         return self.saturated + float(dev), np.asarray(w), np.asarray(score), w_obs
 
     def pirls(self, sysm, eta0, u, maxiter=200, tol=1e-12, step_tol=1e-9):
@@ -210,11 +281,11 @@ class _Problem:
             pass
         return u, np.inf, None
 
-    def joint(self, theta, phi=None):
+    def joint(self, theta, disp=None):
         """glmer's first stage (``nAGQ = 0``): the Laplace deviance with beta and u at their joint
-        penalised mode; (deviance, beta, the joint system's factor)."""
-        if phi is not None:
-            self.set_phi(phi)
+        penalised mode; (deviance, beta, the joint system's factor). ``disp``: the family's
+        coordinates (:meth:`set_disp`)."""
+        self.set_disp(disp)
         if not np.isfinite(self.saturated):
             return np.inf, self.beta, None
         Ts = relative_factors(self.terms, theta)
@@ -230,10 +301,10 @@ class _Problem:
 
     def theta_sd(self, stage1, t, f0, h=1e-3):
         """sqrt(2 / f'') of the first stage's deviance ``stage1`` in each of its coordinates
-        ``t`` (theta, then log phi: forward second differences, a theta may sit on its bound
-        0), 1 where it is not convex."""
+        ``t`` (theta, then the family's coordinates: forward second differences, a theta may
+        sit on its bound 0), 1 where it is not convex."""
         out = np.ones(len(t))
-        u, beta, phi = self.u.copy(), self.beta.copy(), self.phi
+        u, beta, disp = self.u.copy(), self.beta.copy(), self.get_disp()
         for k in range(len(t)):
             e = np.zeros(len(t))
             e[k] = h
@@ -241,7 +312,7 @@ class _Problem:
             if np.isfinite(d2) and d2 > 0:
                 out[k] = np.sqrt(2.0 / d2)
         self.u, self.beta = u, beta
-        self.set_phi(phi)
+        self.set_disp(disp)
         return out
 
     def beta_sd(self, F):
@@ -251,9 +322,8 @@ class _Problem:
         E[self.q:] = np.eye(self.p)
         return np.sqrt(np.diag(F.solve(E)[self.q:]))
 
-    def laplace(self, theta, beta, keep=True, phi=None):
-        if phi is not None:
-            self.set_phi(phi)
+    def laplace(self, theta, beta, keep=True, disp=None):
+        self.set_disp(disp)
         Ts = relative_factors(self.terms, theta)
         if not np.isfinite(self.saturated):
             return np.inf, self.u, None, Ts
@@ -265,6 +335,15 @@ class _Problem:
         if keep and np.all(np.isfinite(u)):
             self.u = u
         return obj + F.logdet(), u, F, Ts
+
+
+def _minimize(fun, x0, **options):
+    """scipy's minimize, quiet about its differences of two infinite values: the deviance is
+    inf where the parameters leave the data no mode (the penalised IRLS fails), the
+    search steps back from there, and its forward-difference gradient at such a point is
+    inf - inf (NumPy's RuntimeWarning said so to the user, about nothing they can act on)."""
+    with np.errstate(invalid="ignore"):
+        return optimize.minimize(fun, x0, **options)
 
 
 def central_derivatives(fun, x, steps):
@@ -358,31 +437,40 @@ def crude_start(X, y, family, trials=None, offset=None) -> np.ndarray:
 @float64
 def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_start=None,
              trials=None, offset=None, maxiter: int = 500, dense: bool | None = None,
-             progress: bool | None = None, weights=None) -> GLMMFit:
+             progress: bool | None = None, weights=None, aux=None,
+             disp_start=None) -> GLMMFit:
     """Laplace ML of a GLMM. ``y`` on the mean's scale (Binomial: proportions of ``trials``);
     ``beta_start``: the fixed effects to start from (default :func:`crude_start`; the first
     stage finds them with the group effects). ``progress``: a bar counting the deviance
     evaluations of each stage (default: shown from :data:`PROGRESS_WORK` rows x parameters).
     ``dense``: the penalised system formed densely or by levels (:mod:`bayesglm.group_solve`;
     default: dense up to ``DENSE_EFFECTS_MAX`` group effects). A family with a dispersion
-    (``family.dispersion_param``) has log phi estimated beside theta. ``weights``: frequency
-    weights (each row's log density counted that many times)."""
+    (``family.dispersion_param``) has log phi estimated beside theta; a
+    :class:`~bayesglm.families.LikelihoodFamily` its extra parameters, in their unconstrained
+    coordinates (``disp_start``: where they start, default 0), the density then its exact
+    log-likelihood (``aux``: its extra design matrices, as a zero model's). ``weights``:
+    frequency weights (each row's log density counted that many times)."""
     X = np.asarray(X, dtype=float)
-    prob = _Problem(X, np.asarray(y, dtype=float), terms, family, trials, offset, dense, weights)
+    prob = _Problem(X, np.asarray(y, dtype=float), terms, family, trials, offset, dense, weights,
+                    aux)
     layout = [theta_layout(f) for f, _ in terms]
     theta0 = np.array([1.0 if i == j else 0.0 for lay in layout for i, j in lay])
     nt = len(theta0)
-    nd = 1 if family.dispersion_param is not None else 0  # else phi is its fixed_scale()
-    # the coordinates: theta, then log phi (where estimated), then beta
+    nd = prob.n_disp  # log phi (where estimated; else phi is the fixed_scale()), or extra u
+    # the coordinates: theta, then the family's (log phi, or the extra parameters), then beta
     bounds = [(0.0, None) if i == j else (None, None) for lay in layout for i, j in lay]
     bounds += [(None, None)] * (nd + prob.p)
-    t0 = np.concatenate([theta0, [math.log(_crude_phi(family, prob.y))] * nd])
+    if prob.exact:
+        d0 = np.zeros(nd) if disp_start is None else np.asarray(disp_start, dtype=float)
+    else:
+        d0 = [math.log(_crude_phi(family, prob.y))] * nd
+    t0 = np.concatenate([theta0, d0])
 
-    def phi_of(x):
-        return math.exp(x[nt]) if nd else None
+    def disp_of(x):
+        return x[nt:nt + nd]
 
-    # first stage (glmer's nAGQ = 0): theta (and log phi) alone, beta in the penalised IRLS
-    # with u
+    # first stage (glmer's nAGQ = 0): theta (and the family's coordinates) alone, beta in the
+    # penalised IRLS with u
     show = prob.n * (prob.p + nt) >= PROGRESS_WORK if progress is None else bool(progress)
     prob.bar = progress_bar(show, None, "glmer, stage 1 (theta)", unit="deviance")
     if beta_start is None:
@@ -390,32 +478,40 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
     prob.beta = np.asarray(beta_start, dtype=float).copy()
 
     def stage1(t):
-        return prob.joint(t[:nt], phi_of(t))[0]
+        return prob.joint(t[:nt], disp_of(t))[0]
 
-    res1 = optimize.minimize(stage1, t0, method="L-BFGS-B", bounds=bounds[:nt + nd],
-                             options={"ftol": 1e-10, "maxiter": maxiter})
-    _, beta1, F1 = prob.joint(res1.x[:nt], phi_of(res1.x))
-    # second stage: (theta, log phi, beta) jointly from there, beta in units of its conditional
-    # sd
+    opts1 = {"ftol": 1e-10, "maxiter": maxiter}
+    res1 = _minimize(stage1, t0, method="L-BFGS-B", bounds=bounds[:nt + nd],
+                             options=opts1)
+    restart = off_the_bound(stage1, res1.x, res1.fun, bounds[:nt])
+    if restart is not None:
+        nfev = res1.nfev
+        res1 = _minimize(stage1, restart, method="L-BFGS-B", bounds=bounds[:nt + nd],
+                                 options=opts1)
+        res1.nfev += nfev + BOUND_PROBES.size
+    _, beta1, F1 = prob.joint(res1.x[:nt], disp_of(res1.x))
+    # second stage: (theta, the family's coordinates, beta) jointly from there, beta in units
+    # of its conditional sd
     x0 = np.concatenate([res1.x, beta1])
     scale = np.concatenate([prob.theta_sd(stage1, res1.x, res1.fun), prob.beta_sd(F1)])
     prob.bar.set_description("glmer, stage 2 (theta, beta)")
 
     def laplace_at(x, keep=True):
-        return prob.laplace(x[:nt], x[nt + nd:], keep=keep, phi=phi_of(x))
+        return prob.laplace(x[:nt], x[nt + nd:], keep=keep, disp=disp_of(x))
 
     def dev(z):
         return laplace_at(x0 + scale * z)[0]
 
     zb = [(None if lo is None else (lo - a) / c, None if hi is None else (hi - a) / c)
           for (lo, hi), a, c in zip(bounds, x0, scale)]
-    res = optimize.minimize(dev, np.zeros_like(x0), method="L-BFGS-B", bounds=zb,
+    res = _minimize(dev, np.zeros_like(x0), method="L-BFGS-B", bounds=zb,
                             options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": maxiter,
                                      "maxfun": 50 * maxiter})
     x = x0 + scale * res.x
     laplace_at(x)  # the modes there: the start of every evaluation below
-    # the covariance of beta: (H/2)^-1's beta block, H the deviance's Hessian in (theta, log phi,
-    # beta); a theta on its bound (a singular fit) is held there (the beta block conditional on it)
+    # the covariance of beta: (H/2)^-1's beta block, H the deviance's Hessian in (theta, the
+    # family's coordinates, beta); a theta on its bound (a singular fit) is held there (the
+    # beta block conditional on it)
     free = [k for k in range(nt) if not (bounds[k][0] == 0.0 and x[k] <= 1e-8)]
     free += list(range(nt, nt + nd))
     idx = free + list(range(nt + nd, nt + nd + prob.p))
@@ -434,28 +530,36 @@ def fit_glmm(X, y, terms: list[tuple[GroupFactor, GroupRows]], family, *, beta_s
     prob.bar.close()
     cov_all = np.linalg.inv(H / 2.0)
     cov = cov_all[len(free):, len(free):]
+    n_theta_free = len(free) - nd
+    cov_db = cov_all[n_theta_free:, n_theta_free:]
     modes, cond_sd = modes_and_sds(terms, Ts, u, F)
     return GLMMFit(
         params=beta, cov_params=(cov + cov.T) / 2, theta=theta,
         covariances=tuple(T @ T.T for T in Ts), modes=modes, cond_sd=cond_sd,
         deviance=float(deviance), llf=-float(deviance) / 2.0, n_params=prob.p + nt + nd,
         converged=bool(res.success) or at_top, n_evals=int(res1.nfev + res.nfev), phi=float(phi),
-        phi_estimated=bool(nd),
+        phi_estimated=bool(nd) and not prob.exact, disp=np.asarray(x[nt:nt + nd]),
+        cov_disp_beta=(cov_db + cov_db.T) / 2,
     )
 
 
 @float64
-def laplace_deviance(X, y, terms, family, *, trials=None, offset=None, weights=None):
-    """``f(theta, beta, phi=None)``: the Laplace approximation of -2 log p(y | theta, beta, phi)
-    (lme4's deviance, the conditional modes found afresh at each call by penalised IRLS; phi
-    default the family's ``fixed_scale()``)."""
+def laplace_deviance(X, y, terms, family, *, trials=None, offset=None, weights=None,
+                     aux=None):
+    """``f(theta, beta, phi=None, extra_u=None)``: the Laplace approximation of -2 log p(y |
+    theta, beta, phi) (lme4's deviance, the conditional modes found afresh at each call by
+    penalised IRLS; phi default the family's ``fixed_scale()``); a LikelihoodFamily's at its
+    extra parameters' unconstrained ``extra_u`` instead of phi (``aux``: its extra design
+    matrices)."""
     prob = _Problem(np.asarray(X, dtype=float), np.asarray(y, dtype=float), terms, family,
-                    trials, offset, weights=weights)
+                    trials, offset, weights=weights, aux=aux)
 
     @float64  # called later, maybe outside the float64 context it was made in
-    def f(theta, beta, phi=None):
-        phi = family.fixed_scale() if phi is None else phi
-        return prob.laplace(np.asarray(theta, dtype=float), np.asarray(beta, dtype=float),
-                            phi=phi)[0]
+    def f(theta, beta, phi=None, extra_u=None):
+        if prob.exact:
+            prob.set_disp(extra_u)
+        else:
+            prob.set_phi(family.fixed_scale() if phi is None else phi)
+        return prob.laplace(np.asarray(theta, dtype=float), np.asarray(beta, dtype=float))[0]
 
     return f

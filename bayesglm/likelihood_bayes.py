@@ -39,7 +39,7 @@ from .problem import eta_draws
 from .sampling import find_mode, make_plan, run_nuts
 
 __all__ = ["fit_likelihood_bayes", "fit_likelihood_map", "sample_likelihood_prior",
-           "LikelihoodBayesResults"]
+           "LikelihoodBayesResults", "extra_dims"]
 
 SITES = ["beta", "extra"]
 KINDS = ("mean", "linear", "response")
@@ -54,6 +54,17 @@ def _dims(family) -> tuple[dict, dict]:
             dims[q.name] = [dim]
             coords[dim] = ([str(n) for n in family.zero_names] if q.names is not None
                            else [str(k) for k in range(1, q.size + 1)])
+    return dims, coords
+
+
+def extra_dims(family, design, constant: dict) -> tuple[dict, dict]:
+    """(dims, coords) of the extra parameters' vectors, with the zero model's design added to
+    ``constant`` (constant_data: the rows a saved fit predicts and replicates with)."""
+    dims, coords = _dims(family)
+    for name, Z in (design.aux or {}).items():
+        constant[f"aux_{name}"] = Z
+        dims[f"aux_{name}"] = ["obs", f"aux_{name}_coef"]
+        coords[f"aux_{name}_coef"] = [str(c) for c in design.aux_names[name]]
     return dims, coords
 
 
@@ -174,11 +185,7 @@ def fit_likelihood_bayes(model, **args):
     if small:  # weighted by frequency weights, as the other families' (pointwise module)
         loglik = loglik_draws(family, data, posterior["beta"], u)
     constant, obs_index = rows_data(design)
-    dims, coords = _dims(family)
-    for name, Z in (design.aux or {}).items():  # the zero model's rows, for a saved fit
-        constant[f"aux_{name}"] = Z
-        dims[f"aux_{name}"] = ["obs", f"aux_{name}_coef"]
-        coords[f"aux_{name}_coef"] = [str(c) for c in design.aux_names[name]]
+    dims, coords = extra_dims(family, design, constant)
     idata = to_inference_data(
         posterior=posterior, sample_stats=result.stats, names=design.names,
         obs_index=obs_index, y=family.observed(design.y, design.trials),
@@ -301,7 +308,8 @@ class LikelihoodBayesResults(BayesResults):
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
         seed = integer(seed, "seed", low=0)
-        eta, index, trials = self._new_eta(data, offset, exposure, trials, seed=seed)
+        eta, index, trials = self._new_eta(data, offset, exposure, trials, seed=seed,
+                                           **options)
         aux = self._aux_of(data)
         fam = self.family
         extra = self._extra_draws()
@@ -339,7 +347,10 @@ class LikelihoodBayesResults(BayesResults):
         post = self.idata.posterior
         beta = post["beta"].to_numpy()[:, ::thin]
         chains, draws = beta.shape[:2]
-        eta = eta_draws(beta.reshape(-1, beta.shape[-1]), data.X, data.offset)
+        effects = [np.asarray(e)[:, ::thin].reshape((-1,) + e.shape[2:])
+                   for e in self._effects()]  # a mixed model's group effects
+        eta = eta_draws(beta.reshape(-1, beta.shape[-1]), data.X, data.offset, data.groups,
+                        effects)
         extra = {q.name: post[q.name].to_numpy()[:, ::thin].reshape(
             (chains * draws,) + post[q.name].shape[2:]) for q in self.family.extra_params()}
         y = _draw_y(self.family, np.random.default_rng(seed), eta, extra, data.trials, data.aux)

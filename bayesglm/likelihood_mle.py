@@ -34,7 +34,8 @@ from ._xla import jit
 from .design import Design
 from .families.likelihood import FAR, LikelihoodFamily
 
-__all__ = ["LikelihoodFit", "fit_likelihood", "natural_scale", "pack", "unpack"]
+__all__ = ["LikelihoodFit", "fit_likelihood", "natural_scale", "pack", "unpack", "at_limits",
+           "start_values"]
 
 #: a Newton step moves no coordinate of theta by more than this (a start far from the top, or a
 #: parameter running off to its limit, would otherwise jump to where the density underflows)
@@ -225,7 +226,25 @@ def _row_scores(family, rows_: _Rows, theta):
     return jnp.concatenate([X * d_eta[:, None], d_u], axis=1)
 
 
-def _start(design: Design, family: LikelihoodFamily) -> tuple[np.ndarray, bool]:
+def at_limits(family: LikelihoodFamily, extra: dict) -> list:
+    """The scalar extra parameters whose estimate (``extra``: constrained values by name) ran
+    off to a limit of their support (beyond :data:`~bayesglm.families.likelihood.FAR`, or
+    within 1 / FAR of 0 or of a probability's 1) and that say what that means: (Param, value,
+    the text), the likelihood still rising toward the limit."""
+    out = []
+    for q in family.extra_params():
+        if q.size != 1 or q.support not in ("positive", "unit") or q.name not in extra:
+            continue
+        v = float(extra[q.name])
+        high = v > FAR if q.support == "positive" else v > 1.0 - 1.0 / FAR
+        low = v < 1.0 / FAR
+        text = q.limit if high else q.limit_low if low else None
+        if text is not None:
+            out.append((q, v, text))
+    return out
+
+
+def start_values(design: Design, family: LikelihoodFamily) -> tuple[np.ndarray, bool]:
     """(theta's start, separated): the start family's IRLS coefficients and the family's moment
     estimates; separated where that IRLS fit found the data separated (its warning is passed
     on: the coefficients diverge in this likelihood too)."""
@@ -264,7 +283,7 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
         raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}")
     if not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise ValueError(f"tol must be a number in (0, 1), got {tol!r}")
-    theta0, separated = _start(design, family)
+    theta0, separated = start_values(design, family)
     put = jax.device_put
     opt = lambda a: None if a is None else put(a)  # noqa: E731
     X, y = put(design.X), put(design.y)
@@ -278,18 +297,10 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
     H = 0.5 * (H + H.T)
     lam = np.linalg.eigvalsh(H) if np.all(np.isfinite(H)) else np.array([-1.0])
     extra = unpack(family, theta[p:])
-    far = []
-    for q in params_spec:
-        if q.size != 1 or q.support not in ("positive", "unit"):
-            continue
-        v = float(extra[q.name])
-        high = v > FAR if q.support == "positive" else v > 1.0 - 1.0 / FAR
-        low = v < 1.0 / FAR
-        text = q.limit if high else q.limit_low if low else None
-        if text is not None:
-            far.append(q)
-            warn(f"{family.name}: {text} (its maximum-likelihood estimate is {v:.3g}); the "
-                 "estimate and its standard error are meaningless.", ConvergenceWarning)
+    far = at_limits(family, extra)
+    for q, v, text in far:
+        warn(f"{family.name}: {text} (its maximum-likelihood estimate is {v:.3g}); the "
+             "estimate and its standard error are meaningless.", ConvergenceWarning)
     if not np.isfinite(f):
         raise FloatingPointError(
             f"the {family.name} log-likelihood is not finite at the start or along Newton's "
@@ -339,6 +350,6 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
                                            for k, v in extra.items()},
         eta=np.asarray(eta), mu=mu, llf=-float(f), n_iter=n_iter, converged=converged,
         max_grad=float(np.max(np.abs(g))), k_params=int(theta.size),
-        limits=tuple(q.name for q in far), separated=separated,
+        limits=tuple(q.name for q, _, _ in far), separated=separated,
     )
 

@@ -24,7 +24,64 @@ from .likelihood_mle import LikelihoodFit
 from .results import (Summary, coef_table, link_prediction, prediction_rows, two_sided_p,
                       wald_interval)
 
-__all__ = ["LikelihoodResults"]
+__all__ = ["LikelihoodResults", "wald_statistics", "extra_interval", "set_extra_attributes",
+           "family_notes"]
+
+
+def wald_statistics(family, params: pd.Series, bse: pd.Series, p: int):
+    """(zvalues, pvalues) of ``params`` (``p`` coefficients, then ``family``'s extra
+    parameters): NaN for a bounded extra parameter (a positive precision, a probability), whose
+    value 0 is on the boundary, not a hypothesis a Wald test can judge."""
+    names = list(params.index)
+    bounded = np.zeros(len(names), dtype=bool)
+    pos = p
+    for q in family.extra_params():
+        bounded[pos:pos + q.size] = q.support in ("positive", "unit", "interval")
+        pos += q.size
+    z = (params / bse).to_numpy().copy()
+    z[bounded] = np.nan
+    pv = np.full(len(names), np.nan)
+    pv[~bounded] = two_sided_p(z[~bounded])
+    return pd.Series(z, index=names, name="z"), pd.Series(pv, index=names, name="P>|z|")
+
+
+def extra_interval(family, ci: pd.DataFrame, theta, cov_theta, p: int,
+                   alpha: float) -> pd.DataFrame:
+    """``ci`` (Wald intervals of the coefficients and extra parameters) with each bounded
+    scalar extra parameter's interval formed on its unconstrained scale and mapped back (so it
+    stays inside the support); ``theta``/``cov_theta``: the estimate in (coefficients, u) and
+    its covariance."""
+    q_ = NormalDist().inv_cdf(1 - alpha / 2)
+    pos = p
+    for q in family.extra_params():
+        if q.support in ("positive", "unit", "interval") and q.size == 1:
+            u, se_u = theta[pos], math.sqrt(max(cov_theta[pos, pos], 0.0))
+            name = q.labels()[0]
+            ci.loc[name, 0] = float(T.to_constrained(q, np.float64(u - q_ * se_u)))
+            ci.loc[name, 1] = float(T.to_constrained(q, np.float64(u + q_ * se_u)))
+        pos += q.size
+    return ci
+
+
+def family_notes(family) -> list[str]:
+    """A summary's lines about the family's extra parameters: what each means, the fixed ones,
+    an ordinal response's categories in order."""
+    notes = [f"{q.name}: {q.meaning}" for q in family.extra_params() if q.meaning]
+    notes += [f"{k} = {v:g} (fixed)" for k, v in family.fixed_extra().items()]
+    if getattr(family, "ordinal", False):
+        notes.append("Categories, in order: " + " < ".join(map(str, family.levels)))
+    return notes
+
+
+def set_extra_attributes(obj, family, params: pd.Series, bse: pd.Series) -> None:
+    """The attributes ``<name>`` / ``<name>_se`` of each extra parameter on a results object
+    (``mle.phi``, ``mle.phi_se``; arrays for a vector such as the cutpoints)."""
+    for q in family.extra_params():
+        labels = q.labels()
+        value = params[labels].to_numpy()
+        se = bse[labels].to_numpy()
+        setattr(obj, q.name, float(value[0]) if q.size == 1 else value)
+        setattr(obj, f"{q.name}_se", float(se[0]) if q.size == 1 else se)
 
 
 class LikelihoodResults:
@@ -56,19 +113,10 @@ class LikelihoodResults:
         self.bse = pd.Series(np.sqrt(np.maximum(np.diag(fit.cov), 0.0)), index=names,
                              name="bse")
         """Series: standard errors of ``params`` (delta method for the extra parameters)."""
-        bounded = np.zeros(len(names), dtype=bool)
-        pos = len(design.names)
-        for q in family.extra_params():
-            bounded[pos:pos + q.size] = q.support in ("positive", "unit", "interval")
-            pos += q.size
-        z = (self.params / self.bse).to_numpy().copy()
-        z[bounded] = np.nan
-        self.zvalues = pd.Series(z, index=names, name="z")
-        """Series: Wald statistics ``params / bse`` (NaN for bounded extra parameters)."""
-        p = np.full(len(names), np.nan)
-        p[~bounded] = two_sided_p(z[~bounded])
-        self.pvalues = pd.Series(p, index=names, name="P>|z|")
-        """Series: two-sided normal p-values of ``zvalues``."""
+        self.zvalues, self.pvalues = wald_statistics(family, self.params, self.bse,
+                                                     len(design.names))
+        """Series: Wald statistics ``params / bse`` and their two-sided normal p-values (NaN
+        for bounded extra parameters)."""
         self.cov_type = fit.cov_type
         """str: ``"nonrobust"`` (observed information) or ``"HC0"``/``"HC1"``."""
         self.llf = fit.llf
@@ -107,12 +155,7 @@ class LikelihoodResults:
         self.cov_theta = fit.cov_theta
         """ndarray: the inverse observed information in ``theta``'s coordinates (the sampler's
         mass matrix)."""
-        for q in family.extra_params():
-            labels = q.labels()
-            value = self.params[labels].to_numpy()
-            se = self.bse[labels].to_numpy()
-            setattr(self, q.name, float(value[0]) if q.size == 1 else value)
-            setattr(self, f"{q.name}_se", float(se[0]) if q.size == 1 else se)
+        set_extra_attributes(self, family, self.params, self.bse)
         index = design.row_index
         self.mu = pd.Series(fit.mu, index=index, name="mu")
         """Series: fitted means E[y], one per row (on the mean's scale)."""
@@ -130,18 +173,9 @@ class LikelihoodResults:
         log of a precision, the logit of a probability) and mapped back, so it stays inside
         the support.
         """
-        ci = wald_interval(self.params, self.bse, alpha)
-        q_ = NormalDist().inv_cdf(1 - alpha / 2)
-        p, fit = len(self._design.names), self._fit
-        pos = p
-        for q in self.family.extra_params():
-            if q.support in ("positive", "unit", "interval") and q.size == 1:
-                u, se_u = fit.theta[pos], math.sqrt(max(fit.cov_theta[pos, pos], 0.0))
-                name = q.labels()[0]
-                ci.loc[name, 0] = float(T.to_constrained(q, np.float64(u - q_ * se_u)))
-                ci.loc[name, 1] = float(T.to_constrained(q, np.float64(u + q_ * se_u)))
-            pos += q.size
-        return ci
+        return extra_interval(self.family, wald_interval(self.params, self.bse, alpha),
+                              self._fit.theta, self._fit.cov_theta, len(self._design.names),
+                              alpha)
 
     @property
     def resid_response(self) -> pd.Series:
@@ -256,10 +290,7 @@ class LikelihoodResults:
             ("BIC", f"{self.bic:.6g}"),
             ("Converged", str(self.converged)),
         ]
-        notes = [f"{q.name}: {q.meaning}" for q in self.family.extra_params() if q.meaning]
-        notes += [f"{k} = {v:g} (fixed)" for k, v in self.family.fixed_extra().items()]
-        if getattr(self.family, "ordinal", False):
-            notes.append("Categories, in order: " + " < ".join(map(str, self.family.levels)))
+        notes = family_notes(self.family)
         fs = self.model.formula_spec
         if fs is not None:
             notes.append(f"Formula: {fs.formula}")

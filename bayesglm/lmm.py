@@ -34,7 +34,8 @@ from scipy import linalg, optimize
 from .group_design import GroupFactor, GroupRows
 from .group_solve import modes_and_sds, system
 
-__all__ = ["LMMFit", "fit_lmm", "theta_layout", "relative_factors", "marginal_deviance"]
+__all__ = ["LMMFit", "fit_lmm", "theta_layout", "relative_factors", "marginal_deviance",
+           "off_the_bound", "BOUND_PROBES"]
 
 
 class LMMFit(NamedTuple):
@@ -106,6 +107,30 @@ def _solve(X, y, sysm, reml: bool, w=None):
     return dev, beta, u, r2, F, RX
 
 
+#: a diagonal theta that a search leaves on its bound 0 is probed at these values: the deviance
+#: (lmer's profiled one, glmer's Laplace one) is even in each such theta, so 0 is a stationary
+#: point where a gradient search can stop after a step that overshot onto the bound, with a lower
+#: deviance further out (an ordinal model's group sd, 0.5 in the simulation, and a linear mixed
+#: model's, 0.26 with -2 log L 3.6 lower, both first ended at 0 with a singular-fit warning)
+BOUND_PROBES = np.array([0.05, 0.1, 0.2, 0.4, 0.8, 1.6])
+
+
+def off_the_bound(fun, x, f, bounds):
+    """Where to restart a search that ended at ``x`` (value ``f``) with diagonal thetas on
+    their bound 0 (``bounds``: theta's): the best of :data:`BOUND_PROBES` in each such
+    coordinate where one is lower than ``f``; None where none is (a singular fit)."""
+    best, best_f = None, f - 1e-8 * (abs(f) + 1.0)
+    for k, (lo, _) in enumerate(bounds):
+        if lo == 0.0 and x[k] <= 1e-8:
+            for v in BOUND_PROBES:
+                cand = np.array(x, dtype=float)
+                cand[k] = v
+                fv = fun(cand)
+                if np.isfinite(fv) and fv < best_f:
+                    best, best_f = cand, fv
+    return best
+
+
 def fit_lmm(X: np.ndarray, y: np.ndarray, terms: list[tuple[GroupFactor, GroupRows]], *,
             reml: bool = False, tol: float = 1e-12, maxiter: int = 1000,
             dense: bool | None = None, weights=None) -> LMMFit:
@@ -124,9 +149,14 @@ def fit_lmm(X: np.ndarray, y: np.ndarray, terms: list[tuple[GroupFactor, GroupRo
     def deviance(theta):
         return _solve(X, y, system(terms, relative_factors(terms, theta), dense), reml, w)[0]
 
-    res = optimize.minimize(deviance, start, method="L-BFGS-B", bounds=bounds,
-                            options={"ftol": tol, "gtol": 1e-10, "maxiter": maxiter,
-                                     "maxfun": 20 * maxiter})
+    opts = {"ftol": tol, "gtol": 1e-10, "maxiter": maxiter, "maxfun": 20 * maxiter}
+    res = optimize.minimize(deviance, start, method="L-BFGS-B", bounds=bounds, options=opts)
+    restart = off_the_bound(deviance, res.x, res.fun, bounds)
+    if restart is not None:
+        nfev = res.nfev
+        res = optimize.minimize(deviance, restart, method="L-BFGS-B", bounds=bounds,
+                                options=opts)
+        res.nfev += nfev + BOUND_PROBES.size
     theta = res.x
     Ts = relative_factors(terms, theta)
     dev, beta, u, r2, F, RX = _solve(X, y, system(terms, Ts, dense), reml, w)

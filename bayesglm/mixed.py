@@ -48,10 +48,70 @@ def fit_mixed(model, *, reml: bool = False, progress: bool | None = None) -> Mix
         y = d.y if d.total_offset is None else d.y - d.total_offset
         fit = fit_lmm(d.X, y, terms, reml=reml, weights=d.weights)
     else:
+        beta0, disp0 = _likelihood_start(model) if _exact(model.family) else (None, None)
         fit = fit_glmm(d.X, d.y, terms, model.family, trials=d.trials, offset=d.total_offset,
-                       progress=progress, weights=d.weights)
+                       progress=progress, weights=d.weights, aux=d.aux, beta_start=beta0,
+                       disp_start=disp0)
     _warn_singular(terms, fit.theta)
+    _warn_fit(model, fit)
     return MixedMLEResults(model, fit, kind)
+
+
+def _exact(family) -> bool:
+    return bool(getattr(family, "exact_likelihood", False))
+
+
+def _likelihood_start(model):
+    """(fixed effects, extra parameters' unconstrained values) to start a LikelihoodFamily's
+    Laplace fit from: the model's maximum-likelihood fit without its group terms (Newton's
+    method on the exact likelihood). Its warnings about itself are not the mixed model's (the
+    group effects change the fit) and are dropped, except a separation, which holds with group
+    effects too."""
+    import warnings
+
+    from ._warnings import SeparationWarning, warn
+    from .likelihood_mle import fit_likelihood
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = fit_likelihood(model.design, model.family)
+    for w in caught:
+        if issubclass(w.category, SeparationWarning):
+            warn(w.message, w.category)
+    p = len(model.design.names)
+    theta = np.where(np.isfinite(fit.theta), fit.theta, 0.0)
+    if fit.limits:  # ran off to a limit without the group effects: start at the moment values
+        from .likelihood_mle import start_values
+
+        moments = start_values(model.design, model.family)[0]
+        pos = p
+        for q in model.family.extra_params():
+            if q.name in fit.limits:
+                theta[pos:pos + q.size] = moments[pos:pos + q.size]
+            pos += q.size
+    return theta[:p], theta[p:]
+
+
+def _warn_fit(model, fit) -> None:
+    """The fit's own warnings: a LikelihoodFamily's extra parameter run off to a limit, else a
+    search that did not converge."""
+    from ._warnings import ConvergenceWarning, warn
+
+    family = model.family
+    far = []
+    if _exact(family):
+        from .likelihood_mle import at_limits, unpack
+
+        far = at_limits(family, unpack(family, np.asarray(fit.disp)))
+        for _, v, text in far:
+            warn(f"{family.name}: {text} (its maximum-likelihood estimate is {v:.3g}); the "
+                 "estimate and its standard error are meaningless.", ConvergenceWarning)
+    if not fit.converged and not far:
+        warn(f"fit_mle: the maximum-likelihood search of this {family.name} mixed model did "
+             "not converge (its optimiser stopped short, and the end point is not a strict "
+             "minimum of the deviance): the estimates and standard errors are unreliable. "
+             "Simplify the group terms, rescale the predictors, or check the data against the "
+             "family.", ConvergenceWarning)
 
 
 #: lme4's isSingular tolerance: a diagonal theta below it is on the boundary
@@ -94,13 +154,37 @@ class MixedMLEResults:
         self.family = model.family
         d = model.design
         names = list(d.names)
-        self._fit, self._kind = fit, kind
-        self.params = pd.Series(fit.params, index=names, name="params")
-        """Series: the fixed effects."""
-        self.bse = pd.Series(np.sqrt(np.diag(fit.cov_params)), index=names, name="bse")
-        """Series: their standard errors."""
-        self.zvalues = pd.Series(self.params / self.bse, name="z")
-        self.pvalues = pd.Series(two_sided_p(self.zvalues.to_numpy()), index=names, name="P>|z|")
+        self._fit = fit
+        self.exact = _exact(self.family)
+        """bool: a LikelihoodFamily's model (its extra parameters follow the fixed effects in
+        ``params``)."""
+        params, cov = np.asarray(fit.params), np.asarray(fit.cov_params)
+        if self.exact:  # the extra parameters after the fixed effects, on their natural scale
+            from .likelihood_mle import natural_scale
+
+            p, nd = len(names), len(fit.disp)
+            order = np.r_[nd:nd + p, 0:nd]  # (disp, beta) -> (beta, disp)
+            self.theta_u = np.concatenate([fit.params, fit.disp])
+            """ndarray: (fixed effects, the extra parameters' unconstrained values)."""
+            self.cov_theta_u = fit.cov_disp_beta[np.ix_(order, order)]
+            """ndarray: their covariance (the inverse of half the Laplace deviance's Hessian,
+            the covariance parameters' block eliminated)."""
+            params, cov = natural_scale(self.family, self.theta_u, self.cov_theta_u, p)
+            names += [lab for q in self.family.extra_params() for lab in q.labels()]
+        self._cov = cov
+        self.params = pd.Series(params, index=names, name="params")
+        """Series: the fixed effects (then a LikelihoodFamily's extra parameters)."""
+        self.bse = pd.Series(np.sqrt(np.maximum(np.diag(cov), 0.0)), index=names, name="bse")
+        """Series: their standard errors (the extra parameters' by the delta method)."""
+        if self.exact:
+            from .likelihood_results import wald_statistics
+
+            self.zvalues, self.pvalues = wald_statistics(self.family, self.params, self.bse,
+                                                         len(d.names))
+        else:
+            self.zvalues = pd.Series(self.params / self.bse, name="z")
+            self.pvalues = pd.Series(two_sided_p(self.zvalues.to_numpy()), index=names,
+                                     name="P>|z|")
         self.llf = fit.llf
         """float: lme4's logLik."""
         self.k_params = fit.n_params
@@ -119,20 +203,36 @@ class MixedMLEResults:
         self.modes = tuple(np.asarray(m) for m in fit.modes)
         """tuple: each term's (levels, q) conditional modes (``ranef()`` as arrays)."""
         self.sigma = float(fit.sigma) if kind == "lmm" else None
-        """float or None: the residual sd of a linear mixed model."""
+        """float or None: the residual sd of a linear mixed model (a Student-t model's scale,
+        an entry of ``params``)."""
         self.scale = float(fit.sigma) ** 2 if kind == "lmm" else float(fit.phi)
         """float: the dispersion on the variance scale (sigma^2, the Gamma's and inverse
-        Gaussian's phi, the negative binomial's alpha; 1 for binomial and Poisson)."""
+        Gaussian's phi, the negative binomial's alpha; 1 for binomial and Poisson; NaN for a
+        LikelihoodFamily, whose parameters are entries of ``params``)."""
         self.dispersion_estimated = kind == "lmm" or bool(fit.phi_estimated)
         """bool: whether ``scale`` was estimated (else the family's fixed value)."""
+        self.kind = kind
+        """str: ``"lmm"`` (lmer's fit of a Gaussian identity model) or ``"glmm"`` (glmer's
+        Laplace approximation)."""
+        if self.exact:  # mle.phi, mle.cutpoints, ... (a Student-t's sigma is its scale)
+            from .likelihood_results import set_extra_attributes
+
+            set_extra_attributes(self, self.family, self.params, self.bse)
 
     def cov_params(self) -> pd.DataFrame:
-        return pd.DataFrame(self._fit.cov_params, index=self.params.index,
-                            columns=self.params.index)
+        return pd.DataFrame(self._cov, index=self.params.index, columns=self.params.index)
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Wald intervals of the fixed effects, columns 0 and 1 (as ``MLEResults``)."""
-        return wald_interval(self.params, self.bse, alpha)
+        """Wald intervals of the fixed effects, columns 0 and 1 (as ``MLEResults``); a
+        LikelihoodFamily's bounded extra parameter's formed on its unconstrained scale (as
+        ``LikelihoodResults.conf_int``)."""
+        ci = wald_interval(self.params, self.bse, alpha)
+        if not self.exact:
+            return ci
+        from .likelihood_results import extra_interval
+
+        return extra_interval(self.family, ci, self.theta_u, self.cov_theta_u,
+                              len(self.model.design.names), alpha)
 
     def varcorr(self) -> pd.DataFrame:
         """The group sd's and correlations (and the dispersion), column ``estimate``.
@@ -171,7 +271,7 @@ class MixedMLEResults:
     def summary(self, alpha: float = 0.05) -> Summary:
         """lme4's print: the random effects (sd, correlations), the groups, the fixed effects."""
         table = coef_table(self, alpha)
-        method = {"lmm": "REML" if self.reml else "ML", "glmm": "Laplace (nAGQ = 1)"}[self._kind]
+        method = {"lmm": "REML" if self.reml else "ML", "glmm": "Laplace (nAGQ = 1)"}[self.kind]
         info = [("Model Family", type(self.family).__name__),
                 ("Link Function", type(self.family.link).__name__),
                 ("Method", method), ("No. Observations", str(self.nobs)),
@@ -180,6 +280,10 @@ class MixedMLEResults:
         vc = self.varcorr()["estimate"]
         notes = ["Random effects: " + ", ".join(f"{k} = {v:.4g}" for k, v in vc.items()),
                  "Groups: " + ", ".join(f"{g} ({n} levels)" for g, n in self.ngroups.items())]
+        if self.exact:
+            from .likelihood_results import family_notes
+
+            notes += family_notes(self.family)
         if not self.converged:
             notes.append("Warning: the fit did not converge; the estimates are unreliable.")
         return Summary("Mixed Model Regression Results (lme4-style MLE)", info, table, notes)

@@ -61,10 +61,11 @@ import numpy as np
 from scipy import linalg
 
 from . import problem as pb
+from . import transforms as T
 from .group_cov import layouts, lme4_theta, term_theta, theta_draws
 from .group_design import level_crossprods, term_labels
 from .mixed import fit_mixed
-from .model import prior_arrays, prior_structure, with_terms
+from .model import prior_arrays, prior_structure, with_extra, with_terms
 from .posterior import Start, sampler_config
 from .sampling import BlockCovariance, make_plan, run_nuts
 
@@ -107,7 +108,7 @@ def size_defaults(n_effects: int, args: dict) -> dict:
 
 
 def _unit_sigma(mle) -> float:
-    return 1.0 if mle.sigma is None else float(mle.sigma)
+    return float(mle.sigma) if mle.kind == "lmm" else 1.0
 
 
 #: the central-difference step of the Laplace curvature in (log dispersion, theta): these
@@ -133,10 +134,10 @@ def _covariance_block(model, mle, lays, theta0) -> np.ndarray:
 
     d, groups, family = model.design, list(model.groups), model.family
     factors = [f for f, _ in groups]
-    beta = mle.params.to_numpy()
+    beta = _fixed(model, mle)
     nd = 1 if mle.dispersion_estimated else 0
     x0 = np.concatenate([[math.log(_dispersion(mle))] * nd, theta0])
-    if mle.sigma is not None:  # a linear mixed model: theta relative to sigma
+    if mle.kind == "lmm":  # a linear mixed model: theta relative to sigma
         y = d.y if d.total_offset is None else d.y - d.total_offset
         f = marginal_deviance(d.X, y, groups, d.weights)
 
@@ -145,13 +146,28 @@ def _covariance_block(model, mle, lays, theta0) -> np.ndarray:
             return f(lme4_theta(x[1:], lays, factors, sigma), beta, sigma) / 2.0
     else:
         f = laplace_deviance(d.X, d.y, groups, family, trials=d.trials, offset=d.total_offset,
-                             weights=d.weights)
+                             weights=d.weights, aux=d.aux)
+        extra_u = _extra_u(model, mle)  # a LikelihoodFamily's, held at the estimates
 
         def dev(x):
             phi = float(family.scale_from_dispersion(math.exp(x[0]))) if nd else None
-            return f(lme4_theta(x[nd:], lays, factors), beta, phi) / 2.0
+            return f(lme4_theta(x[nd:], lays, factors), beta, phi, extra_u) / 2.0
 
     return _bounded_inverse(central_hessian(dev, x0, CURVATURE_STEP))
+
+
+def _fixed(model, mle) -> np.ndarray:
+    """The fixed effects of the classical fit (a LikelihoodFamily's ``params`` go on with its
+    extra parameters)."""
+    return mle.params.to_numpy()[:len(model.design.names)]
+
+
+def _extra_u(model, mle):
+    """A LikelihoodFamily's extra parameters at the classical fit, unconstrained (the sampler's
+    ``extra``); None for the other families."""
+    if not getattr(mle, "exact", False):
+        return None
+    return np.asarray(mle.theta_u[len(model.design.names):])
 
 
 def _dispersion(mle) -> float:
@@ -165,17 +181,18 @@ def _weights(model, mle, eta) -> np.ndarray:
     from .glmm import working_weights
 
     d = model.design
-    if mle.sigma is not None:
+    if mle.kind == "lmm":
         w = np.full(len(eta), 1.0 / mle.sigma**2)
         return w if d.weights is None else w * np.asarray(d.weights, dtype=float)
-    return working_weights(model.family, d.y, eta, d.trials, mle.scale, d.weights)
+    return working_weights(model.family, d.y, eta, d.trials, mle.scale, d.weights,
+                           extra_u=_extra_u(model, mle), aux=d.aux)
 
 
 def _level_blocks(model, mle, chols):
     """Per term, the (levels, q, q) conditional covariance of each level's non-centred ``z`` at
     the modes, (C' Z_l' W Z_l C + I)^-1 (a centred term's b has C (...)^-1 C')."""
     d, groups = model.design, list(model.groups)
-    eta = d.X @ mle.params.to_numpy() + (0 if d.total_offset is None else d.total_offset)
+    eta = d.X @ _fixed(model, mle) + (0 if d.total_offset is None else d.total_offset)
     for (_, rows), b in zip(groups, mle.modes):
         eta = eta + (rows.Z * b[rows.index]).sum(axis=1)
     w = _weights(model, mle, eta)
@@ -229,11 +246,16 @@ def laplace_start(model, mle, sizes: dict):
             z.append(linalg.solve_triangular(C, b.T, lower=True).T)
             z_blocks.append(v)
     z = np.concatenate([zz.reshape(-1) for zz in z])
-    values = {"beta": mle.params.to_numpy(), "theta": theta, "z": z}
+    values = {"beta": _fixed(model, mle), "theta": theta, "z": z}
     disp = [k for k in sizes if k != "beta"]
-    if disp:
-        values[disp[0]] = _dispersion(mle)
-    dense = linalg.block_diag(mle.cov_params().to_numpy(), ct)
+    if disp and disp[0] == "extra":  # a LikelihoodFamily's (beta, extra) block, joint
+        values["extra"] = _extra_u(model, mle)
+        first = mle.cov_theta_u
+    else:
+        if disp:
+            values[disp[0]] = _dispersion(mle)
+        first = mle.cov_params().to_numpy()
+    dense = linalg.block_diag(first, ct)
     sites = ("beta", *disp, "theta")
     cov = BlockCovariance(sites, dense, {"z": tuple(z_blocks)})
     return lays, weights, Start("laplace", values, cov, mle)
@@ -262,8 +284,10 @@ def term_priors(model, lays, weights=None):
     (:func:`bayesglm.group_cov.layouts`): the fixed part's and each term's covariance prior,
     and a partially non-centred term's weights (:func:`partial_weights`)."""
     base = prior_structure(model.resolved_priors)
-    return with_terms(base, prior_arrays(model.resolved_priors, base), lays, model.group_priors,
-                      weights)
+    arrays = prior_arrays(model.resolved_priors, base)
+    if model.extra_priors is not None:  # a LikelihoodFamily's extra parameters
+        base, arrays = with_extra(base, arrays, model.extra_priors)
+    return with_terms(base, arrays, lays, model.group_priors, weights)
 
 
 def derived_draws(samples: dict, groups, lays, weights=None) -> dict:
@@ -299,14 +323,17 @@ def fit_mixed_bayes(model, **args):
     from .bayes_results import check_draws
     from .convert import to_inference_data
     from .fitting import LOGLIK_MAX
-    from .mixed_results import MixedBayesResults, effect_draws
+    from .mixed_results import effect_draws, mixed_results_class
     from .pointwise import loglik_draws
 
     early = sampler_config(None, kind="laplace", **args)  # bad arguments fail before fitting
     family, design, resolved = model.family, model.design, model.resolved_priors
     groups = list(model.groups)
+    exact = bool(getattr(family, "exact_likelihood", False))
     sizes = {"beta": len(design.names)}
-    if resolved.dispersion is not None:
+    if exact:  # a LikelihoodFamily's extra parameters, unconstrained
+        sizes["extra"] = sum(q.size for q in family.extra_params())
+    elif resolved.dispersion is not None:
         sizes[family.dispersion_param] = 1
     data = pb.with_groups(pb.from_design(design), groups)
 
@@ -322,10 +349,20 @@ def fit_mixed_bayes(model, **args):
 
     posterior = derived_draws(result.samples, groups, lays, weights)
     effects = effect_draws(posterior, groups)
-    disp = posterior.get(family.dispersion_param) if family.dispersion_param else None
+    if exact:  # the extra parameters under their names, on their natural scale
+        disp = np.asarray(posterior.pop("extra"))
+        posterior.update(T.unpack(family.extra_params(), disp, np))
+    else:
+        disp = posterior.get(family.dispersion_param) if family.dispersion_param else None
     small = config.chains * config.draws * design.nobs <= LOGLIK_MAX
     loglik = loglik_draws(family, data, posterior["beta"], disp, effects) if small else None
     constant, dims, coords = _constant_data(design, groups)
+    if exact:
+        from .likelihood_bayes import extra_dims
+
+        more_dims, more_coords = extra_dims(family, design, constant)
+        dims.update(more_dims)
+        coords.update(more_coords)
     obs_index = np.arange(design.nobs) if design.row_index is None else np.asarray(
         design.row_index)
     factors = [f for f, _ in groups]
@@ -342,14 +379,16 @@ def fit_mixed_bayes(model, **args):
     )
     spec = {"has_offset": design.offset is not None, "has_exposure": design.exposure is not None,
             "priors": model.prior_summary().astype(str).to_dict(orient="list")}
-    res = MixedBayesResults(
+    if exact:
+        spec["likelihood"] = True
+    res = (mixed_results_class(exact))(
         idata, family=family, names=design.names, mle=mle, start=start.kind, design=design,
         spec=spec, config=config, formula_spec=model.formula_spec,
         sampler_run=result._replace(samples=None), groups=groups,
     )
     if small:
         res.posterior_predictive(seed=config.seed)
-    check_draws(idata, config.max_tree_depth)
+    check_draws(idata, config.max_tree_depth, labels=res._labels() if exact else None)
     return res
 
 

@@ -19,10 +19,11 @@ import pandas as pd
 from ._x64 import float64
 from .bayes_results import BayesResults, hdi_columns
 from .group_design import GroupFactor, GroupRows, term_labels
+from .likelihood_bayes import LikelihoodBayesResults
 from .problem import Problem
 
-__all__ = ["MixedBayesResults", "effect_draws", "factor_spec", "factors_from_spec", "saved_mle",
-           "RE_CHOICES"]
+__all__ = ["MixedBayesResults", "MixedLikelihoodBayesResults", "mixed_results_class",
+           "effect_draws", "factor_spec", "factors_from_spec", "saved_mle", "RE_CHOICES"]
 
 RE_CHOICES = ("include", "exclude")
 
@@ -195,6 +196,29 @@ class MixedBayesResults(BayesResults):
         return super().__repr__()[:-1] + f" groups={groups}>"
 
 
+class MixedLikelihoodBayesResults(MixedBayesResults, LikelihoodBayesResults):
+    """The posterior of a LikelihoodFamily's model (Beta, ordinal, zero-inflated, ...) with
+    group-level terms: a :class:`MixedBayesResults` (group effects in every prediction,
+    ``re=``, ``ranef()``, the sd and correlation rows) whose family's extra parameters are
+    posterior variables under their names, as :class:`LikelihoodBayesResults` (the
+    family's ``predict`` kinds, y drawn by ``draw_rows``). ``summary()``: the fixed effects,
+    the sd's and correlations (the Laplace estimates in ``mle``), then the extra parameters'
+    entries under the MLE's labels (with its estimates and standard errors)."""
+
+    def _extra_params(self) -> list[str]:
+        return self.cov_names() + LikelihoodBayesResults._extra_params(self)
+
+    def _mle_record(self) -> dict:
+        return {**MixedBayesResults._mle_record(self),
+                "names": [str(n) for n in self.mle.params.index]}
+
+
+def mixed_results_class(exact: bool) -> type:
+    """The results class of a mixed model's posterior: a LikelihoodFamily's (``exact``) or the
+    others'."""
+    return MixedLikelihoodBayesResults if exact else MixedBayesResults
+
+
 def factor_spec(factors) -> list[dict]:
     """The terms' description for a fit file."""
     return [{"group": f.group, "terms": list(f.terms), "levels": list(f.levels),
@@ -210,6 +234,7 @@ class _SavedMixedMLE:
     """lme4's estimates as saved with a Bayesian fit (enough for ``summary()``)."""
 
     def __init__(self, d: dict, names):
+        names = d.get("names", names)  # a LikelihoodFamily's: its extra parameters' labels too
         self.params = pd.Series(d["params"], index=list(names), name="params")
         self.bse = pd.Series(d["bse"], index=list(names), name="bse")
         self._varcorr = dict(d["varcorr"])

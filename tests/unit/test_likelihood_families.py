@@ -448,14 +448,11 @@ def test_a_separated_zero_model_is_named_not_sent_to_more_iterations():
     assert not mle.converged and not mle.separated
 
 
-def test_cov_type_and_what_is_not_built_yet_say_so(fits):
+def test_cov_type_says_what_there_is(fits):
     df, _ = fits["beta"]
     m = _model("beta", df)
     with pytest.raises(ValueError, match="cov_type.*HC2"):
         m.fit_mle(cov_type="HC2")
-    df["g"] = np.arange(len(df)) % 5
-    with pytest.raises(NotImplementedError, match="group-level terms with the beta family"):
-        bg.glm("y ~ x1 + (1 | g)", df, family="beta").fit_mle()
 
 
 def test_newton_converges_from_a_poor_start_and_compiles_once(fits):
