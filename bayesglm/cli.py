@@ -347,6 +347,15 @@ def _mle_lines(model, mle) -> list[str]:
     if mle is None:
         return ["Classical fit: the MLE does not exist (e.g. separation): NUTS started at the "
                 "posterior mode, and the mle columns are empty."]
+    from .mixed import MixedMLEResults
+
+    if isinstance(mle, MixedMLEResults):  # group-level terms: lme4's (glmmTMB's) fit
+        method = {"lmm": "lmer's ML", "glmm": "the Laplace approximation, nAGQ = 1"}[mle.kind]
+        vc = mle.varcorr()["estimate"]
+        return [f"Classical fit ({method}, {'converged' if mle.converged else 'NOT converged'}):",
+                f"  log-likelihood {mle.llf:.6g}; AIC {mle.aic:.6g}; BIC {mle.bic:.6g}",
+                "  group-level: " + ", ".join(f"{k} {v:.4g}" for k, v in vc.items()),
+                "  groups: " + ", ".join(f"{g} ({n} levels)" for g, n in mle.ngroups.items())]
     how = f"converged in {mle.n_iter} iterations" if mle.converged else \
         f"NOT converged after {mle.n_iter} iterations"
     if getattr(model.family, "exact_likelihood", False):  # no deviance: the exact likelihood

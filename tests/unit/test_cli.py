@@ -249,6 +249,33 @@ def test_fit_of_a_zero_inflated_model_with_its_zero_model(tmp_path, capsys):
     np.testing.assert_allclose(back.summary()["mean"], summary["mean"], rtol=1e-12)
 
 
+def test_fit_of_a_mixed_model(tmp_path, capsys):
+    """A formula with a group term: the classical fit's lines are lme4's (logLik, the group
+    sd's, the groups; the command read ``mle.n_iter``, which a mixed fit does not have, and
+    failed after sampling), the sd row in summary.csv beside the Laplace estimate, here with
+    a family fitted on its exact likelihood."""
+    rng = np.random.default_rng(9)
+    g = np.repeat(np.arange(12), 8)
+    x = rng.normal(size=g.size)
+    mu = 1 / (1 + np.exp(-(0.2 + 0.5 * x + rng.normal(0, 0.5, 12)[g])))
+    y = rng.beta(6 * mu, 6 * (1 - mu))
+    data = tmp_path / "beta.csv"
+    pd.DataFrame({"y": y, "x": x, "g": [f"s{k}" for k in g]}).to_csv(data, index=False)
+    out = tmp_path / "out"
+    rc = main(["fit", str(data), "--formula", "y ~ x + (1 | g)", "--family", "beta", *SHORT,
+               "--no-progress", "--out", str(out)])
+    stdout, stderr = capsys.readouterr()
+    assert rc == 0, stderr[-3000:]
+    assert "the Laplace approximation, nAGQ = 1" in stdout and "g (12 levels)" in stdout
+    summary = pd.read_csv(out / "summary.csv", index_col="param")
+    assert list(summary.index) == ["Intercept", "x", "sd_g__Intercept", "phi"]
+    mle = bg.glm("y ~ x + (1 | g)", pd.read_csv(data), family="beta").fit_mle()
+    assert summary.loc["sd_g__Intercept", "mle"] == pytest.approx(
+        mle.varcorr().loc["sd_g__Intercept", "estimate"], rel=1e-10)
+    np.testing.assert_allclose(summary.loc[["Intercept", "x", "phi"], "mle"], mle.params,
+                               rtol=1e-10)
+
+
 @pytest.mark.parametrize("case", IN_SUBPROCESS)
 def test_bad_arguments_exit_2_with_one_line(runs, case):
     rc, stdout, stderr, _ = runs[case]
