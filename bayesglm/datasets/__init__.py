@@ -146,6 +146,22 @@ _INFO: dict[str, _Info] = {
         example='bg.glm("mdvis ~ lncoins + idp + lpi + fmde + physlm + disea + '
                 'C(health, Treatment(\'excellent\'))", df, family="negative_binomial")',
     ),
+   "wine": _Info(
+        title="Bitterness of white wine rated by nine judges (Randall 1989)",
+        use="ordinal (cumulative link) regression, with the judges as a group-level term: "
+            "rating ~ temp + contact + (1 | judge), the example of ordinal::clmm",
+        source="Randall, J. H. (1989) The analysis of sensory data by generalised linear "
+               "model, Biometrical Journal 31, 781-793 (two bottles of each of four treatments, "
+               "rated by each judge); the data set 'wine' of the R package ordinal.",
+        licence="72 published ratings (with their factor labels) reproduced as facts, which "
+                "are not subject to copyright.",
+        variables={"rating": "bitterness, 1 (least) to 5 (most), an ordered response",
+                   "temp": "temperature at crushing: cold, warm",
+                   "contact": "skin contact while crushing: no, yes",
+                   "judge": "the judge, 1-9 (a group: each rated all 8 wines)"},
+        example='bg.glm("rating ~ temp + contact + (1 | judge)", df, '
+                'family=bg.families.Cumulative())',
+    ),
 }
 
 #: name -> one-line description (title and use)

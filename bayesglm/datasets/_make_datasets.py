@@ -9,6 +9,7 @@
   (``statsmodels.datasets``); this script takes a subset of their columns (and, for the 20,190
   rows of ``randhie``, a fixed-seed random sample of 400 rows) to keep each file a few KB.
   statsmodels is needed only to re-run this script (it is a test extra of bayesglm).
+* ``wine`` is typed in below from the published table (Randall 1989: 9 judges x 8 ratings).
 * ``dobson`` is written by hand (nine numbers from Dobson 1990) and not touched here.
 
 Running it again writes byte-identical files.
@@ -97,6 +98,32 @@ def challenger() -> pd.DataFrame:
     return df[["flight", "temp", "pressure", "orings", "distress", "damaged"]]
 
 
+#: Randall's (1989) bitterness ratings, 1 (least bitter) to 5: a line per judge 1-9, its eight
+#: ratings in the order (temp, contact) = (cold, no) x 2, (cold, yes) x 2, (warm, no) x 2,
+#: (warm, yes) x 2 (two bottles each)
+_WINE = """\
+2 3 3 4 4 4 5 5
+1 2 1 3 2 3 5 4
+2 3 3 2 5 5 4 4
+3 2 3 2 3 2 5 3
+2 3 4 3 3 3 3 3
+3 2 3 2 2 4 5 4
+1 1 2 2 2 3 2 3
+2 2 2 3 3 3 3 4
+1 2 3 2 3 2 4 4
+"""
+
+
+def wine() -> pd.DataFrame:
+    cells = [("cold", "no"), ("cold", "yes"), ("warm", "no"), ("warm", "yes")]
+    rows = []
+    for judge, line in enumerate(_WINE.splitlines(), start=1):
+        for k, rating in enumerate(map(int, line.split())):
+            temp, contact = cells[k // 2]
+            rows.append((rating, temp, contact, judge))
+    return pd.DataFrame(rows, columns=["rating", "temp", "contact", "judge"])
+
+
 def strikes() -> pd.DataFrame:
     from statsmodels.datasets import strikes as src
 
@@ -144,7 +171,7 @@ def randhie(n: int = 400) -> pd.DataFrame:
 
 
 MAKERS = {"claims": claims, "challenger": challenger, "strikes": strikes, "anes96": anes96,
-          "randhie": randhie}
+          "randhie": randhie, "wine": wine}
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ import pytest
 import bayesglm as bg
 from bayesglm.datasets import _make_datasets as recipe
 
-NAMES = ["dobson", "claims", "challenger", "strikes", "anes96", "randhie"]
+NAMES = ["dobson", "claims", "challenger", "strikes", "anes96", "randhie", "wine"]
 HERE = Path(bg.datasets.__file__).parent
 
 
@@ -44,6 +44,7 @@ def test_licences_are_stated():
     assert "public domain" in bg.datasets.describe("challenger").lower()
     for name in ("strikes", "anes96", "randhie"):
         assert "public domain" in bg.datasets.describe(name)
+    assert "not subject to copyright" in " ".join(bg.datasets.describe("wine").split())
     claims = bg.datasets.describe("claims")
     assert "SYNTHETIC" in claims and "fixed seed" in claims and "_make_datasets.py" in claims
 
@@ -55,7 +56,7 @@ def test_unknown_name_lists_the_available_ones():
         bg.datasets.describe("nope")
 
 
-@pytest.mark.parametrize("name", ["claims", "challenger"])
+@pytest.mark.parametrize("name", ["claims", "challenger", "wine"])
 def test_recipe_reproduces_the_files(name):
     pd.testing.assert_frame_equal(recipe.MAKERS[name](), bg.datasets.load(name),
                                   check_dtype=False)
@@ -69,6 +70,24 @@ def test_recipe_reproduces_the_public_domain_extracts(name):
 
 
 # -- each set fits its model ------------------------------------------------------------------
+def test_wine_is_the_clmm_reference_data_and_fits_as_clmm():
+    """The bundled wine rows are the ones ordinal::clmm was fitted on in
+    tests/reference/r/glmm_families.R (its CSV, written from ordinal::wine), and the random-
+    intercept cumulative logit model gives clmm's fit (the reference test's tolerances)."""
+    import json
+
+    ref_dir = Path(__file__).parents[1] / "reference" / "r"
+    df = bg.datasets.load("wine")
+    written = pd.read_csv(ref_dir / "glmm_families_wine.csv")
+    pd.testing.assert_frame_equal(df, written)
+    ref = json.loads((ref_dir / "glmm_families.json").read_text())["clmm_wine"]
+    mle = bg.glm("rating ~ temp + contact + (1 | judge)", df,
+                 family=bg.families.Cumulative()).fit_mle()
+    np.testing.assert_allclose(mle.params[["temp[T.warm]", "contact[T.yes]"]], ref["coef"],
+                               atol=1e-4 * min(ref["se"]))
+    assert mle.llf == pytest.approx(ref["logLik"], abs=1e-7)
+
+
 def test_challenger_reproduces_published_fits():
     df = bg.datasets.load("challenger")
     # R: glm(damaged ~ temp, family = binomial): 15.0429 (7.3786), -0.2322 (0.1082),
