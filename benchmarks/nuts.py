@@ -60,11 +60,11 @@ compiled sampler's first chunk vs the rest, and a second fit of the same shape i
 process, which compiles nothing).
 
 PyTensor (bambi, PyMC) and numba (nutpie) keep compiled code in on-disk caches that persist
-between processes by default; they are left on (what a user gets on their second run), and so
-is bayesglm's, JAX's persistent compilation cache, which bayesglm turns on for its programs
-(``bayesglm._cache``, since 2026-12-03; the figures measured before then compiled in every
-run, as the hand-written NumPyro still does: JAX has no cache unless asked). ``--cold-caches`` points the
-PyTensor, numba and bayesglm caches at a fresh temporary folder for every run.
+between processes by default; they are left on (what a user gets on their second run). JAX has
+no persistent cache unless asked, and bayesglm's (``bayesglm._cache``) is opt-in
+(``BAYESGLM_COMPILATION_CACHE=1``), so bayesglm and the hand-written NumPyro compile in every
+run. ``--cold-caches`` points the PyTensor and numba caches (and bayesglm's, where turned on)
+at a fresh temporary folder for every run.
 """
 
 from __future__ import annotations

@@ -16,18 +16,21 @@ ROOT = Path(__file__).parents[2]
 
 
 def test_the_folder_and_who_decides():
-    env = {"HOME": "/home/u"}
+    assert _cache.choose({}, None) is None  # off unless asked for (see bayesglm._cache)
+    env = {"HOME": "/home/u", "BAYESGLM_COMPILATION_CACHE": "1"}
     assert _cache.choose(env, None) == str(_cache.cache_dir(env))
     if sys.platform.startswith("linux"):
         assert _cache.cache_dir(env) == Path.home() / ".cache" / "bayesglm" / "jax"
         assert _cache.cache_dir({"XDG_CACHE_HOME": "/x"}) == Path("/x/bayesglm/jax")
-    assert _cache.choose({"BAYESGLM_CACHE_DIR": "/tmp/c"}, None) == str(Path("/tmp/c"))
-    for off in ("0", "off", "False", " no "):
+    on = {"BAYESGLM_COMPILATION_CACHE": "on"}
+    assert _cache.choose({**on, "BAYESGLM_CACHE_DIR": "/tmp/c"}, None) == str(Path("/tmp/c"))
+    for off in ("0", "off", "False", " no ", ""):
         assert _cache.choose({"BAYESGLM_COMPILATION_CACHE": off}, None) is None
-    assert _cache.choose({"BAYESGLM_COMPILATION_CACHE": "1"}, None) is not None
+    for yes in ("1", "True", " yes "):
+        assert _cache.choose({"BAYESGLM_COMPILATION_CACHE": yes}, None) is not None
     # the user's own cache, by JAX's config or its environment variable: left alone
-    assert _cache.choose({}, "/mine") is None
-    assert _cache.choose({"JAX_COMPILATION_CACHE_DIR": "/mine"}, None) is None
+    assert _cache.choose(on, "/mine") is None
+    assert _cache.choose({**on, "JAX_COMPILATION_CACHE_DIR": "/mine"}, None) is None
 
 
 SCRIPT = r"""
@@ -50,7 +53,8 @@ print("MIN", jax.config.jax_persistent_cache_min_compile_time_secs)
 def _run(tmp_path, mode="default", env=None, arg=""):
     full = {k: v for k, v in os.environ.items()
             if k not in ("BAYESGLM_COMPILATION_CACHE", "JAX_COMPILATION_CACHE_DIR")}
-    full.update(BAYESGLM_CACHE_DIR=str(tmp_path / "cache"), **(env or {}))
+    full.update(BAYESGLM_CACHE_DIR=str(tmp_path / "cache"), BAYESGLM_COMPILATION_CACHE="1",
+                **(env or {}))
     out = subprocess.run([sys.executable, "-c", SCRIPT, mode, arg], capture_output=True,
                          text=True, env=full, cwd=ROOT, timeout=300, check=False)
     assert out.returncode == 0, out.stderr[-3000:]
