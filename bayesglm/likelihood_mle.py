@@ -226,11 +226,12 @@ def _row_scores(family, rows_: _Rows, theta):
     return jnp.concatenate([X * d_eta[:, None], d_u], axis=1)
 
 
-def at_limits(family: LikelihoodFamily, extra: dict) -> list:
+def at_limits(family: LikelihoodFamily, extra: dict, *, warn_each: bool = False) -> list:
     """The scalar extra parameters whose estimate (``extra``: constrained values by name) ran
     off to a limit of their support (beyond :data:`~bayesglm.families.likelihood.FAR`, or
     within 1 / FAR of 0 or of a probability's 1) and that say what that means: (Param, value,
-    the text), the likelihood still rising toward the limit."""
+    the text), the likelihood still rising toward the limit. ``warn_each``: a
+    ConvergenceWarning for each (the plain fit's and the mixed fit's)."""
     out = []
     for q in family.extra_params():
         if q.size != 1 or q.support not in ("positive", "unit") or q.name not in extra:
@@ -241,6 +242,9 @@ def at_limits(family: LikelihoodFamily, extra: dict) -> list:
         text = q.limit if high else q.limit_low if low else None
         if text is not None:
             out.append((q, v, text))
+            if warn_each:
+                warn(f"{family.name}: {text} (its maximum-likelihood estimate is {v:.3g}); the "
+                     "estimate and its standard error are meaningless.", ConvergenceWarning)
     return out
 
 
@@ -297,10 +301,7 @@ def fit_likelihood(design: Design, family: LikelihoodFamily, *, maxiter: int = 1
     H = 0.5 * (H + H.T)
     lam = np.linalg.eigvalsh(H) if np.all(np.isfinite(H)) else np.array([-1.0])
     extra = unpack(family, theta[p:])
-    far = at_limits(family, extra)
-    for q, v, text in far:
-        warn(f"{family.name}: {text} (its maximum-likelihood estimate is {v:.3g}); the "
-             "estimate and its standard error are meaningless.", ConvergenceWarning)
+    far = at_limits(family, extra, warn_each=True)
     if not np.isfinite(f):
         raise FloatingPointError(
             f"the {family.name} log-likelihood is not finite at the start or along Newton's "

@@ -102,10 +102,7 @@ def _warn_fit(model, fit) -> None:
     if _exact(family):
         from .likelihood_mle import at_limits, unpack
 
-        far = at_limits(family, unpack(family, np.asarray(fit.disp)))
-        for _, v, text in far:
-            warn(f"{family.name}: {text} (its maximum-likelihood estimate is {v:.3g}); the "
-                 "estimate and its standard error are meaningless.", ConvergenceWarning)
+        far = at_limits(family, unpack(family, np.asarray(fit.disp)), warn_each=True)
     if not fit.converged and not far:
         warn(f"fit_mle: the maximum-likelihood search of this {family.name} mixed model did "
              "not converge (its optimiser stopped short, and the end point is not a strict "
