@@ -70,6 +70,7 @@ _LAZY = {
     "plot_trace": "plots", "plot_forest": "plots", "plot_ppc": "plots",
     "plot_mle_vs_posterior": "plots", "plot_binned_residuals": "plots", "plot_ranef": "plots",
     "MixedBayesResults": "mixed_results", "MixedMLEResults": "mixed",
+    "datagrid": "interpret",
 }
 _SUBMODULES = ("datasets", "families", "links", "priors")
 
@@ -123,6 +124,7 @@ __all__ = [
     "plot_mle_vs_posterior",
     "plot_binned_residuals",
     "RankDeficientError",
+    "datagrid",
     "datasets",
     "families",
     "links",

@@ -7,7 +7,8 @@ NUTS fit of a logistic regression (n = 1e4, p = 11) compiled its sampler in ~2.5
 same IRLS time at n = 1e6 (benchmarks/nuts.py, benchmarks/mle.py). The option applies to
 bayesglm's own programs only, and only where JAX's default backend is the CPU (checked at the
 first call, so importing bayesglm initialises no backend). A choice of the same option in
-``XLA_FLAGS`` is left to stand.
+``XLA_FLAGS`` is left to stand. The first ``jit`` built turns on JAX's persistent compilation
+cache (:mod:`bayesglm._cache`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import functools
 import os
 
 import jax
+
+from ._cache import enable as enable_cache
 
 __all__ = ["jit", "compiler_options"]
 
@@ -39,6 +42,7 @@ class _Jit:
 
     def _get(self):
         if self._jitted is None:
+            enable_cache()  # JAX's persistent compilation cache (bayesglm._cache), once
             self._jitted = jax.jit(self._fun, compiler_options=compiler_options(), **self._kwargs)
         return self._jitted
 

@@ -18,6 +18,7 @@ from .design import new_rows
 from .diagnostics import diagnostics
 from .families import Family
 from .fitfile import FitFileError
+from .interpret import Evaluator, Interpretation, Source
 from .pointwise import draw_y
 from .problem import Problem, eta_draws
 
@@ -86,7 +87,7 @@ def check_draws(idata, max_tree_depth: int, labels: dict | None = None) -> list[
     return messages
 
 
-class BayesResults:
+class BayesResults(Interpretation):
     """The posterior of a GLM, next to its classical fit (what ``GLM.fit`` returns).
 
     ``idata`` holds the draws for all of ArviZ; ``summary()`` puts the MLE beside the posterior;
@@ -97,7 +98,7 @@ class BayesResults:
 
     def __init__(self, idata, *, family: Family, names, mle=None, map_fit=None, start="mle",
                  design=None, spec: dict | None = None, config=None, formula_spec=None,
-                 sampler_run=None):
+                 sampler_run=None, data=None):
         self.idata = idata
         """arviz.InferenceData: groups posterior (``beta`` on the ``coef`` coordinate, and the
         dispersion), sample_stats, observed_data (``y``; Binomial: success counts),
@@ -126,6 +127,10 @@ class BayesResults:
         draws'), and ``chunk_seconds``, the time of each compiled chunk."""
         self._design = design
         # every per-row computation reads the rows from ``design`` or the file (:meth:`_obs_data`)
+        self.data = data
+        """DataFrame or None: the model's raw fitted rows (``GLM.data``; None for the array
+        interface and after :func:`load`): what ``predictions``/``comparisons``/``slopes``
+        evaluate by default."""
         self._config = config
         self._spec = spec or {}
 
@@ -287,6 +292,21 @@ class BayesResults:
         post = self.idata.posterior
         disp = post[self.dispersion_name].to_numpy() if self.dispersion_name else None
         return post["beta"].to_numpy(), disp
+
+    def _evaluator(self) -> Evaluator:
+        """The draws' evaluator (bayesglm.interpret): every draw's coefficients (and a
+        likelihood family's extra parameters, unconstrained)."""
+        if self._design is None:
+            raise ValueError("predictions, comparisons and slopes of a loaded fit are not built "
+                             "yet: they need the fitted design, which the file keeps only in "
+                             "part; compute them before saving")
+        beta, disp = self._draws()
+        parts = [beta.reshape(-1, beta.shape[-1])]
+        if getattr(self.family, "exact_likelihood", False):
+            parts.append(np.asarray(disp).reshape(parts[0].shape[0], -1))
+        src = Source(tuple(self.names), self._design, self.formula_spec, self.data,
+                     self.family)
+        return Evaluator(src, draws=np.concatenate(parts, axis=1))
 
     # -- prediction -------------------------------------------------------------------------
     def _rows_of(self, data, offset, exposure, trials):

@@ -107,6 +107,7 @@ def fit_bayes(model, **args):
         map_fit=MAPResults(design.names, start, family) if start.kind == "map" else None,
         start=start.kind, design=design, spec=spec, config=config,
         formula_spec=model.formula_spec, sampler_run=result._replace(samples=None),
+        data=model.data,
     )
     if small:
         # y_rep for az.plot_ppc(fit.idata), as small as the stored log-likelihood, drawn with

@@ -426,6 +426,9 @@ class FormulaData(NamedTuple):
     groups: tuple = ()
     #: the family's extra design matrices (a zero-inflation model's), name -> DataFrame
     aux: dict = {}
+    #: the kept rows' raw columns the model uses (its right-hand sides' and the per-row
+    #: arguments given as column names): ``GLM.data``
+    rows: Any = None
 
 
 # -- building ------------------------------------------------------------------------------
@@ -722,8 +725,10 @@ def build(formula: str, data, family, *, offset=None, exposure=None, weights=Non
     )
     extras = {r: s.to_numpy() for r, s in arrays.items()}
     groups = tuple(g for g, _ in built)
+    kept = list(dict.fromkeys(rhs_vars + group_vars + aux_vars + list(columns.values())))
     return FormulaData(endog=endog, exog=exog, extras=extras, spec=spec, n_dropped=n_dropped,
-                       positions=positions, groups=groups, aux=aux)
+                       positions=positions, groups=groups, aux=aux,
+                       rows=data[[c for c in kept if c in data.columns]].copy())
 
 
 def _without_intercept(mm):
@@ -813,5 +818,6 @@ def from_formula(cls, formula, data, family=None, *, link=None, offset=None, exp
     with naming(**words):
         aux = {"aux": fd.aux} if fd.aux else {}
         return cls(fd.endog, fd.exog, fam, priors=priors, names=fd.spec.names,
-                   missing="raise", formula_spec=fd.spec, groups=fd.groups, **aux, **fd.extras)
+                   missing="raise", formula_spec=fd.spec, groups=fd.groups, data=fd.rows,
+                   **aux, **fd.extras)
 

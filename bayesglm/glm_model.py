@@ -87,6 +87,7 @@ class GLM:
         formula_spec=None,
         groups=None,
         aux=None,
+        data=None,
     ):
         from .priors import (resolve_extra_priors, resolve_priors, split_extra_priors,
                              split_group_priors)
@@ -123,6 +124,7 @@ class GLM:
         self._extra_priors = resolve_extra_priors(priors, extra, self._design, self._family)
         self._priors = priors
         self._formula_spec = formula_spec
+        self._data = data
 
     @property
     def groups(self) -> tuple:
@@ -151,6 +153,14 @@ class GLM:
     def design(self) -> Design:
         """Design: the validated rows (read-only arrays the model owns)."""
         return self._design
+
+    @property
+    def data(self):
+        """DataFrame or None: the raw rows a model made by :meth:`from_formula` was fitted on
+        (the columns its formula and per-row arguments use, the rows kept); what
+        ``predictions``, ``comparisons``, ``slopes`` and ``bg.datagrid`` evaluate by default.
+        None for the array interface."""
+        return self._data
 
     @property
     def formula_spec(self):

@@ -198,7 +198,7 @@ def fit_likelihood_bayes(model, **args):
         spec={"has_offset": design.offset is not None,
               "has_exposure": design.exposure is not None, "likelihood": True},
         config=config, formula_spec=model.formula_spec,
-        sampler_run=result._replace(samples=None),
+        sampler_run=result._replace(samples=None), data=model.data,
     )
     if small:
         res.posterior_predictive(seed=config.seed)

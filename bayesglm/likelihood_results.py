@@ -20,6 +20,7 @@ import pandas as pd
 from . import transforms as T
 from ._x64 import float64
 from .design import Design
+from .interpret import Evaluator, Interpretation, Source
 from .likelihood_mle import LikelihoodFit
 from .results import (Summary, coef_table, link_prediction, prediction_rows, two_sided_p,
                       wald_interval)
@@ -84,7 +85,7 @@ def set_extra_attributes(obj, family, params: pd.Series, bse: pd.Series) -> None
         setattr(obj, f"{q.name}_se", float(se[0]) if q.size == 1 else se)
 
 
-class LikelihoodResults:
+class LikelihoodResults(Interpretation):
     """Maximum-likelihood results of a family fitted on its exact likelihood.
 
     Conventions (written next to the tests that check them):
@@ -161,6 +162,13 @@ class LikelihoodResults:
         """Series: fitted means E[y], one per row (on the mean's scale)."""
         self.fittedvalues = self.mu
         """Series: statsmodels' name for ``mu``."""
+
+    def _evaluator(self) -> Evaluator:
+        """The delta method's evaluator (bayesglm.interpret): (coefficients, u) with their
+        covariance in those coordinates."""
+        src = Source(tuple(self._design.names), self._design, self.model.formula_spec,
+                     self.model.data, self.family)
+        return Evaluator(src, theta=self._fit.theta, cov=self._fit.cov_theta)
 
     def cov_params(self) -> pd.DataFrame:
         """Covariance of ``params`` (DataFrame indexed both ways by name)."""

@@ -16,6 +16,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from .interpret import Interpretation
 from .results import Summary, coef_table, two_sided_p, wald_interval
 
 __all__ = ["fit_mixed", "fit_kind", "MixedMLEResults", "SINGULAR_TOL"]
@@ -135,7 +136,7 @@ def _warn_singular(terms, theta) -> list[str]:
     return found
 
 
-class MixedMLEResults:
+class MixedMLEResults(Interpretation):
     """The maximum-likelihood fit of a model with group-level terms (lme4's, see ``fit_mle``).
 
     Conventions: ``bse`` from lmer's ``vcov`` (sigma^2 (R_X'R_X)^-1) or glmer's (the inverse of
@@ -215,6 +216,11 @@ class MixedMLEResults:
             from .likelihood_results import set_extra_attributes
 
             set_extra_attributes(self, self.family, self.params, self.bse)
+
+    def _evaluator(self):
+        raise NotImplementedError(
+            "predictions, comparisons and slopes of a model with group-level terms (re=) are "
+            "not built yet (issue 13)")
 
     def cov_params(self) -> pd.DataFrame:
         return pd.DataFrame(self._cov, index=self.params.index, columns=self.params.index)

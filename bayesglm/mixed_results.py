@@ -63,6 +63,11 @@ class MixedBayesResults(BayesResults):
     def _obs_data(self, what: str) -> Problem:
         return super()._obs_data(what)._replace(groups=self._group_rows())
 
+    def _evaluator(self):
+        raise NotImplementedError(
+            "predictions, comparisons and slopes of a model with group-level terms (re=) are "
+            "not built yet (issue 13); predict(re=...) gives the posterior of the mean")
+
     def cov_names(self) -> list[str]:
         """The sd and correlation parameters' names, in the terms' order."""
         out = []

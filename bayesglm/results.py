@@ -18,6 +18,7 @@ import pandas as pd
 from ._x64 import float64
 from .design import Design, new_rows
 from .families import Family
+from .interpret import Evaluator, Interpretation, Source
 from .mle import MLEFit
 from .problem import eta_draws
 
@@ -122,7 +123,7 @@ class Summary:
         )
 
 
-class MLEResults:
+class MLEResults(Interpretation):
     """Maximum-likelihood results of a GLM, as statsmodels' ``GLMResults``.
 
     Conventions (written next to the tests that check them):
@@ -209,6 +210,13 @@ class MLEResults:
         return self.zvalues
 
     # -- covariance and intervals ---------------------------------------------------------
+    def _evaluator(self) -> Evaluator:
+        """The delta method's evaluator (bayesglm.interpret): the coefficients, their
+        covariance (of ``cov_type``)."""
+        src = Source(tuple(self._design.names), self._design, self.model.formula_spec,
+                     self.model.data, self.family)
+        return Evaluator(src, theta=self.params.to_numpy(), cov=self.cov_params().to_numpy())
+
     def cov_params(self) -> pd.DataFrame:
         """Covariance matrix of the coefficients (DataFrame indexed both ways by name), the
         model-based one times ``scale`` or the sandwich of ``cov_type``."""

@@ -57,6 +57,7 @@ from jax.flatten_util import ravel_pytree
 from numpyro.infer.hmc import hmc
 from numpyro.infer.util import potential_energy
 
+from ._cache import enable as enable_cache
 from ._progress import progress_bar
 from ._x64 import float64
 from ._xla import jit
@@ -274,6 +275,7 @@ def _kernels(potential_fn_gen, settings: Settings):
         )
 
     # jitted so that its trace for the placeholder's shapes is reused inside ``chunk``
+    enable_cache()  # JAX's persistent compilation cache (bayesglm._cache), once
     init = jax.jit(init)
 
     def chunk(state, start: ChainStart, model_kwargs):
