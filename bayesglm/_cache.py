@@ -2,9 +2,10 @@
 fit of a model of a shape seen before loads the compiled programs from disk instead of
 compiling them again.
 
-Off by default: the first clean-clone CI run with it on by default (2026-12-03) ended in a
-segmentation fault inside JAX's tracing, in tests/unit/test_whitening.py after ~1,600 tests,
-which did not reproduce when that file ran alone; until that is understood, it is opt-in.
+Off by default for now (turning it on by default, with an opt-out, is issue 14's). It was made
+opt-in after a clean-clone CI run with it on ended in a segmentation fault inside XLA after
+~1,600 tests; that crash was the test process running out of memory maps (every compiled
+program holds some; see tests/conftest.py), with the cache off as well, not the cache.
 :func:`enable` runs before bayesglm's first compilation (:mod:`bayesglm._xla`, the sampler) and,
 where ``BAYESGLM_COMPILATION_CACHE`` is ``1``, ``on``, ``true`` or ``yes``, sets JAX's cache
 directory, unless the user chose one (``jax.config.jax_compilation_cache_dir``, or the

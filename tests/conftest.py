@@ -63,6 +63,61 @@ def jax_float64():
         yield
 
 
+# -- the process's memory maps ---------------------------------------------------------------
+# Every XLA program compiled on the CPU maps memory for its code (about 3 maps for a jitted
+# function, 8-16 for an eager operation of a new shape), and they stay mapped while JAX caches the
+# program. Linux caps a process at vm.max_map_count maps (65,530 by default): past it the next
+# compilation fails ("Failed to materialize symbols") or segfaults. A test process that compiles
+# thousands of programs can reach it, so after each test module the caches are cleared once the
+# maps pass half the cap (later tests recompile what they need), and the peak is reported.
+_MAPS = {"peak": 0, "cleared": 0, "by_module": []}
+
+
+def _count_maps() -> int | None:
+    try:
+        with open("/proc/self/maps", "rb") as f:
+            return sum(1 for _ in f)
+    except OSError:  # not Linux
+        return None
+
+
+def _max_maps() -> int:
+    try:
+        with open("/proc/sys/vm/max_map_count") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 65530
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _bounded_memory_maps(request):
+    before = _count_maps()
+    yield
+    after = _count_maps()
+    if before is None or after is None:
+        return
+    _MAPS["peak"] = max(_MAPS["peak"], after)
+    _MAPS["by_module"].append((after - before, request.module.__name__))
+    if after > _max_maps() // 2:
+        import gc
+
+        import jax
+
+        jax.clear_caches()
+        gc.collect()
+        _MAPS["cleared"] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _MAPS["by_module"]:
+        return
+    top = sorted(_MAPS["by_module"], reverse=True)[:5]
+    terminalreporter.write_line(
+        f"memory maps: peak {_MAPS['peak']:,} of vm.max_map_count {_max_maps():,}; JAX caches "
+        f"cleared {_MAPS['cleared']} time(s); most added by "
+        + ", ".join(f"{name} ({n:,})" for n, name in top))
+
+
 # -- Gaussian, flat priors: exact posterior -------------------------------------------------
 @pytest.fixture(scope="session")
 def gaussian_data():

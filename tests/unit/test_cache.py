@@ -70,7 +70,12 @@ def test_a_new_process_reads_the_compiled_programs_back(tmp_path):
     second = _run(tmp_path)
     assert "Persistent compilation cache hit for 'jit__irls'" in second
     assert "cache hit" not in first
-    assert sorted(p.name for p in cache.glob("jit_*")) == written  # nothing compiled anew
+    # every program the first process kept is read back, not compiled anew (a program that
+    # compiled in under MIN_COMPILE_SECONDS the first time may cross it the second, on a busy
+    # machine, and be written then: that is not a miss)
+    for name in written:
+        assert f"Persistent compilation cache hit for '{name.rsplit('-', 2)[0]}'" in second, name
+    assert set(written) <= {p.name for p in cache.glob("jit_*")}
 
 
 def test_the_users_own_cache_is_left_alone(tmp_path):
