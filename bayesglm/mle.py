@@ -173,11 +173,19 @@ def _divergence(design: Design, family: Family, res, tol: float) -> list[str] | 
 def _sandwich(family, data: IRLSData, eta, mu, trials, fw, bread, cov_type: str):
     """Sandwich covariance for a GLM (HC0-HC3), rows with frequency weights as replicates.
 
-    meat = sum_i fw_i u_i^2 x_i x_i' / (1 - h_i)^k with u_i the score of one replicate of row i,
-    h_i its hat value w_i x_i' (X'WX)^-1 x_i, and k = 0 (HC0, HC1), 1 (HC2), 2 (HC3).
+    bread (X'WX)^-1 meat (X'WX)^-1 with meat = sum_i fw_i u_i^2 x_i x_i' / (1 - h_i)^k, u_i the
+    score of one replicate of row i, h_i its hat value w_i x_i' (X'WX)^-1 x_i, and k = 0 (HC0,
+    HC1), 1 (HC2), 2 (HC3). X'WX is formed here at the estimate: the IRLS's own (``bread``,
+    the model-based covariance's, as R's ``vcov(glm)``) has the weights of the start of its
+    last iteration, ~1e-5 (relative) from those at the estimate at the default tolerance, and
+    the sandwich is a formula of the estimate's (R's ``sandwich::vcovHC`` of a glm iterated to
+    convergence: tests/reference/test_interpret.py); ``bread`` stands in where the estimate's
+    X'WX is singular (separation).
     """
     d = family.link.inverse_deriv(eta)
     var = family.variance(mu, data.alpha)
+    fresh = jnp.linalg.inv((data.X * (fw * trials * d**2 / var)[:, None]).T @ data.X)
+    bread = jnp.where(jnp.all(jnp.isfinite(fresh)), (fresh + fresh.T) / 2, bread)
     u = trials * (data.y - mu) * d / var
     factor = fw * u**2
     if cov_type in ("HC2", "HC3"):

@@ -166,6 +166,19 @@ def test_slopes_by_autodiff_match_finite_differences_of_the_predictions(logistic
     np.testing.assert_allclose(s, by_hand, rtol=1e-8)
 
 
+@pytest.mark.parametrize("cov_type", ["HC0", "HC3"])
+def test_the_delta_method_with_a_sandwich_covariance(cov_type):
+    """fit_mle(cov_type="HC0" | "HC3"): the quantities' SEs with the sandwich covariance, as R's
+    delta method with V = sandwich::vcovHC(fit, type = cov_type) (its V checked first)."""
+    ref = REF["logistic"][f"sandwich_{cov_type}"]
+    m = bg.glm("y_bin ~ x1 * treat + I(x2**2)", DATA, family="binomial").fit_mle(
+        cov_type=cov_type)
+    np.testing.assert_allclose(m.cov_params().to_numpy(), np.array(ref["vcov"]), rtol=1e-6)
+    _close(m.avg_predictions(), ref["avg_predictions"])
+    _close(m.avg_comparisons("x1"), ref["avg_comparisons_x1"])
+    _close(m.avg_slopes("x1"), ref["avg_slopes_x1"])
+
+
 def test_predictions_on_a_datagrid_and_emmeans(logistic):
     A = REF["logistic"]
     grid = bg.datagrid(logistic, x1=[-1, 0, 1], treat=["a", "b"])

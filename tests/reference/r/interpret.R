@@ -83,10 +83,13 @@
 #     emmeans(fit, ~ treat) (emmean, SE on the logit scale), against the hand predictions at x1 =
 #     mean(x1) with I(x2^2) evaluated two ways: (i) at mean(x2), then squared (mean(x2)^2) and
 #     (ii) at mean(x2^2); "matches" says which the emmeans numbers reproduce (to 1e-10).
+#   sandwich_HC0, sandwich_HC3 (logistic): avg_predictions, avg_comparisons of x1 (difference) and
+#     avg_slopes of x1 as above with V = sandwich::vcovHC(fit, type = "HC0" | "HC3") (and that V).
 # Run from the repository root:  Rscript tests/reference/r/interpret.R   (a few seconds)
 library(jsonlite)
 library(numDeriv)
 suppressMessages(library(emmeans))
+library(sandwich)
 out_dir <- file.path("tests", "reference", "r")
 vec <- function(x) I(unname(x))
 rows <- function(M) lapply(seq_len(nrow(M)), function(i) vec(M[i, ]))
@@ -256,6 +259,25 @@ rs <- delta(function(bb) sA$rowwise(bb)[1:5], bA, VA)
 A$slopes_head <- list(row = vec(1:5), x1 = vec(d$x1[1:5]), treat = vec(as.character(d$treat[1:5])),
                       x2 = vec(d$x2[1:5]), estimate = vec(rs$estimate), std_error = vec(rs$std_error))
 
+# the same quantities with sandwich covariances, sandwich::vcovHC(fit, type = "HC0" | "HC3") in
+# place of vcov(fit) (bayesglm's fit_mle(cov_type = "HC0" | "HC3")), from the fit iterated to
+# glm.control(epsilon = 1e-14): vcovHC reads the working weights glm.fit stores, those of the
+# start of its last iteration, and at the default epsilon (1e-8) they are ~1e-5 (relative)
+# from the weights at the estimate, which the sandwich's bread and meat are formulas of
+fitT <- update(fitA, control = glm.control(epsilon = 1e-14, maxit = 100))
+bT <- coef(fitT)
+for (type in c("HC0", "HC3")) {
+  VH <- vcovHC(fitT, type = type)
+  mA1 <- mu_of(fitT, design(fitT, setv(d, "x1", d$x1 + 1))); mA <- mu_of(fitT, DA)
+  A[[paste0("sandwich_", type)]] <- list(
+    call = paste0("vcovHC(update(fit, control = glm.control(epsilon = 1e-14, maxit = 100)), ",
+                  "type = \"", type, "\")"),
+    coef = vec(bT), vcov = rows(VH),
+    avg_predictions = es1(delta(function(bb) mean(mA(bb)), bT, VH)),
+    avg_comparisons_x1 = es1(delta(function(bb) mean(mA1(bb) - mA(bb)), bT, VH)),
+    avg_slopes_x1 = es1(delta(function(bb) mean(sA$rowwise(bb)), bT, VH)))
+}
+
 grid <- expand.grid(x1 = c(-1, 0, 1), treat = c("a", "b"), stringsAsFactors = FALSE)
 grid$treat <- factor(grid$treat, levels = levels(d$treat))
 grid$x2 <- mean(d$x2)
@@ -400,5 +422,6 @@ res$simulation <- list(seed = 20261204, n = n, file = "interpret.csv",
                        y_cnt = "Poisson(exp(0.2 + 0.3 x1 + 0.4 [c]))")
 res$versions <- list(R = R.version.string, numDeriv = as.character(packageVersion("numDeriv")),
                      emmeans = as.character(packageVersion("emmeans")),
+                     sandwich = as.character(packageVersion("sandwich")),
                      jsonlite = as.character(packageVersion("jsonlite")))
 write_json(res, file.path(out_dir, "interpret.json"), digits = NA, auto_unbox = TRUE, pretty = TRUE)
