@@ -118,6 +118,19 @@ def pytest_terminal_summary(terminalreporter):
         + ", ".join(f"{name} ({n:,})" for n, name in top))
 
 
+# -- the reference tests' largest differences ----------------------------------------------
+@pytest.fixture(scope="module", autouse=True)
+def _report_largest_differences(request):
+    """A module that records the largest differences it reached in a module-level dict
+    ``_reached`` (name -> value) has them printed after its tests (shown with ``pytest -s``;
+    the module's docstring records them)."""
+    yield
+    reached = getattr(request.module, "_reached", None)
+    if reached:
+        print(f"\n{request.module.__name__}: largest differences:",
+              {k: f"{v:.2g}" for k, v in reached.items()})
+
+
 # -- Gaussian, flat priors: exact posterior -------------------------------------------------
 @pytest.fixture(scope="session")
 def gaussian_data():

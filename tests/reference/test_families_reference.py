@@ -61,16 +61,7 @@ CASES = {
 EXTRA = {"beta": ("phi",), "betabinomial": ("phi",), "studentt": ("sigma", "nu"),
          "tweedie": ("phi", "power")}
 
-_reached: dict = {}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _report_largest_differences():
-    """After the module: the largest differences reached (shown with -s; the module docstring
-    records them)."""
-    yield
-    if _reached:
-        print("\nlargest differences:", {k: f"{v:.2g}" for k, v in _reached.items()})
+_reached: dict = {}  # reported after the module (tests/conftest.py)
 
 
 @pytest.fixture(scope="module", params=list(CASES))

@@ -92,21 +92,12 @@ CASES = {
                   "cutpoints"),
 }
 
-_reached: dict = {}
+_reached: dict = {}  # reported after the module (tests/conftest.py)
 
 
 def _note(what: str, value: float) -> float:
     _reached[what] = max(_reached.get(what, 0.0), float(value))
     return value
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _report_largest_differences():
-    """After the module: the largest differences reached (shown with -s; the module docstring
-    records them)."""
-    yield
-    if _reached:
-        print("\nlargest differences:", {k: f"{v:.2g}" for k, v in _reached.items()})
 
 
 @pytest.fixture(scope="module", params=list(CASES))
