@@ -69,6 +69,7 @@ _LAZY = {
     "RankDeficientError": "mle",
     "plot_trace": "plots", "plot_forest": "plots", "plot_ppc": "plots",
     "plot_mle_vs_posterior": "plots", "plot_binned_residuals": "plots", "plot_ranef": "plots",
+    "plot_predictions": "plots", "plot_slopes": "plots",
     "MixedBayesResults": "mixed_results", "MixedMLEResults": "mixed",
     "datagrid": "interpret",
 }
@@ -119,6 +120,8 @@ __all__ = [
     "plot_forest",
     "plot_ppc",
     "plot_ranef",
+    "plot_predictions",
+    "plot_slopes",
     "MixedBayesResults",
     "MixedMLEResults",
     "plot_mle_vs_posterior",

@@ -293,20 +293,23 @@ class BayesResults(Interpretation):
         disp = post[self.dispersion_name].to_numpy() if self.dispersion_name else None
         return post["beta"].to_numpy(), disp
 
-    def _evaluator(self) -> Evaluator:
+    def _evaluator(self, re: str = "include") -> Evaluator:
         """The draws' evaluator (bayesglm.interpret): every draw's coefficients (and a
-        likelihood family's extra parameters, unconstrained)."""
-        if self._design is None:
-            raise ValueError("predictions, comparisons and slopes of a loaded fit are not built "
-                             "yet: they need the fitted design, which the file keeps only in "
-                             "part; compute them before saving")
+        likelihood family's extra parameters, unconstrained; with ``re="include"``, the group
+        effects of a model with group-level terms: :meth:`_group_effects`)."""
         beta, disp = self._draws()
         parts = [beta.reshape(-1, beta.shape[-1])]
         if getattr(self.family, "exact_likelihood", False):
             parts.append(np.asarray(disp).reshape(parts[0].shape[0], -1))
         src = Source(tuple(self.names), self._design, self.formula_spec, self.data,
-                     self.family)
-        return Evaluator(src, draws=np.concatenate(parts, axis=1))
+                     self.family, bool(self._spec.get("has_offset")),
+                     bool(self._spec.get("has_exposure")))
+        return Evaluator(src, draws=np.concatenate(parts, axis=1),
+                         groups=self._group_effects() if re == "include" else None)
+
+    def _group_effects(self):
+        """A model with group-level terms: bayesglm.interpret.GroupEffects; else None."""
+        return None
 
     # -- prediction -------------------------------------------------------------------------
     def _rows_of(self, data, offset, exposure, trials):

@@ -163,7 +163,7 @@ class LikelihoodResults(Interpretation):
         self.fittedvalues = self.mu
         """Series: statsmodels' name for ``mu``."""
 
-    def _evaluator(self) -> Evaluator:
+    def _evaluator(self, re: str = "include") -> Evaluator:
         """The delta method's evaluator (bayesglm.interpret): (coefficients, u) with their
         covariance in those coordinates."""
         src = Source(tuple(self._design.names), self._design, self.model.formula_spec,

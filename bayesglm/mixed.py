@@ -217,10 +217,25 @@ class MixedMLEResults(Interpretation):
 
             set_extra_attributes(self, self.family, self.params, self.bse)
 
-    def _evaluator(self):
-        raise NotImplementedError(
-            "predictions, comparisons and slopes of a model with group-level terms (re=) are "
-            "not built yet (issue 13)")
+    def _evaluator(self, re: str = "include"):
+        """The delta method's evaluator (bayesglm.interpret): the fixed effects (and a
+        LikelihoodFamily's extra parameters, unconstrained) with their covariance; with
+        ``re="include"`` each row's conditional modes, held fixed (0 for a level not in the
+        fit, as lme4's ``predict(allow.new.levels = TRUE)``)."""
+        from .interpret import Evaluator, GroupEffects, Source
+
+        d = self.model.design
+        src = Source(tuple(d.names), d, self.model.formula_spec, self.model.data, self.family)
+        if self.exact:
+            theta, cov = self.theta_u, self.cov_theta_u
+        else:
+            theta, cov = self.params.to_numpy(), self.cov_params().to_numpy()
+        groups = None
+        if re == "include":
+            factors = tuple(f for f, _ in self.model.groups)
+            groups = GroupEffects(factors, self.modes,
+                                  lambda j, k: np.zeros((k, len(factors[j].terms))))
+        return Evaluator(src, theta=theta, cov=cov, groups=groups)
 
     def cov_params(self) -> pd.DataFrame:
         return pd.DataFrame(self._cov, index=self.params.index, columns=self.params.index)

@@ -384,7 +384,7 @@ def fit_mixed_bayes(model, **args):
     res = (mixed_results_class(exact))(
         idata, family=family, names=design.names, mle=mle, start=start.kind, design=design,
         spec=spec, config=config, formula_spec=model.formula_spec,
-        sampler_run=result._replace(samples=None), groups=groups,
+        sampler_run=result._replace(samples=None), groups=groups, data=model.data,
     )
     if small:
         res.posterior_predictive(seed=config.seed)

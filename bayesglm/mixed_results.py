@@ -63,10 +63,16 @@ class MixedBayesResults(BayesResults):
     def _obs_data(self, what: str) -> Problem:
         return super()._obs_data(what)._replace(groups=self._group_rows())
 
-    def _evaluator(self):
-        raise NotImplementedError(
-            "predictions, comparisons and slopes of a model with group-level terms (re=) are "
-            "not built yet (issue 13); predict(re=...) gives the posterior of the mean")
+    def _group_effects(self):
+        """Every draw's group effects, and draws from the population for unseen levels (one
+        per posterior draw and level, seed 0: the same within one call's counterfactual
+        rows)."""
+        from .interpret import GroupEffects
+
+        effects = tuple(e.reshape((-1,) + e.shape[2:]) for e in self._effects())
+        rng = np.random.default_rng(0)
+        return GroupEffects(tuple(self.factors), effects,
+                            lambda j, k: self._population_draws(self.factors[j], k, rng))
 
     def cov_names(self) -> list[str]:
         """The sd and correlation parameters' names, in the terms' order."""
@@ -146,27 +152,33 @@ class MixedBayesResults(BayesResults):
                              "new rows' groups (a model made by bg.glm); pass re='exclude' for "
                              "the fixed effects alone")
         found = self.formula_spec.group_rows(data, self.factors)
-        post = self.idata.posterior
         rng = np.random.default_rng(seed)
         groups, out = [], []
         for f, (rows, new_levels), draws in zip(self.factors, found, effects):
             if new_levels:
-                sd = np.stack([post[f"sd_{f.group}__{t}"].to_numpy().reshape(-1)
-                               for t in f.terms], axis=-1)
-                corr = np.broadcast_to(np.eye(len(f.terms)), sd.shape + (len(f.terms),)).copy()
-                q = len(f.terms)
-                for j in range(q):
-                    for i in range(j + 1, q):
-                        name = f"cor_{f.group}__{f.terms[j]}__{f.terms[i]}"
-                        if name in post:
-                            corr[:, i, j] = corr[:, j, i] = post[name].to_numpy().reshape(-1)
-                cov = sd[:, :, None] * corr * sd[:, None, :]
-                C = np.linalg.cholesky(cov + 1e-300 * np.eye(q))
-                e = rng.standard_normal((sd.shape[0], len(new_levels), q))
-                draws = np.concatenate([draws, np.einsum("dij,dlj->dli", C, e)], axis=1)
+                new = self._population_draws(f, len(new_levels), rng)
+                draws = np.concatenate([draws, new], axis=1)
             groups.append(rows)
             out.append(draws)
         return tuple(groups), out
+
+    def _population_draws(self, f: GroupFactor, k: int, rng) -> np.ndarray:
+        """(draws, k, q) effects of k new levels of term ``f``: for each posterior draw,
+        b ~ N(0, Sigma_draw)."""
+        post = self.idata.posterior
+        sd = np.stack([post[f"sd_{f.group}__{t}"].to_numpy().reshape(-1) for t in f.terms],
+                      axis=-1)
+        q = len(f.terms)
+        corr = np.broadcast_to(np.eye(q), sd.shape + (q,)).copy()
+        for j in range(q):
+            for i in range(j + 1, q):
+                name = f"cor_{f.group}__{f.terms[j]}__{f.terms[i]}"
+                if name in post:
+                    corr[:, i, j] = corr[:, j, i] = post[name].to_numpy().reshape(-1)
+        cov = sd[:, :, None] * corr * sd[:, None, :]
+        C = np.linalg.cholesky(cov + 1e-300 * np.eye(q))
+        e = rng.standard_normal((sd.shape[0], k, q))
+        return np.einsum("dij,dlj->dli", C, e)
 
     @float64
     def predict(self, data=None, *, kind: str = "mean", re: str = "include",

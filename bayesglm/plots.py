@@ -1,7 +1,8 @@
 """Figures of a Bayesian fit with the classical fit beside it (the only module importing matplotlib).
 
-Every function takes a :class:`~bayesglm.BayesResults`, draws on the axes it is given (or on a new
-figure sized for the number of rows), sets a title and axis labels, and returns the axes. Nothing
+Every function takes a :class:`~bayesglm.BayesResults` (``plot_predictions`` and ``plot_slopes``
+an MLE fit as well), draws on the axes it is given (or on a new figure sized for the number of
+rows), sets a title and axis labels, and returns the axes. Nothing
 here calls ``plt.show()`` or changes the backend, so the figures work in scripts and notebooks.
 """
 
@@ -13,6 +14,7 @@ from statistics import NormalDist
 import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib import patheffects
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
@@ -22,7 +24,7 @@ from matplotlib.transforms import Bbox, ScaledTranslation
 
 
 __all__ = ["plot_trace", "plot_forest", "plot_ppc", "plot_mle_vs_posterior", "plot_ranef",
-           "plot_binned_residuals"]
+           "plot_binned_residuals", "plot_predictions", "plot_slopes"]
 
 _PPC_KINDS = ("kde", "cumulative", "hist", "bars", "rootogram", "binned")
 _POST_COLOR = "C0"
@@ -965,3 +967,151 @@ def plot_ranef(fit, group: str | None = None, term: str | None = None, hdi_prob:
     ax.grid(axis="x", alpha=0.3)
     _legend_below(ax, handles, names, ncols=2)
     return ax
+
+
+# -- predictions and slopes on a grid ---------------------------------------------------------
+def plot_predictions(fit, condition, *, type: str = "response", conf_level: float = 0.95,
+                     ax=None):
+    """Predictions over a grid of one or two columns (``condition``, as marginaleffects'
+    ``plot_predictions``): the posterior's mean and HDI band, with the MLE's delta-method
+    confidence band beside it (dashed) where the fit has one.
+
+    Parameters
+    ----------
+    fit : BayesResults or MLEResults
+        A fit of a model made by ``bg.glm(formula, data, ...)``.
+    condition : str, list or dict
+        The x axis, then (optionally) the series: see :func:`bayesglm.interpret.condition_grid`.
+        Every other column is at its mean or mode (:func:`bayesglm.datagrid`).
+    type : {"response", "link"}
+        The scale of the predictions.
+    conf_level : float
+        Probability of the HDI and of the confidence band.
+    ax : Axes, optional
+
+    Returns
+    -------
+    Axes
+        Artists have gids: ``posterior_line``, ``posterior_band``, ``mle_line``, ``mle_band``
+        (a numeric x), ``posterior_point``, ``mle_point`` (a categorical x).
+    """
+    from .interpret import condition_grid
+
+    grid, cols = condition_grid(fit, condition)
+    table = _interpretation(fit, "predictions", grid, type=type, conf_level=conf_level)
+    what = "mean" if type == "response" else "linear predictor"
+    return _conditional(ax, table, cols, conf_level, ylabel=f"predicted {what} ({type} scale)",
+                        title=f"predictions by {' and '.join(cols)}")
+
+
+def plot_slopes(fit, variables: str, condition, *, type: str = "response",
+                conf_level: float = 0.95, ax=None):
+    """The slope of the prediction in ``variables`` (one numeric column) over a grid of one or
+    two columns (``condition``), the posterior's band with the MLE's beside it, as
+    :func:`plot_predictions` draws predictions (marginaleffects' ``plot_slopes``)."""
+    from .interpret import condition_grid
+
+    if not isinstance(variables, str):
+        raise TypeError(f"variables: plot_slopes draws one column's slope; got {variables!r}")
+    grid, cols = condition_grid(fit, condition)
+    table = _interpretation(fit, "slopes", grid, variables=variables, type=type,
+                            conf_level=conf_level)
+    return _conditional(ax, table, cols, conf_level,
+                        ylabel=f"d prediction / d {variables} ({type} scale)",
+                        title=f"slope of {variables} by {' and '.join(cols)}")
+
+
+def _interpretation(fit, what, grid, **kwargs):
+    """The quantity's table: posterior columns with the MLE's beside them (``mle``,
+    ``mle_conf_low``, ``mle_conf_high``), or the MLE's alone."""
+    if not hasattr(fit, what):
+        raise TypeError(f"{what} need a fit of a GLM (BayesResults or MLEResults), got "
+                        f"{type(fit).__name__}")
+    bayes = hasattr(fit, "idata")
+    side = bayes and getattr(fit, "mle", None) is not None
+    method = getattr(fit, what)
+    if what == "slopes":
+        variables = kwargs.pop("variables")
+        table = method(variables, grid, side_by_side=side, **kwargs)
+    else:
+        table = method(grid, side_by_side=side, **kwargs)
+    if not bayes:  # the MLE's own columns, under the names the drawing reads
+        table = table.rename(columns={"estimate": "mle", "conf_low": "mle_conf_low",
+                                      "conf_high": "mle_conf_high"})
+    return table
+
+
+def _conditional(ax, table, cols, conf_level, *, ylabel, title):
+    x, series = cols[0], (cols[1] if len(cols) > 1 else None)
+    post = "estimate" in table.columns
+    mle = "mle" in table.columns
+    col = table[x]
+    numeric = (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+               and col.nunique() > 2)
+    groups = [(None, table)] if series is None else list(table.groupby(series, sort=False))
+    ax = _new_axes(ax, (6.5, 4.2))
+    pct = _pct(conf_level)
+    handles, names = [], []
+    if numeric:
+        for k, (level, t) in enumerate(groups):
+            t = t.sort_values(x)
+            c = f"C{k}"
+            xs = t[x].to_numpy(dtype=float)
+
+            def v(name, t=t):
+                return t[name].to_numpy(dtype=float)
+            if post:
+                ax.fill_between(xs, v("conf_low"), v("conf_high"), color=c, alpha=0.25, lw=0,
+                                gid="posterior_band")
+                ax.plot(xs, v("estimate"), color=c, lw=1.8, gid="posterior_line")
+            if mle:
+                ax.plot(xs, v("mle"), color=c, ls="--", lw=1.2, gid="mle_line", zorder=3)
+                ax.plot(xs, v("mle_conf_low"), color=c, ls=":", lw=1.0, gid="mle_band")
+                ax.plot(xs, v("mle_conf_high"), color=c, ls=":", lw=1.0, gid="mle_band")
+            if series is not None:
+                handles.append(Line2D([], [], color=c, lw=6, alpha=0.5))
+                names.append(f"{series} = {_level_text(level)}")
+        if post:
+            handles.append(Line2D([], [], color="0.3", lw=1.8))
+            names.append(f"posterior mean, {pct} HDI (band)")
+        if mle:
+            handles.append(Line2D([], [], color="0.3", ls="--", lw=1.2))
+            names.append(f"MLE, {pct} confidence band (dotted)")
+    else:
+        levels = list(dict.fromkeys(table[x].tolist()))
+        pos = {v: i for i, v in enumerate(levels)}
+        width = 0.7 / max(len(groups), 1)
+        for k, (level, t) in enumerate(groups):
+            c = f"C{k}"
+            base = np.array([pos[v] for v in t[x]], dtype=float) - 0.35 + width * (k + 0.5)
+            for src, fmt, shift in (("posterior", "o", -0.18 * mle), ("mle", "D", 0.18 * post)):
+                est = "estimate" if src == "posterior" else "mle"
+                low, high = ("conf_low", "conf_high") if src == "posterior" else \
+                    ("mle_conf_low", "mle_conf_high")
+                if est not in t.columns:
+                    continue
+                e, lo, hi = (t[name].to_numpy(dtype=float) for name in (est, low, high))
+                ax.errorbar(base + width * shift, e, yerr=[e - lo, hi - e], fmt=fmt, color=c,
+                            ms=5 if src == "posterior" else 4, capsize=0 if src == "posterior"
+                            else 2, elinewidth=1.2 if src == "posterior" else 0.9,
+                            mfc="white" if src == "posterior" else c, gid=f"{src}_point")
+            if series is not None:
+                handles.append(Line2D([], [], color=c, marker="s", ls="none"))
+                names.append(f"{series} = {_level_text(level)}")
+        ax.set_xticks(range(len(levels)), labels=[_level_text(v) for v in levels])
+        if post:
+            handles.append(Line2D([], [], color="0.3", marker="o", mfc="white", ls="none"))
+            names.append(f"posterior mean, {pct} HDI")
+        if mle:
+            handles.append(Line2D([], [], color="0.3", marker="D", ls="none"))
+            names.append(f"MLE, {pct} confidence interval")
+    ax.set_xlabel(x)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    _legend_below(ax, handles, names, ncols=2)
+    return ax
+
+
+def _level_text(v) -> str:
+    return f"{v:.3g}" if isinstance(v, float | np.floating) else str(v)

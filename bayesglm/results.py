@@ -210,7 +210,7 @@ class MLEResults(Interpretation):
         return self.zvalues
 
     # -- covariance and intervals ---------------------------------------------------------
-    def _evaluator(self) -> Evaluator:
+    def _evaluator(self, re: str = "include") -> Evaluator:
         """The delta method's evaluator (bayesglm.interpret): the coefficients, their
         covariance (of ``cov_type``)."""
         src = Source(tuple(self._design.names), self._design, self.model.formula_spec,

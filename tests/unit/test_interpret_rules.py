@@ -77,6 +77,27 @@ def test_row_level_tables_carry_their_rows(frame):
                                .groupby("site")["mu"].mean().to_numpy(), rtol=1e-12)
 
 
+def test_an_ordinal_model_gives_a_probability_per_category(frame):
+    """Cumulative logit: a row per (row, category) in "group", the probabilities and their
+    delta-method SEs those of predict() (tested against polr and clm elsewhere); averages sum
+    to 1, comparisons and slopes to 0 over the categories; type="link" is eta, one a row."""
+    ordinal = frame.assign(o=np.clip(frame["y"], 0, 3))
+    mle = bg.glm("o ~ x", ordinal, family="cumulative").fit_mle()
+    rows = ordinal.iloc[:3]
+    t = mle.predictions(rows)
+    assert list(t["group"].astype(int)) == [0, 1, 2, 3] * 3
+    pr = mle.predict(rows)
+    levels = [str(k) for k in range(4)]
+    np.testing.assert_allclose(t["estimate"], pr[levels].to_numpy().ravel(), rtol=1e-10)
+    np.testing.assert_allclose(t["std_error"], pr[[f"{k}_se" for k in levels]].to_numpy()
+                               .ravel(), rtol=1e-6)
+    assert mle.avg_predictions()["estimate"].sum() == pytest.approx(1.0, abs=1e-12)
+    assert mle.avg_comparisons("x")["estimate"].sum() == pytest.approx(0.0, abs=1e-12)
+    assert mle.avg_slopes("x")["estimate"].sum() == pytest.approx(0.0, abs=1e-12)
+    link = mle.predictions(rows, type="link")
+    np.testing.assert_allclose(link["estimate"], mle.params["x"] * rows["x"], rtol=1e-12)
+
+
 def test_what_is_refused(frame):
     X = np.column_stack([np.ones(len(frame)), frame["x"]])
     arrays = bg.GLM(frame["y"].to_numpy(), X, family="poisson").fit_mle()
@@ -84,8 +105,5 @@ def test_what_is_refused(frame):
         arrays.avg_predictions()
     with pytest.raises(ValueError, match=r"build the model with bg.glm\(formula"):
         arrays.avg_comparisons("x1", pd.DataFrame({"x1": [0.0]}))
-    ordinal = frame.assign(o=np.clip(frame["y"], 0, 3))
-    with pytest.raises(NotImplementedError, match="ordinal"):
-        bg.glm("o ~ x", ordinal, family="cumulative").fit_mle().avg_predictions()
     with pytest.raises(TypeError, match="variables must be"):
         bg.glm("y ~ x", frame, family="poisson").fit_mle().avg_comparisons(3)

@@ -193,6 +193,14 @@ def test_ordinal_predictions_are_the_category_probabilities_of_the_draws(fits):
     np.testing.assert_allclose(resp, probs.mean(0), atol=0.06)  # 600 draws: 3 sd of a share
     codes = fit.fitted_mean()[:5]
     np.testing.assert_allclose(codes, (probs * np.arange(3)).sum(-1).mean(0), rtol=1e-10)
+    # bayesglm.interpret: a row per (row, category), the category in "group"
+    t = fit.predictions(new)
+    assert list(t["group"].astype(str)) == ["0", "1", "2"] * 5
+    np.testing.assert_allclose(t.attrs["draws"], probs.reshape(len(beta), -1), rtol=1e-10)
+    np.testing.assert_allclose(t["estimate"], probs.mean(0).ravel(), rtol=1e-10)
+    avg = fit.avg_predictions(new)
+    np.testing.assert_allclose(avg["estimate"], probs.mean((0, 1)), rtol=1e-10)
+    assert avg["estimate"].sum() == pytest.approx(1.0)
 
 
 def test_sampling_warnings_name_extra_parameters_as_the_summary_does(fits):

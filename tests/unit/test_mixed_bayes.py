@@ -107,6 +107,70 @@ def test_predict_checks_re(fit, data):
         fit.predict(data[["x"]].iloc[:2])
 
 
+def test_predictions_comparisons_and_slopes_with_and_without_the_group_effects(fit, data):
+    """bayesglm.interpret with re=: the posterior's quantities are those of every draw's
+    fixed and group effects (computed here by hand), the MLE's those of the estimates and the
+    conditional modes (held fixed in the delta method, as marginaleffects does for glmer);
+    an unseen level gets the population's draws (the posterior; the same as predict's, seed
+    0) or 0 (the MLE, as lme4's allow.new.levels)."""
+    beta, r, _ = _draws(fit)
+    rows = data.iloc[[0, 13, 95]]
+    idx = [0, 1, 7]
+    x = rows["x"].to_numpy()
+    eta = beta[:, :1] + beta[:, 1:] * x[None, :]
+    inc = fit.predictions(rows)
+    np.testing.assert_allclose(inc.attrs["draws"], expit(eta + r[:, idx]), rtol=1e-12)
+    np.testing.assert_allclose(inc["estimate"], fit.predict(rows)["mean"], rtol=1e-12)
+    exc = fit.predictions(rows, re="exclude")
+    np.testing.assert_allclose(exc["estimate"], expit(eta).mean(0), rtol=1e-12)
+    new = pd.DataFrame({"x": [0.0, 0.0], "g": ["s0", "unseen"]})
+    np.testing.assert_allclose(fit.predictions(new)["estimate"],
+                               fit.predict(new, seed=0)["mean"], rtol=1e-12)
+    # a comparison of two groups: the same draws of the other effects in both copies
+    comp = fit.avg_comparisons({"g": ["s0", "s1"]}, comparison="ratio")
+    eta_all = beta[:, :1] + beta[:, 1:] * data["x"].to_numpy()[None, :]
+    want = expit(eta_all + r[:, [1]]).mean(1) / expit(eta_all + r[:, [0]]).mean(1)
+    np.testing.assert_allclose(comp.attrs["draws"][:, 0], want, rtol=1e-12)
+    assert list(comp["contrast"]) == ["s1 / s0"]
+    # slopes: d mu / d x = beta_x mu (1 - mu) with each row's effect
+    mu = expit(eta_all + r[:, [int(k[1:]) for k in data["g"]]])
+    slope = fit.avg_slopes("x")
+    assert slope["estimate"].iloc[0] == pytest.approx(
+        (beta[:, 1:] * mu * (1 - mu)).mean(1).mean(), rel=1e-8)
+
+    mle = fit.mle
+    b, modes = mle.params.to_numpy(), mle.ranef()["g"]["Intercept"].to_numpy()
+    V = mle.cov_params().to_numpy()
+    p = mle.predictions(rows)
+    e = b[0] + b[1] * x + modes[idx]
+    np.testing.assert_allclose(p["estimate"], expit(e), rtol=1e-12)
+    J = (expit(e) * (1 - expit(e)))[:, None] * np.column_stack([np.ones(3), x])
+    np.testing.assert_allclose(p["std_error"], np.sqrt(np.einsum("ia,ab,ib->i", J, V, J)),
+                               rtol=1e-10)
+    np.testing.assert_allclose(mle.predictions(rows, re="exclude")["estimate"],
+                               expit(b[0] + b[1] * x), rtol=1e-12)
+    unseen = mle.predictions(new)
+    assert unseen["estimate"].iloc[1] == pytest.approx(expit(b[0]), rel=1e-12)
+    side = fit.avg_predictions(side_by_side=True, re="exclude")
+    assert side["mle"].iloc[0] == pytest.approx(
+        expit(b[0] + b[1] * data["x"].to_numpy()).mean(), rel=1e-12)
+    with pytest.raises(ValueError, match="re must be one of 'include', 'exclude'"):
+        mle.avg_predictions(re="yes")
+
+
+def test_slopes_with_a_group_slope_add_its_effect(data):
+    """(x | g): a row's slope in x on the link scale is beta_x + b_x of its group (the group
+    term's column changes with x too)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a singular fit, possibly: not what is checked
+        mle = bg.glm("y ~ x + (x | g)", data, family="binomial").fit_mle()
+    rows = data.iloc[[0, 13, 95]]
+    s = mle.slopes("x", rows, type="link")
+    want = mle.params["x"] + mle.ranef()["g"]["x"].to_numpy()[[0, 1, 7]]
+    np.testing.assert_allclose(s["estimate"], want, rtol=1e-8)
+    np.testing.assert_allclose(s["std_error"], mle.bse["x"], rtol=1e-8)
+
+
 def test_loo_in_row_chunks_is_the_stored_one(fit):
     stored = fit.loo()
     ll = fit.idata.log_likelihood
@@ -128,6 +192,8 @@ def test_save_and_load_keep_it_all(fit, tmp_path, data):
     pd.testing.assert_frame_equal(back.ranef()["g"], fit.ranef()["g"])
     new = pd.DataFrame({"x": [0.5, -1.0], "g": ["s3", "unseen"]})
     pd.testing.assert_frame_equal(back.predict(new, seed=2), fit.predict(new, seed=2))
+    for re in ("include", "exclude"):
+        pd.testing.assert_frame_equal(back.predictions(new, re=re), fit.predictions(new, re=re))
     assert back.loo().elpd_loo == pytest.approx(fit.loo().elpd_loo, rel=1e-12)
     y_rep = back.posterior_predictive(seed=1)["y"]
     assert y_rep.shape == (4, 300, 96)

@@ -360,7 +360,8 @@ def test_no_show_and_backend_untouched(gaussian_fit, monkeypatch):
     bg.plot_mle_vs_posterior(gaussian_fit)
     assert matplotlib.get_backend() == backend
     assert plots.__all__ == ["plot_trace", "plot_forest", "plot_ppc", "plot_mle_vs_posterior",
-                             "plot_ranef", "plot_binned_residuals"]
+                             "plot_ranef", "plot_binned_residuals", "plot_predictions",
+                             "plot_slopes"]
 
 
 # -- fits with R's estimates (labels, transforms) -------------------------------------------------
