@@ -158,8 +158,13 @@ def worker(tool: str, problem: str, data: Path, seed: int, repeats: int, out: Pa
     t0 = time.perf_counter()
     if tool in ("bayesglm", "bayesglm_mle"):
         import bayesglm as bg
+        import bayesglm.formula  # noqa: F401  (formulaic)
+        import bayesglm.glmm  # noqa: F401  (the mixed fit: lmm, group_solve, scipy.optimize)
+        import bayesglm.mixed  # noqa: F401
 
-        bg.glm  # noqa: B018  (bayesglm imports its modules, and JAX, lazily: here, untimed)
+        # bayesglm imports its modules, JAX and SciPy's optimisers lazily: here, untimed, as
+        # R's library(lme4) and statsmodels' import are (the model's and the mixed fit's)
+        bg.glm  # noqa: B018
     elif tool == "numpyro":
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
                                    + " --xla_force_host_platform_device_count=4").strip()
