@@ -276,6 +276,41 @@ class MixedMLEResults(Interpretation):
                 self.family.dispersion_from_scale(self.scale))
         return pd.DataFrame({"estimate": pd.Series(rows, dtype=float)})
 
+    def predict(self, data=None, *, re: str = "include", alpha: float = 0.05,
+                linear: bool = False) -> pd.DataFrame:
+        """Predicted mean (or eta, ``linear``) of new rows or the fitted ones, with a Wald
+        interval: :meth:`predictions` (``bayesglm.interpret``) in ``MLEResults.predict``'s
+        layout. ``re="include"``: each row's conditional modes (0 for a level not in the fit,
+        as lme4's ``predict(allow.new.levels = TRUE)``); ``"exclude"``: the fixed effects alone.
+        The standard errors are the fixed effects' (the modes held fixed, as lme4's
+        ``predict(se.fit = TRUE)`` for merMod fits); a mean's interval is formed on the link
+        scale and mapped back. ``data``: a DataFrame of the model's raw columns (the offset and
+        exposure columns the model was fitted with among them).
+
+        Returns
+        -------
+        DataFrame with columns ``mean``, ``mean_se``, ``mean_ci_lower``, ``mean_ci_upper``
+        (one row per row of ``data``); for an ordinal family a column per category's
+        probability with ``<level>_se`` beside, unless ``linear``.
+        """
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+        t = self.predictions(data, type="link" if linear else "response",
+                             conf_level=1 - alpha, re=re)
+        index = self.model.design.row_index if data is None else data.index
+        if "group" in t.columns:  # ordinal: a column per category
+            levels = list(t["group"].cat.categories)
+            est = t["estimate"].to_numpy().reshape(-1, len(levels))
+            se = t["std_error"].to_numpy().reshape(-1, len(levels))
+            out = {}
+            for k, lv in enumerate(levels):
+                out[str(lv)], out[f"{lv}_se"] = est[:, k], se[:, k]
+            return pd.DataFrame(out, index=index)
+        return pd.DataFrame({"mean": t["estimate"].to_numpy(),
+                             "mean_se": t["std_error"].to_numpy(),
+                             "mean_ci_lower": t["conf_low"].to_numpy(),
+                             "mean_ci_upper": t["conf_high"].to_numpy()}, index=index)
+
     def ranef(self) -> dict[str, pd.DataFrame]:
         """The conditional modes: group -> DataFrame (index: levels, columns: terms)."""
         out: dict[str, pd.DataFrame] = {}

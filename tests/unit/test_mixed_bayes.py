@@ -156,6 +156,18 @@ def test_predictions_comparisons_and_slopes_with_and_without_the_group_effects(f
         expit(b[0] + b[1] * data["x"].to_numpy()).mean(), rel=1e-12)
     with pytest.raises(ValueError, match="re must be one of 'include', 'exclude'"):
         mle.avg_predictions(re="yes")
+    # predict(): the same in MLEResults.predict's layout, indexed by the rows
+    pr = mle.predict(rows)
+    assert list(pr.columns) == ["mean", "mean_se", "mean_ci_lower", "mean_ci_upper"]
+    assert list(pr.index) == list(rows.index)
+    np.testing.assert_allclose(pr["mean"], expit(e), rtol=1e-12)
+    np.testing.assert_allclose(pr["mean_se"], p["std_error"], rtol=1e-12)
+    lo = expit(e - 1.959963984540054 * np.sqrt(np.einsum(
+        "ia,ab,ib->i", np.column_stack([np.ones(3), x]), V, np.column_stack([np.ones(3), x]))))
+    np.testing.assert_allclose(pr["mean_ci_lower"], lo, rtol=1e-9)  # on the link scale
+    np.testing.assert_allclose(mle.predict(rows, re="exclude", linear=True)["mean"],
+                               b[0] + b[1] * x, rtol=1e-12)
+    assert len(mle.predict()) == len(data)
 
 
 def test_slopes_with_a_group_slope_add_its_effect(data):

@@ -100,6 +100,19 @@ def test_an_ordinal_group_sd_is_not_left_on_the_bound():
         mle = bg.glm("y_ord ~ x + (1 | g)", data, family=bg.families.Cumulative()).fit_mle()
     sd = mle.varcorr().loc["sd_g__Intercept", "estimate"]
     assert 0.3 < sd < 0.9 and mle.converged
+    # predict() of a mixed ordinal fit: each category's probability with the row's mode,
+    # P(Y <= k) = expit(cutpoint_k - x beta - b_g), written out here
+    from scipy.special import expit
+
+    rows = data.iloc[:4]
+    pr = mle.predict(rows)
+    kappa = mle.params[[c for c in mle.params.index if c.startswith("cutpoints")]].to_numpy()
+    modes = mle.ranef()["g"]["Intercept"]
+    eta = mle.params["x"] * rows["x"].to_numpy() + modes.loc[rows["g"]].to_numpy()
+    F = np.column_stack([np.zeros(4), expit(kappa[None, :] - eta[:, None]), np.ones(4)])
+    levels = [c for c in pr.columns if not c.endswith("_se")]
+    np.testing.assert_allclose(pr[levels].to_numpy(), np.diff(F, axis=1), rtol=1e-9)
+    assert np.all(pr[[f"{lv}_se" for lv in levels]].to_numpy() > 0)
 
 
 def test_a_linear_mixed_model_sd_is_not_left_on_the_bound(df):
