@@ -204,9 +204,10 @@ class Evaluator:
         self.groups = groups  # None: no group terms, or re="exclude"
         self.effects = ()  # the group effects of the evaluation rows' levels (base_rows)
         self._new_levels = None
-        self.theta = None if theta is None else np.asarray(theta, dtype=float)
+        # on the device once: every quantity of a call reads them
+        self.theta = None if theta is None else jnp.asarray(theta, dtype=float)
         self.cov = None if cov is None else np.asarray(cov, dtype=float)
-        self.draws = None if draws is None else np.asarray(draws, dtype=float)
+        self.draws = None if draws is None else jnp.asarray(draws, dtype=float)
         self.p = len(source.names)
         self.exact = bool(getattr(self.family, "exact_likelihood", False))
         self.ordinal = bool(getattr(self.family, "ordinal", False))
@@ -243,8 +244,8 @@ class Evaluator:
         new = [levels for _, levels in found]
         if base:
             self._new_levels = new
-            self.effects = tuple(
-                e if not k else np.concatenate([e, self.groups.new(j, len(k))], axis=-2)
+            self.effects = tuple(jnp.asarray(
+                e if not k else np.concatenate([e, self.groups.new(j, len(k))], axis=-2))
                 for j, (e, k) in enumerate(zip(self.groups.effects, new)))
         elif any(k and k != b for k, b in zip(new, self._new_levels)):
             raise ValueError("a counterfactual copy of the rows has group levels that are "
@@ -294,11 +295,10 @@ class Evaluator:
 
     def estimate(self, q: Quantity, conf_level: float, null: float = 0.0, link_rows=None):
         """The table columns of the quantity ``q``."""
-        effects = tuple(jnp.asarray(e) for e in self.effects)
         if self.draws is not None:
             return _posterior_columns(
-                _over_draws(jnp.asarray(self.draws), effects, q.args, q.spec), conf_level)
-        value, J = _value_and_jacobian(jnp.asarray(self.theta), effects, q.args, q.spec)
+                _over_draws(self.draws, self.effects, q.args, q.spec), conf_level)
+        value, J = _value_and_jacobian(self.theta, self.effects, q.args, q.spec)
         value, se = np.asarray(value), self._se(J)
         z_q = NormalDist().inv_cdf(0.5 + conf_level / 2)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -318,12 +318,11 @@ class Evaluator:
     def _link_interval(self, rows: Rows, z_q: float):
         """A prediction's interval formed on the link scale and mapped back (ordered)."""
         q = self.quantity("predictions", "link", rows=rows)
-        effects = tuple(jnp.asarray(e) for e in self.effects)
-        eta, J = _value_and_jacobian(jnp.asarray(self.theta), effects, q.args, q.spec)
+        eta, J = _value_and_jacobian(self.theta, self.effects, q.args, q.spec)
         eta, se = np.asarray(eta), self._se(J)
-        lo = np.asarray(_inverse_link(jnp.asarray(eta - z_q * se), self.family))
-        hi = np.asarray(_inverse_link(jnp.asarray(eta + z_q * se), self.family))
-        return np.minimum(lo, hi), np.maximum(lo, hi)
+        ends = np.asarray(_inverse_link(jnp.asarray(np.stack([eta - z_q * se, eta + z_q * se])),
+                                        self.family))
+        return ends.min(axis=0), ends.max(axis=0)
 
 
 # -- the quantities as compiled programs ------------------------------------------------------
