@@ -15,7 +15,7 @@ from ._warnings import SamplingWarning, warn
 from ._x64 import float64
 from .convert import add_group
 from .design import new_rows
-from .diagnostics import diagnostics
+from .diagnostics import RHAT_MAX, diagnostics
 from .families import Family
 from .fitfile import FitFileError
 from .interpret import Evaluator, Interpretation, Source
@@ -62,9 +62,9 @@ def check_draws(idata, max_tree_depth: int, labels: dict | None = None) -> list[
     if labels:
         s = s.rename(index=labels)
     worst = s["r_hat"].max()
-    if np.isfinite(worst) and worst > 1.01:
+    if np.isfinite(worst) and worst > RHAT_MAX:
         messages.append(
-            f"R-hat is {worst:.3f} > 1.01 (for {s['r_hat'].idxmax()}): the chains disagree. "
+            f"R-hat is {worst:.3f} > {RHAT_MAX:g} (for {s['r_hat'].idxmax()}): the chains disagree. "
             "Run more draws and warmup (fit(draws=..., warmup=...)), and look at plot_trace."
         )
     n_chains = idata.posterior.sizes["chain"]

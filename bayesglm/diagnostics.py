@@ -30,6 +30,12 @@ BLOCK_BYTES = 256 * 2**20
 RANKED_MAX = 5_000
 
 
+#: R-hat above this says the chains disagree (Vehtari et al. 2021's threshold): the
+#: ``SamplingWarning`` of :func:`bayesglm.bayes_results.check_draws`, and ``fit(ess=...)`` does
+#: not stop sampling before every parameter is below it
+RHAT_MAX = 1.01
+
+
 def _split(x: np.ndarray) -> np.ndarray:
     """(chains, draws, K) -> (2 chains, draws // 2, K): each chain's two halves (ArviZ's
     ``_split_chains``: an odd draw in the middle is left out)."""

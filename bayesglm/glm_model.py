@@ -445,7 +445,7 @@ class GLM:
         ess : float, optional
             Stop sampling once every parameter of the summary (a mixed model's fixed effects,
             dispersion, sd's and correlations; not its group effects) has bulk and tail ESS of
-            at least ``ess``, checked after each chunk of iterations (tens) from 100 draws per
+            at least ``ess`` and R-hat of at most 1.01, checked after each chunk of iterations (tens) from 100 draws per
             chain on; ``draws`` is then the most kept. For large data, where a draw is costly
             and a few hundred effective draws say what is needed; the low-ESS warning
             (below ``100 x chains``) still applies.

@@ -118,8 +118,8 @@ class NUTSConfig(NamedTuple):
     adapt_mass_matrix: bool = False
     chain_method: str = "auto"  # "parallel", "threads", "sequential" or "auto"
     #: stop sampling (``draws`` then a maximum per chain) once every checked parameter
-    #: (:func:`ess_sites`) has bulk and tail ESS of at least this, checked after each chunk
-    #: from ``ESS_MIN_DRAWS`` draws per chain on
+    #: (:func:`ess_sites`) has bulk and tail ESS of at least this and R-hat of at most
+    #: ``diagnostics.RHAT_MAX``, checked after each chunk from ``ESS_MIN_DRAWS`` draws per chain on
     ess: float | None = None
 
 
@@ -854,10 +854,11 @@ def ess_sites(plan: Plan, whitened: bool) -> tuple:
 
 
 def _reached(outs: dict, runners: list, warmup: int, sites: tuple, target: float) -> bool:
-    """Whether every scalar of ``sites`` has bulk and tail ESS of at least ``target`` in the
-    draws kept so far (ArviZ's, :mod:`bayesglm.diagnostics`; monotone transforms leave both
-    unchanged, so the unconstrained draws serve)."""
-    from .diagnostics import ess_bulk, ess_tail
+    """Whether every scalar of ``sites`` has bulk and tail ESS of at least ``target``, and
+    (with 2 or more chains) rank-normalised R-hat of at most ``RHAT_MAX``, in the draws kept so
+    far (ArviZ's, :mod:`bayesglm.diagnostics`; monotone transforms leave all three unchanged,
+    so the unconstrained draws serve)."""
+    from .diagnostics import RHAT_MAX, ess_bulk, ess_tail, rhat
 
     cols = []
     for name in sites:
@@ -869,7 +870,8 @@ def _reached(outs: dict, runners: list, warmup: int, sites: tuple, target: float
     x = np.concatenate(cols, axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
         low = min(np.nanmin(ess_bulk(x)), np.nanmin(ess_tail(x)))
-    return bool(low >= target)
+        agree = x.shape[0] < 2 or bool(np.nanmax(rhat(x)) <= RHAT_MAX)
+    return bool(low >= target) and agree
 
 
 def jitter_factor(cov: np.ndarray) -> np.ndarray:
