@@ -29,8 +29,8 @@ memory (imports and reading the CSV excluded), the clock stopped when the draws 
     process and then ``--repeats - 1`` more in the same process (warm), in two processes: the
     first with JAX's persistent compilation cache empty (every program compiled: a user's very
     first fit of the model) and the second with that cache filled by the first (a user's first
-    fit in a new process, the programs read from disk: bayesglm._cache, opt-in, turned on for
-    these processes). Every bayesglm process
+    fit in a new process, the programs read from disk: bayesglm._cache, on by default). Every
+    bayesglm process
     of a run shares one cache folder, made empty at the start of the run, so the posterior's
     first seed compiles its sampler and the later seeds read it;
   * ``glmer``: ``lme4::glmer(formula, d, family = binomial)`` with lme4's defaults (nAGQ = 1), in
@@ -302,7 +302,7 @@ def run_tool(tool, problem, data, seed, repeats, folder: Path, cap_s: float) -> 
     env = dict(os.environ)
     if tool.startswith("bayesglm"):  # the run's own persistent compilation cache
         env["BAYESGLM_CACHE_DIR"] = str(folder / f"jax-cache-{problem}")
-        env["BAYESGLM_COMPILATION_CACHE"] = "1"  # opt-in (bayesglm._cache)
+        env.pop("BAYESGLM_COMPILATION_CACHE", None)  # bayesglm's default: on (bayesglm._cache)
     load0 = os.getloadavg()[0]
     t0 = time.perf_counter()
     with open(out.with_suffix(".log"), "w") as log:

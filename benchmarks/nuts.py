@@ -71,11 +71,12 @@ compiled sampler's first chunk vs the rest, and a second fit of the same shape i
 process, which compiles nothing).
 
 PyTensor (bambi, PyMC) and numba (nutpie) keep compiled code in on-disk caches that persist
-between processes by default; they are left on (what a user gets on their second run). JAX has
-no persistent cache unless asked, and bayesglm's (``bayesglm._cache``) is opt-in
-(``BAYESGLM_COMPILATION_CACHE=1``), so bayesglm and the hand-written NumPyro compile in every
-run. ``--cold-caches`` points the PyTensor and numba caches (and bayesglm's, where turned on)
-at a fresh temporary folder for every run.
+between processes by default, and so does bayesglm (JAX's persistent compilation cache for its
+programs, ``bayesglm._cache``); they are left on (what a user gets on their second run).
+bayesglm's cache is a folder of this run's own, empty at the start, so the first seed of a
+problem compiles and the later ones read the programs back. JAX itself has no persistent cache
+unless asked, so the hand-written NumPyro compiles in every run. ``--cold-caches`` points the
+PyTensor, numba and bayesglm caches at a fresh temporary folder for every run.
 """
 
 from __future__ import annotations
@@ -467,6 +468,9 @@ def run_one(tool, problem, data, seed, tmp: Path, pymc_python: Path, cold: bool,
             env["PYTHONPATH"] = os.pathsep.join(
                 [snapshot] + [p for p in [env.get("PYTHONPATH")] if p])
     cache_dir = None
+    if tool.startswith("bayesglm"):  # the run's own persistent cache (cold: replaced below)
+        env["BAYESGLM_CACHE_DIR"] = str(tmp / "bayesglm-jax-cache")
+        env.pop("BAYESGLM_COMPILATION_CACHE", None)
     if cold and (tool in PYMC_TOOLS or tool.startswith("bayesglm")):
         cache_dir = Path(tempfile.mkdtemp(prefix="cold-", dir=tmp))
         env["PYTENSOR_FLAGS"] = f"compiledir={cache_dir / 'pytensor'}"

@@ -24,6 +24,10 @@ import warnings
 from typing import NamedTuple
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# bayesglm's persistent compilation cache is on by default (bayesglm._cache): off for the suite,
+# and for the processes it starts, so that no test depends on what earlier runs left on the
+# disk (tests/unit/test_cache.py turns it on in its own processes)
+os.environ["BAYESGLM_COMPILATION_CACHE"] = "0"
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

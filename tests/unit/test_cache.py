@@ -1,7 +1,8 @@
 """JAX's persistent compilation cache for bayesglm's programs (issue 11's first call, issue
-14's time to first posterior): the rules of bayesglm._cache (who decides the folder, how to
-turn it off), and, in fresh processes, that a fit writes its programs there and a new process
-reads them back instead of compiling."""
+14's time to first posterior): the rules of bayesglm._cache (on by default, who decides the
+folder, how to turn it off, the bound on its size), and, in fresh processes, that a fit writes
+its programs there and a new process reads them back instead of compiling. (The rest of the
+suite runs with it off: tests/conftest.py.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ ROOT = Path(__file__).parents[2]
 
 
 def test_the_folder_and_who_decides():
-    assert _cache.choose({}, None) is None  # off unless asked for (see bayesglm._cache)
+    assert _cache.choose({}, None) == str(_cache.cache_dir({}))  # on by default
     env = {"HOME": "/home/u", "BAYESGLM_COMPILATION_CACHE": "1"}
     assert _cache.choose(env, None) == str(_cache.cache_dir(env))
     if sys.platform.startswith("linux"):
@@ -24,9 +25,9 @@ def test_the_folder_and_who_decides():
         assert _cache.cache_dir({"XDG_CACHE_HOME": "/x"}) == Path("/x/bayesglm/jax")
     on = {"BAYESGLM_COMPILATION_CACHE": "on"}
     assert _cache.choose({**on, "BAYESGLM_CACHE_DIR": "/tmp/c"}, None) == str(Path("/tmp/c"))
-    for off in ("0", "off", "False", " no ", ""):
+    for off in ("0", "off", "False", " no "):  # the opt-out
         assert _cache.choose({"BAYESGLM_COMPILATION_CACHE": off}, None) is None
-    for yes in ("1", "True", " yes "):
+    for yes in ("1", "True", " yes ", ""):
         assert _cache.choose({"BAYESGLM_COMPILATION_CACHE": yes}, None) is not None
     # the user's own cache, by JAX's config or its environment variable: left alone
     assert _cache.choose(on, "/mine") is None
@@ -51,10 +52,10 @@ print("MIN", jax.config.jax_persistent_cache_min_compile_time_secs)
 
 
 def _run(tmp_path, mode="default", env=None, arg=""):
+    """The script in a new process with bayesglm's defaults (the suite's opt-out removed)."""
     full = {k: v for k, v in os.environ.items()
             if k not in ("BAYESGLM_COMPILATION_CACHE", "JAX_COMPILATION_CACHE_DIR")}
-    full.update(BAYESGLM_CACHE_DIR=str(tmp_path / "cache"), BAYESGLM_COMPILATION_CACHE="1",
-                **(env or {}))
+    full.update(BAYESGLM_CACHE_DIR=str(tmp_path / "cache"), **(env or {}))
     out = subprocess.run([sys.executable, "-c", SCRIPT, mode, arg], capture_output=True,
                          text=True, env=full, cwd=ROOT, timeout=300, check=False)
     assert out.returncode == 0, out.stderr[-3000:]
@@ -86,3 +87,27 @@ def test_the_users_own_cache_is_left_alone(tmp_path):
     out = _run(tmp_path, mode="user", arg=str(mine))
     assert f"DIR {mine}" in out and "MIN 1.0" in out
     assert not (tmp_path / "cache").exists()
+
+
+def test_the_opt_out_writes_nothing(tmp_path):
+    out = _run(tmp_path, env={"BAYESGLM_COMPILATION_CACHE": "0"})
+    assert "DIR None" in out
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_folder_over_its_bound_loses_its_least_recently_used_files(tmp_path):
+    folder = tmp_path / "c"
+    folder.mkdir()
+    for k in range(10):  # 10 files of 100 bytes, file k last used at time 1000 + k
+        f = folder / f"jit_f{k}-cache"
+        f.write_bytes(b"x" * 100)
+        os.utime(f, (1000 + k, 1000 + k))
+    os.utime(folder / "jit_f0-cache", (5000, 1000))  # read recently: kept
+    assert _cache.prune(folder, 2000) == 0  # under the bound: nothing deleted
+    assert _cache.prune(folder, 500) == 6  # to at most 0.8 x 500 = 400 bytes
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "jit_f0-cache", "jit_f7-cache", "jit_f8-cache", "jit_f9-cache"]
+    assert _cache.max_bytes({}) == _cache.MAX_BYTES
+    assert _cache.max_bytes({"BAYESGLM_CACHE_MAX_MB": "2"}) == 2 * 2**20
+    for bad in ("-1", "0", "lots"):  # not a positive number: the default bound
+        assert _cache.max_bytes({"BAYESGLM_CACHE_MAX_MB": bad}) == _cache.MAX_BYTES
