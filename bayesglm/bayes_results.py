@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-import arviz as az
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
@@ -13,9 +12,10 @@ from . import pointwise as pw
 from ._args import integer
 from ._warnings import SamplingWarning, warn
 from ._x64 import float64
-from .convert import add_group
+from . import diagnostics as dg
+from .convert import Pending, add_group
 from .design import new_rows
-from .diagnostics import RHAT_MAX, diagnostics
+from .diagnostics import RHAT_MAX
 from .families import Family
 from .fitfile import FitFileError
 from .interpret import Evaluator, Interpretation, Source
@@ -27,6 +27,13 @@ __all__ = ["BayesResults", "load", "compare", "check_draws", "hdi_columns", "Fit
 _KINDS = ("mean", "response", "linear")
 
 
+def _arviz():
+    """ArviZ, imported where it is used (not by ``fit()``: ``bayesglm.convert``)."""
+    import arviz
+
+    return arviz
+
+
 def hdi_columns(hdi_prob: float) -> tuple[str, str]:
     """The names of the HDI bounds' columns, ``hdi_3%`` and ``hdi_97%`` for 0.94."""
     lo = 100 * (1 - hdi_prob) / 2
@@ -36,7 +43,7 @@ def hdi_columns(hdi_prob: float) -> tuple[str, str]:
 def draws_table(draws: np.ndarray, index, hdi_prob: float) -> pd.DataFrame:
     """``mean``, ``sd`` and the HDI of (draws, rows) predictions, a row each."""
     lo, hi = hdi_columns(hdi_prob)
-    hdi = az.hdi(draws[None, ...], hdi_prob=hdi_prob)  # (n, 2)
+    hdi = dg.hdi(draws[None, ...], hdi_prob)  # (n, 2)
     return pd.DataFrame(
         {"mean": draws.mean(0), "sd": draws.std(0, ddof=1), lo: hdi[:, 0], hi: hdi[:, 1]},
         index=index,
@@ -46,9 +53,16 @@ def draws_table(draws: np.ndarray, index, hdi_prob: float) -> pd.DataFrame:
 def check_draws(idata, max_tree_depth: int, labels: dict | None = None) -> list[str]:
     """The package's sampling warnings, each with the advice that fixes it. Returns the messages.
 
-    ``labels`` renames ArviZ's row names (``zi[physlm]``) to the ones ``summary()`` shows."""
+    ``idata``: an InferenceData or a :class:`bayesglm.convert.Pending` one (a fit's, not built
+    yet). ``labels`` renames ArviZ's row names (``zi[physlm]``) to the ones ``summary()``
+    shows."""
     messages = []
-    ss = idata.sample_stats
+    if isinstance(idata, Pending):
+        ss = {k: np.asarray(v) for k, v in idata.kwargs["sample_stats"].items()}
+        posterior = idata.variables()
+    else:
+        ss = {k: np.asarray(v) for k, v in idata.sample_stats.items()}
+        posterior = dg.variables(idata.posterior)
     n_div = int(ss["diverging"].sum())
     total = ss["diverging"].size
     if n_div:
@@ -58,7 +72,7 @@ def check_draws(idata, max_tree_depth: int, labels: dict | None = None) -> list[
             "fit(target_accept=0.95)), use stronger priors, or rescale the predictors."
         )
     # ArviZ's numbers, vectorised (a model with many group levels has as many parameters)
-    s = diagnostics(idata.posterior)
+    s = dg.diagnostics(posterior)
     if labels:
         s = s.rename(index=labels)
     worst = s["r_hat"].max()
@@ -67,7 +81,7 @@ def check_draws(idata, max_tree_depth: int, labels: dict | None = None) -> list[
             f"R-hat is {worst:.3f} > {RHAT_MAX:g} (for {s['r_hat'].idxmax()}): the chains disagree. "
             "Run more draws and warmup (fit(draws=..., warmup=...)), and look at plot_trace."
         )
-    n_chains = idata.posterior.sizes["chain"]
+    n_chains = ss["diverging"].shape[0]
     low = min(float(s["ess_bulk"].min()), float(s["ess_tail"].min()))
     if low < 100 * n_chains:
         bulk_lower = s["ess_bulk"].min() <= s["ess_tail"].min()
@@ -99,13 +113,7 @@ class BayesResults(Interpretation):
     def __init__(self, idata, *, family: Family, names, mle=None, map_fit=None, start="mle",
                  design=None, spec: dict | None = None, config=None, formula_spec=None,
                  sampler_run=None, data=None):
-        self.idata = idata
-        """arviz.InferenceData: groups posterior (``beta`` on the ``coef`` coordinate, and the
-        dispersion), sample_stats, observed_data (``y``; Binomial: success counts),
-        constant_data (``X``, offsets, trials, weights), and, for fits of at most
-        ``bayesglm.fitting.LOGLIK_MAX`` draws x rows, log_likelihood and
-        posterior_predictive (drawn with the fit's seed; :meth:`posterior_predictive` redraws
-        it)."""
+        self._idata = idata  # an InferenceData, or a Pending one (a fit's): see ``idata``
         self.family = family
         """Family: the response distribution, with its link."""
         self.names = list(names)
@@ -136,11 +144,40 @@ class BayesResults(Interpretation):
 
     # -- draws ------------------------------------------------------------------------------
     @property
+    def idata(self):
+        """arviz.InferenceData: groups posterior (``beta`` on the ``coef`` coordinate, and the
+        dispersion), sample_stats, observed_data (``y``; Binomial: success counts),
+        constant_data (``X``, offsets, trials, weights), and, for fits of at most
+        ``bayesglm.fitting.LOGLIK_MAX`` draws x rows, log_likelihood and
+        posterior_predictive (drawn with the fit's seed; :meth:`posterior_predictive` redraws
+        it). A fit builds it (and imports ArviZ) when it is first read (``bayesglm.convert``):
+        ``summary()`` and the sampling warnings do not need it."""
+        if isinstance(self._idata, Pending):
+            self._idata = self._idata.build()
+        return self._idata
+
+    @idata.setter
+    def idata(self, value) -> None:
+        self._idata = value
+
+    def _variables(self, names=None) -> list:
+        """The posterior's :class:`bayesglm.diagnostics.Variable` s (all, or ``names``), from
+        the InferenceData, or from the draws where it is not built yet."""
+        if isinstance(self._idata, Pending):
+            return self._idata.variables(names)
+        return dg.variables(self._idata.posterior, names)
+
+    def _posterior_names(self) -> list:
+        if isinstance(self._idata, Pending):
+            return list(self._idata.kwargs["posterior"])
+        return list(self._idata.posterior.data_vars)
+
+    @property
     def dispersion_name(self) -> str | None:
         """The dispersion's name in the posterior (``sigma``, ``shape``, ``lam``, ``alpha``),
         or None for families without one (or a NegativeBinomial with alpha fixed)."""
         name = self.family.dispersion_param
-        return name if name in self.idata.posterior else None
+        return name if name in self._posterior_names() else None
 
     # -- tables -----------------------------------------------------------------------------
     def summary(self, hdi_prob: float = 0.94) -> pd.DataFrame:
@@ -164,7 +201,7 @@ class BayesResults(Interpretation):
             raise ValueError(f"hdi_prob must lie in (0, 1), got {hdi_prob!r}")
         extra = self._extra_params()
         var_names = ["beta"] + extra + ([self.dispersion_name] if self.dispersion_name else [])
-        s = az.summary(self.idata, var_names=var_names, hdi_prob=hdi_prob, round_to="none")
+        s = dg.summary(self._variables(var_names), hdi_prob)
         s.index = [i[5:-1] if i.startswith("beta[") else i for i in s.index]
         mle = pd.Series(np.nan, index=s.index)
         mle_se = pd.Series(np.nan, index=s.index)
@@ -221,7 +258,7 @@ class BayesResults(Interpretation):
                 "step_size": ss["step_size"].mean("draw").to_numpy(),
                 "gradient_evals": ss["n_steps"].sum("draw").to_numpy(),
                 "mean_accept": ss["acceptance_rate"].mean("draw").to_numpy(),
-                "bfmi": az.bfmi(self.idata),
+                "bfmi": _arviz().bfmi(self.idata),
             },
             index=pd.Index(range(ss.sizes["chain"]), name="chain"),
         )
@@ -289,6 +326,10 @@ class BayesResults(Interpretation):
 
     def _draws(self):
         """beta (chains, draws, p) and the dispersion (chains, draws) or None."""
+        if isinstance(self._idata, Pending):
+            post = self._idata.kwargs["posterior"]
+            disp = np.asarray(post[self.dispersion_name]) if self.dispersion_name else None
+            return np.asarray(post["beta"]), disp
         post = self.idata.posterior
         disp = post[self.dispersion_name].to_numpy() if self.dispersion_name else None
         return post["beta"].to_numpy(), disp
@@ -405,14 +446,28 @@ class BayesResults(Interpretation):
         """
         seed = integer(seed, "seed", low=0)
         thin = integer(thin, "thin", low=1)
+        self._posterior_predictive(seed, thin, memory_budget)
+        return self.idata.posterior_predictive
+
+    def _posterior_predictive(self, seed: int, thin: int = 1, memory_budget=None) -> None:
+        """Draw y_rep and store it in the InferenceData; where that is not built yet (``fit()``'s
+        own y_rep), it is drawn when it is built (the same draws: they depend on the seed
+        alone), so that ``fit()`` neither imports ArviZ nor draws what may never be read."""
         data = self._obs_data("posterior_predictive()")
         beta, disp = self._draws()
-        y_rep = draw_y(self.family, data, beta, disp, seed=seed, thin=thin, budget=memory_budget,
-                       effects=self._effects())
+
+        @float64  # it may run later, outside this method's float64
+        def y_rep():
+            return draw_y(self.family, data, beta, disp, seed=seed, thin=thin,
+                          budget=memory_budget, effects=self._effects())
+
+        if isinstance(self._idata, Pending) and thin == 1:
+            self._idata = self._idata.with_posterior_predictive(y_rep)
+            return
+        y_rep = y_rep()
         draws = self.idata.posterior.coords["draw"].to_numpy()[::thin]
         add_group(self.idata, "posterior_predictive", y_rep,
                   self.idata.observed_data["y"].coords["obs"].to_numpy(), draws=draws)
-        return self.idata.posterior_predictive
 
     # -- model comparison -------------------------------------------------------------------
     def _reff(self) -> float:
@@ -420,11 +475,12 @@ class BayesResults(Interpretation):
         post = self.idata.posterior
         if post.sizes["chain"] == 1:
             return 1.0
-        ess = az.ess(post, method="mean")
+        ess = _arviz().ess(post, method="mean")
         n = post.sizes["chain"] * post.sizes["draw"]
         return float(np.hstack([ess[v].values.ravel() for v in ess.data_vars]).mean() / n)
 
     def _ic_args(self, pointwise, scale):
+        az = _arviz()
         pointwise = az.rcParams["stats.ic_pointwise"] if pointwise is None else bool(pointwise)
         scale = az.rcParams["stats.ic_scale"] if scale is None else str(scale).lower()
         return pointwise, scale
@@ -456,7 +512,7 @@ class BayesResults(Interpretation):
             When not even one row's log-likelihood over all draws fits ``memory_budget``.
         """
         if "log_likelihood" in self.idata.groups():
-            return az.loo(self.idata, pointwise=pointwise, reff=reff, scale=scale)
+            return _arviz().loo(self.idata, pointwise=pointwise, reff=reff, scale=scale)
         pointwise, scale = self._ic_args(pointwise, scale)
         data = self._obs_data("loo()")
         beta, disp = self._draws()
@@ -470,7 +526,7 @@ class BayesResults(Interpretation):
              memory_budget=None):
         """WAIC (ArviZ's ``az.waic``), for fits of any size: as :meth:`loo`."""
         if "log_likelihood" in self.idata.groups():
-            return az.waic(self.idata, pointwise=pointwise, scale=scale)
+            return _arviz().waic(self.idata, pointwise=pointwise, scale=scale)
         pointwise, scale = self._ic_args(pointwise, scale)
         data = self._obs_data("waic()")
         beta, disp = self._draws()
@@ -603,6 +659,7 @@ def compare(fits: dict, **kwargs) -> pd.DataFrame:
     """
     if not isinstance(fits, dict) or not fits:
         raise ValueError("compare() takes a non-empty dict {name: BayesResults}")
+    az = _arviz()
     ic = str(kwargs.get("ic") or az.rcParams["stats.information_criterion"]).lower()
     if ic not in ("loo", "waic"):
         raise ValueError(f"ic must be 'loo' or 'waic', got {kwargs.get('ic')!r}")

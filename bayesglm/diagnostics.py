@@ -17,12 +17,15 @@ size) and no ESS.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
-__all__ = ["rhat", "split_rhat", "ess_bulk", "ess_tail", "diagnostics", "BLOCK_BYTES",
-           "RANKED_MAX"]
+__all__ = ["rhat", "split_rhat", "ess_bulk", "ess_tail", "ess_mean", "mcse_mean", "hdi",
+           "Variable", "labels", "variables", "diagnostics", "summary", "BLOCK_BYTES",
+           "RANKED_MAX", "RHAT_MAX"]
 
 #: the largest (chains, draws, K) block of draws the functions work on at once
 BLOCK_BYTES = 256 * 2**20
@@ -46,8 +49,27 @@ def _split(x: np.ndarray) -> np.ndarray:
 def _z_scale(x: np.ndarray) -> np.ndarray:
     """The normal scores of each column's pooled ranks (average ranks for ties, Blom's 3/8)."""
     c, n, k = x.shape
-    r = stats.rankdata(x.reshape(c * n, k), method="average", axis=0)
+    r = _average_ranks(x.reshape(c * n, k))
     return special.ndtri((r - 3 / 8) / (c * n - 2 * 3 / 8 + 1)).reshape(c, n, k)
+
+
+def _average_ranks(a: np.ndarray) -> np.ndarray:
+    """Ranks 1..N down each column of (N, K), ties given their average rank (SciPy's
+    ``rankdata(method="average", axis=0)``, which ArviZ uses; a column with a NaN is all NaN)."""
+    n = a.shape[0]
+    order = np.argsort(a, axis=0, kind="stable")
+    s = np.take_along_axis(a, order, axis=0)
+    pos = np.broadcast_to(np.arange(n)[:, None], a.shape)
+    starts = np.ones(a.shape, dtype=bool)  # the first of each run of equal values
+    starts[1:] = s[1:] != s[:-1]
+    ends = np.ones(a.shape, dtype=bool)  # the last of each run
+    ends[:-1] = starts[1:]
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=0)
+    last = np.minimum.accumulate(np.where(ends, pos, n)[::-1], axis=0)[::-1]
+    ranks = np.empty(a.shape)
+    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=0)
+    ranks[:, np.isnan(a).any(axis=0)] = np.nan
+    return ranks
 
 
 def _rhat(x: np.ndarray) -> np.ndarray:
@@ -176,31 +198,106 @@ def ess_tail(x: np.ndarray) -> np.ndarray:
     return _per_block(x, _tail_ess, min_chains=1)
 
 
-def _labels(name: str, da) -> list[str]:
-    """ArviZ's labels of a variable's scalars: ``name``, ``name[a]``, ``name[a, b]``."""
-    dims = [d for d in da.dims if d not in ("chain", "draw")]
+def ess_mean(x: np.ndarray) -> np.ndarray:
+    """The ESS of the mean (of the split chains, not ranked: ArviZ's ``method="mean"``), per
+    column of (chains, draws, K)."""
+    return _per_block(x, lambda b: _ess(_split(b)), min_chains=1)
+
+
+def mcse_mean(x: np.ndarray) -> np.ndarray:
+    """The Monte Carlo standard error of the mean (ArviZ's: sd / sqrt(ESS of the mean)), per
+    column of (chains, draws, K)."""
+    x = np.asarray(x, dtype=float)
+    flat = x.reshape(-1, x.shape[2])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return flat.std(axis=0, ddof=1) / np.sqrt(ess_mean(x))
+
+
+def hdi(x: np.ndarray, prob: float) -> np.ndarray:
+    """The highest-density interval of each column of (chains, draws, K), as (K, 2): ArviZ's
+    (``az.hdi``, unimodal): the narrowest interval of ``floor(prob * N)`` + 1 sorted draws."""
+    x = np.asarray(x, dtype=float)
+    s = np.sort(x.reshape(-1, x.shape[2]), axis=0)
+    n = s.shape[0]
+    inc = int(np.floor(prob * n))
+    if n - inc <= 0:
+        raise ValueError("Too few draws for an interval of probability "
+                         f"{prob!r} ({n} draws)")
+    width = s[inc:] - s[:n - inc]
+    low = np.argmin(width, axis=0)
+    cols = np.arange(s.shape[1])
+    return np.stack([s[low, cols], s[low + inc, cols]], axis=1)
+
+
+class Variable(NamedTuple):
+    """A posterior variable: its draws (chains, draws, K) and ArviZ's labels of its K scalars
+    (``name``, ``name[a]``, ``name[a, b]``)."""
+
+    name: str
+    draws: np.ndarray
+    labels: list
+
+
+def labels(name: str, dims, coords: dict, shape) -> list:
+    """ArviZ's labels of a variable's scalars, C order over its dimensions ``dims`` (besides
+    chain and draw) of sizes ``shape``; a dimension without ``coords`` is numbered from 0."""
     if not dims:
         return [name]
-    grids = np.meshgrid(*[np.asarray(da.coords[d].values) if d in da.coords
-                          else np.arange(da.sizes[d]) for d in dims], indexing="ij")
+    grids = np.meshgrid(*[np.asarray(coords[d]) if d in coords else np.arange(size)
+                          for d, size in zip(dims, shape)], indexing="ij")
     flat = [g.reshape(-1) for g in grids]
     return [f"{name}[{', '.join(str(v[i]) for v in flat)}]" for i in range(flat[0].size)]
 
 
+def variables(posterior, names=None) -> list:
+    """The :class:`Variable` s of an InferenceData's posterior (an ``xarray.Dataset`` with chain
+    and draw dimensions), all or those ``names``, in that order."""
+    out = []
+    for name in (list(posterior.data_vars) if names is None else names):
+        da = posterior[name].transpose("chain", "draw", ...)
+        dims = [d for d in da.dims if d not in ("chain", "draw")]
+        x = np.asarray(da.values)
+        coords = {d: da.coords[d].values for d in dims if d in da.coords}
+        out.append(Variable(name, x.reshape(x.shape[0], x.shape[1], -1),
+                            labels(name, dims, coords, x.shape[2:])))
+    return out
+
+
+def _as_variables(posterior) -> list:
+    return list(posterior) if isinstance(posterior, (list, tuple)) else variables(posterior)
+
+
 def diagnostics(posterior) -> pd.DataFrame:
-    """``ess_bulk``, ``ess_tail`` and ``r_hat`` of every scalar of an InferenceData's posterior
-    (an ``xarray.Dataset`` with chain and draw dimensions), as ``az.summary(kind="diagnostics")``
+    """``ess_bulk``, ``ess_tail`` and ``r_hat`` of every scalar of a posterior (an InferenceData's
+    ``xarray.Dataset``, or a list of :class:`Variable` s), as ``az.summary(kind="diagnostics")``
     lays them out; a variable of more than :data:`RANKED_MAX` scalars has the classic split
     R-hat and no ESS (NaN)."""
     frames = []
-    for name, da in posterior.data_vars.items():
-        da = da.transpose("chain", "draw", ...)
-        x = np.asarray(da.values)
-        x = x.reshape(x.shape[0], x.shape[1], -1)
+    for v in _as_variables(posterior):
+        x = v.draws
         if x.shape[2] > RANKED_MAX:
             cols = {"ess_bulk": np.nan, "ess_tail": np.nan, "r_hat": split_rhat(x)}
         else:
             cols = {"ess_bulk": ess_bulk(x), "ess_tail": ess_tail(x), "r_hat": rhat(x)}
-        frames.append(pd.DataFrame(cols, index=_labels(name, da)))
+        frames.append(pd.DataFrame(cols, index=v.labels))
     return pd.concat(frames) if frames else pd.DataFrame(columns=["ess_bulk", "ess_tail",
                                                                   "r_hat"])
+
+
+def summary(posterior, hdi_prob: float) -> pd.DataFrame:
+    """``az.summary(..., round_to="none")``'s ``mean``, ``sd``, HDI bounds (``hdi_3%``,
+    ``hdi_97%`` for 0.94), ``mcse_mean``, ``ess_bulk``, ``ess_tail`` and ``r_hat`` of every
+    scalar of a posterior (as :func:`diagnostics` takes it), without ArviZ (whose import is
+    most of a new process's first fit) and vectorised over the scalars."""
+    lo = 100 * (1 - hdi_prob) / 2
+    frames = []
+    for v in _as_variables(posterior):
+        x = np.asarray(v.draws, dtype=float)
+        flat = x.reshape(-1, x.shape[2])
+        interval = hdi(x, hdi_prob)
+        frames.append(pd.DataFrame({
+            "mean": flat.mean(axis=0), "sd": flat.std(axis=0, ddof=1),
+            f"hdi_{lo:g}%": interval[:, 0], f"hdi_{100 - lo:g}%": interval[:, 1],
+            "mcse_mean": mcse_mean(x)}, index=v.labels))
+    table = pd.concat(frames)
+    return pd.concat([table, diagnostics(posterior)], axis=1)

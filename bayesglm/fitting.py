@@ -64,7 +64,7 @@ def rows_data(design) -> tuple[dict, np.ndarray]:
 def fit_bayes(model, **args):
     """NUTS from the MLE (the MAP where it does not exist or did not converge): ``GLM.fit``."""
     from .bayes_results import BayesResults, check_draws
-    from .convert import to_inference_data
+    from .convert import Pending
     from .pointwise import loglik_draws
 
     guess = sampler_config(None, **args)  # bad arguments fail before any fitting
@@ -91,13 +91,14 @@ def fit_bayes(model, **args):
     small = config.chains * config.draws * design.nobs <= LOGLIK_MAX
     loglik = loglik_draws(family, data, posterior["beta"], disp) if small else None
     constant, obs_index = rows_data(design)
-    idata = to_inference_data(
+    # built when fit.idata is first read (bayesglm.convert: importing ArviZ takes ~1 s)
+    idata = Pending(dict(
         posterior=posterior, sample_stats=result.stats, names=design.names,
         obs_index=obs_index, y=family.observed(design.y, design.trials),
         constant_data=constant, log_likelihood=loglik,
         attrs={"inference_library": "bayesglm (numpyro NUTS)", "start": start.kind,
                "chain_method": result.chain_method, "warmup": config.warmup},
-    )
+    ))
     # 5. The results, given all they show.
     spec = {"has_offset": design.offset is not None, "has_exposure": design.exposure is not None,
             "priors": resolved.table().astype(str).to_dict(orient="list")}
@@ -112,7 +113,7 @@ def fit_bayes(model, **args):
     if small:
         # y_rep for az.plot_ppc(fit.idata), as small as the stored log-likelihood, drawn with
         # the fit's seed (fit.posterior_predictive(seed) remakes it)
-        res.posterior_predictive(seed=config.seed)
+        res._posterior_predictive(config.seed)
     # 6. The package's warnings about the draws.
     check_draws(idata, config.max_tree_depth)
     check_prior_conflict(start, result.samples, resolved, design.names, family.dispersion_param)

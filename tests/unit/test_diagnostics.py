@@ -85,3 +85,36 @@ def test_a_column_with_a_nan_draw_has_nan_diagnostics():
     for f in (dg.rhat, dg.ess_bulk, dg.ess_tail):
         out = f(x)
         assert np.isnan(out[0]) and np.isfinite(out[1]), f.__name__
+
+
+def test_average_ranks_are_scipy_s():
+    from scipy import stats
+
+    x = _draws(8).reshape(-1, 7)
+    x[:, 0] = np.round(x[:, 0] * 2)  # many ties
+    x[5, 3] = np.nan  # a column with a NaN: all NaN, as SciPy's
+    ours = dg._average_ranks(x)
+    theirs = stats.rankdata(x, method="average", axis=0)
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+    ok = ~np.isnan(theirs)
+    np.testing.assert_array_equal(ours[ok], theirs[ok])
+
+
+@pytest.mark.parametrize("hdi_prob", [0.94, 0.5, 0.89])
+def test_the_summary_is_az_summary_s(hdi_prob):
+    """dg.summary (no ArviZ: what BayesResults.summary shows) against az.summary, row by row:
+    labels and every column to 1e-12 relative (the same formulas, summed in another order)."""
+    x = _draws(9, draws=250)
+    idata = az.from_dict(posterior={"a": x[:, :, :3], "b": x[:, :, 3], "c": x[:, :, 4:]},
+                         coords={"k": ["u", "v", "w"]}, dims={"a": ["k"]})
+    ours = dg.summary(idata.posterior, hdi_prob)
+    theirs = az.summary(idata, hdi_prob=hdi_prob, round_to="none")
+    assert list(ours.index) == list(theirs.index)
+    for col in ours.columns:
+        np.testing.assert_allclose(ours[col].to_numpy(), theirs[col].to_numpy(), rtol=1e-12,
+                                   atol=1e-14, err_msg=col)
+    variables = dg.variables(idata.posterior, ["b", "a"])
+    assert [v.name for v in variables] == ["b", "a"]
+    assert variables[1].labels == ["a[u]", "a[v]", "a[w]"]
+    pd_ours = dg.summary(variables, hdi_prob)
+    assert list(pd_ours.index) == ["b", "a[u]", "a[v]", "a[w]"]
