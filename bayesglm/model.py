@@ -305,6 +305,9 @@ def build_model(family: Family, structure: PriorStructure):
             # the covariance parameters' prior and the effects' normal density (without its
             # constant, -n_z/2 log(2 pi))
             numpyro.factor("theta_prior", lp)
+        if data.gram is not None:  # the rows as sufficient statistics (problem.Gram)
+            numpyro.factor("y", family.gram_loglike(data.gram, beta, phi))
+            return
         if exact:
             u = numpyro.sample("extra",
                                dist.ImproperUniform(constraints.real_vector, (), (n_extra,)))

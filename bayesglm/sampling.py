@@ -29,7 +29,9 @@ The sampler is NumPyro's NUTS kernel (``numpyro.infer.hmc.hmc``) driven by a loo
   ``X' g`` from a row-major copy of X' alone (:func:`bayesglm.problem.for_sampler`), about
   halving the time per leapfrog step of a logistic regression (benchmarks/nuts.py); from
   ``FLOAT32_ROWS_MIN`` rows a family that allows it (the logit kernel) is evaluated per row in
-  float32 and summed in float64.
+  float32 and summed in float64; a Gaussian identity-link model without group terms reads its
+  rows' sufficient statistics instead (:class:`bayesglm.problem.Gram`, ``Family.sampler_gram``):
+  a gradient in O(p^2), and one program for every n.
 
 The pieces are pure functions of NamedTuples (:class:`Settings`, :class:`ChainStart`,
 :class:`IterationOutput`); the compiled programs are kept in bounded caches keyed by the model
@@ -445,7 +447,9 @@ def make_plan(family, structure, data: Problem, priors: PriorArrays, sizes: dict
     """
     _, pot_gen = compiled_model(family, structure)
     float32 = data.nobs >= FLOAT32_ROWS_MIN and family.sampler_float32(data.trials)
-    data = for_sampler(data, float32=float32)
+    gram = (family.sampler_gram() and not structure.terms and data.gram is None
+            and data.aux is None and data.nobs > structure.n_coef)
+    data = for_sampler(data, float32=float32, gram=gram)
     d = sum(sizes.values())
     dense = WHITE_DENSE if block is not None else d <= DENSE_MAX
     settings = Settings(int(config.warmup), dense, float(config.target_accept),

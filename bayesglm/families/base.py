@@ -163,6 +163,17 @@ class Family:
         ll = self.loglike_obs(y, self.link.inverse(eta), phi, 1.0 if trials is None else trials)
         return jnp.where(self.link.valid_eta(eta), ll, -jnp.inf)
 
+    def sampler_gram(self) -> bool:
+        """Whether the sampler may evaluate this family's log-likelihood from the rows'
+        sufficient statistics (:class:`bayesglm.problem.Gram`, :meth:`gram_loglike`): only
+        where it is a quadratic form in beta (the Gaussian with the identity link)."""
+        return False
+
+    def gram_loglike(self, gram, beta, phi=1.0):
+        """The log-likelihood of all rows from their :class:`bayesglm.problem.Gram` (JAX):
+        equal to the sum of ``loglike_eta`` over the rows, weighted by the frequency weights."""
+        raise NotImplementedError(f"{self.name} has no sufficient-statistics likelihood")
+
     def sampler_float32(self, trials=None) -> bool:
         """Whether the sampler may evaluate this family's per-row log density in float32
         (summed in float64; :data:`bayesglm.sampling.FLOAT32_ROWS_MIN`) for rows with these

@@ -52,6 +52,15 @@ class Gaussian(Family):
             return jnp.where(y > 0, y, jnp.maximum(jnp.mean(jnp.abs(y)), 1.0) * 0.1)
         return y
 
+    def sampler_gram(self) -> bool:
+        return isinstance(self.link, L.Identity)
+
+    def gram_loglike(self, gram, beta, phi=1.0):
+        # sum_i w_i (-1/2) (log(2 pi phi) + (r_i - x_i' beta)^2 / phi), RSS about beta0
+        d = beta - gram.beta0
+        rss = gram.rss0 + 2.0 * jnp.dot(d, gram.g0) + jnp.dot(d, gram.A @ d)
+        return -0.5 * (gram.sum_w * (_LOG_2PI + jnp.log(phi)) + rss / phi)
+
     # sigma = sqrt(phi)
     def scale_from_dispersion(self, value):
         return value**2

@@ -537,19 +537,26 @@ def test_chain_threads_one_per_core(monkeypatch):
     assert sampling.chain_threads(4) == 1
 
 
-def test_sampler_without_the_transposed_copy_agrees(short_fits, gaussian_flat_model, monkeypatch):
+def test_sampler_without_the_transposed_copy_agrees(gaussian_flat_model, monkeypatch):
     """Beyond ``TRANSPOSE_MAX_BYTES`` the sampler uses X itself (plain autodiff of X @ beta):
-    the same chains as with the X' copy, to rounding (short run, as above). Deterministic."""
+    the same chains as with the X' copy, to rounding (short run, as above; the Gaussian's rows,
+    not its sufficient statistics, test_gram.py). Deterministic."""
     from bayesglm import problem
+    from bayesglm.families import Gaussian
 
+    monkeypatch.setattr(Gaussian, "sampler_gram", lambda self: False)
+
+    def short():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", bg.SamplingWarning)
+            return gaussian_flat_model.fit(warmup=0, draws=50, chains=CHAINS, seed=5,
+                                           chain_method="parallel", progress=False)
+
+    ref = short()
     monkeypatch.setattr(problem, "TRANSPOSE_MAX_BYTES", 0)
     layout = problem.for_sampler(problem.from_design(gaussian_flat_model.design))
     assert layout.XT is None and layout.X is not None  # the sampler gets X itself
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", bg.SamplingWarning)
-        plain = gaussian_flat_model.fit(warmup=0, draws=50, chains=CHAINS, seed=5,
-                                        chain_method="parallel", progress=False)
-    ref = short_fits["parallel"]
+    plain = short()
     np.testing.assert_array_equal(plain.idata.sample_stats["n_steps"], ref.idata.sample_stats["n_steps"])
     for var in ("beta", "sigma"):
         np.testing.assert_allclose(plain.idata.posterior[var], ref.idata.posterior[var],
@@ -574,12 +581,12 @@ def test_a_fit_compiles_its_sampler_once_ahead_and_a_refit_none(method):
     """One compiled program initialises the chains and runs every chunk; it is compiled in the
     background thread while the MLE is fitted (the first call then finds it: a mismatch of
     argument types would show as a second compilation), and a refit of the same shape compiles
-    nothing. Deterministic. (A shape of its own, so that this test compiles: n = 17, and 19
-    for threads, which run the sequential program.)"""
+    nothing. Deterministic. (A shape of its own, so that this test compiles: p = 5, 6 and 7
+    coefficients; the Gaussian sampler's program depends on p, not on n, test_gram.py.)"""
     rng = np.random.default_rng(3)
-    n = 19 if method == "threads" else 17
-    X = np.column_stack([np.ones(n), rng.standard_normal(n)])
-    model = bg.GLM(X @ [1.0, 0.5] + rng.standard_normal(n), X, priors="flat")
+    n, p = 40, {"parallel": 5, "sequential": 6, "threads": 7}[method]
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, p - 1))])
+    model = bg.GLM(X @ np.linspace(1.0, 0.5, p) + rng.standard_normal(n), X, priors="flat")
     kw = dict(draws=100, warmup=100, chains=CHAINS, chain_method=method, progress=False)
     name = "per_device" if method == "parallel" else "chunk"
 
