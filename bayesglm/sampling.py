@@ -85,7 +85,7 @@ DENSE_MAX = 250
 GROUPED_PARALLEL_ROWS_MAX = 30_000
 #: from this many rows the sampler evaluates the per-row log density in float32 (summed in
 #: float64) for the families that allow it (``Family.sampler_float32``: the logit kernel of 0/1
-#: responses); the leapfrog positions, the priors and the accept step stay float64. The value
+#: responses, the Poisson log kernel of small counts); the leapfrog positions, the priors and the accept step stay float64. The value
 #: and gradient of a logistic model's log density at n = 1e6 with 1e5 group levels took 12.9 ms
 #: in float64 and 11.2 ms so (``benchmarks/glmm_steps.py``); ``tests/unit/test_sampler_layout.py``
 #: checks the density against float64's and the posterior within MCSE.
@@ -454,7 +454,9 @@ def make_plan(family, structure, data: Problem, priors: PriorArrays, sizes: dict
     is dense while there are at most ``DENSE_MAX`` parameters, diagonal beyond.
     """
     _, pot_gen = compiled_model(family, structure)
-    float32 = data.nobs >= FLOAT32_ROWS_MIN and family.sampler_float32(data.trials)
+    float32 = data.nobs >= FLOAT32_ROWS_MIN and family.sampler_float32(
+        None if data.trials is None else np.asarray(data.trials),
+        None if data.y is None else np.asarray(data.y))
     gram = (family.sampler_gram() and not structure.terms and data.gram is None
             and data.aux is None and data.nobs > structure.n_coef)
     data = for_sampler(data, float32=float32, gram=gram)

@@ -39,6 +39,22 @@ from .. import priors as P
 __all__ = ["Family", "Domain", "PrecisionParameter", "FAMILIES", "register", "get_family"]
 
 
+#: the sampler's float32 likelihood (``Family.sampler_float32``) only where the log density's
+#: rounding, :func:`float32_error`, is at most this: the accept step then reads a density
+#: within a factor exp(1e-3) of the exact one (the positions, priors and accept step stay
+#: float64; a float32 gradient changes only how often a trajectory is accepted)
+FLOAT32_DENSITY_ERROR = 1e-3
+
+
+def float32_error(term_bounds) -> float:
+    """The log density's float32 rounding, estimated: float32's unit roundoff (eps / 2) x
+    sqrt(sum of the squared bounds of the rows' terms): each row's term rounded about once,
+    independently, the sum taken in float64. (Terms constant in the coefficients, such as
+    Poisson's log y!, shift the density by the same amount everywhere: left out.)"""
+    b = np.asarray(term_bounds, dtype=float)
+    return float(np.finfo(np.float32).eps / 2 * np.sqrt(np.sum(b * b)))
+
+
 class Domain(NamedTuple):
     """Allowed values of the response: an interval, possibly restricted to integers."""
 
@@ -174,11 +190,12 @@ class Family:
         equal to the sum of ``loglike_eta`` over the rows, weighted by the frequency weights."""
         raise NotImplementedError(f"{self.name} has no sufficient-statistics likelihood")
 
-    def sampler_float32(self, trials=None) -> bool:
+    def sampler_float32(self, trials=None, y=None) -> bool:
         """Whether the sampler may evaluate this family's per-row log density in float32
         (summed in float64; :data:`bayesglm.sampling.FLOAT32_ROWS_MIN`) for rows with these
-        ``trials``: only where every row's term is of order one and computed in a form that
-        is stable in float32."""
+        ``trials`` and responses ``y`` (on the mean's scale): only where each row's term is
+        computed in a form that is stable in float32 and the rows' rounding, summed, stays
+        below :data:`FLOAT32_DENSITY_ERROR` (:func:`float32_error`)."""
         return False
 
     def valid_mu(self, mu):

@@ -46,7 +46,7 @@ class Binomial(Family):
         log_comb = gammaln(trials + 1.0) - gammaln(k + 1.0) - gammaln(trials - k + 1.0)
         return log_comb + logit_kernel(eta, k, trials)
 
-    def sampler_float32(self, trials=None) -> bool:
+    def sampler_float32(self, trials=None, y=None) -> bool:
         # 0/1 responses under the logit kernel (kernels.logit_kernel: exp(-|eta|), stable for
         # every finite eta), each row's term O(1); with trials a row's term is O(trials), and
         # k = y * trials would be rebuilt from a float32 proportion

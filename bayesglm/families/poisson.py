@@ -8,7 +8,7 @@ import numpy as np
 from jax.scipy.special import gammaln, xlogy
 
 from .. import links as L
-from .base import Domain, Family
+from .base import FLOAT32_DENSITY_ERROR, Domain, Family, float32_error
 from .kernels import log_kernel, ylogy_over
 
 #: NumPy's Poisson takes means below 2^63 (~9.2e18); larger ones are drawn at this mean
@@ -44,6 +44,16 @@ class Poisson(Family):
         if isinstance(self.link, L.Log):
             return log_kernel(eta, y) - gammaln(y + 1.0)
         return super().loglike_eta(y, eta, phi, trials)
+
+    def sampler_float32(self, trials=None, y=None) -> bool:
+        # the log kernel y eta - e^eta (kernels.log_kernel, the derivative written out): a
+        # row's term is at most about y (|log y| + 1) + 1 near the fit, so counts of a few
+        # dozen keep the summed rounding small; large counts do not
+        if not isinstance(self.link, L.Log) or y is None:
+            return False
+        y = np.asarray(y, dtype=float)
+        bound = y * (np.abs(np.log(np.maximum(y, 1.0))) + 1.0) + 1.0
+        return float32_error(bound) <= FLOAT32_DENSITY_ERROR
 
     def starting_mu(self, y, trials):
         return y + 0.1
