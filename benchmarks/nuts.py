@@ -617,9 +617,10 @@ def report(records, rows, profiles, tools, problems, args, env_note, versions):
                 ok = "-" if target is None else (
                     "yes" if ratio >= target and b["max_rhat"] < 1.01 and b["divergences"] == 0
                     else "NO")
+                grads = (f"{o['grad_per_ess'] / b['grad_per_ess']:.2f}x" if o["warmup_counted"]
+                         else "- (its warmup not counted)")
                 L.append(f"| {PROBLEMS[prob]} | {mine} | {tool} | {ratio:.2f}x | "
-                         f"{'-' if target is None else f'>= {target:g}x'} | {ok} | "
-                         f"{o['grad_per_ess'] / b['grad_per_ess']:.2f}x |")
+                         f"{'-' if target is None else f'>= {target:g}x'} | {ok} | {grads} |")
     for prob, limit in ESS_WALL_TARGET.items():
         b = rows.get((prob, "bayesglm_ess"))
         if b is not None:
