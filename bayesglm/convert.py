@@ -1,10 +1,11 @@
 """Draws to ArviZ InferenceData: the only module that builds InferenceData.
 
 ArviZ is imported when an InferenceData is first built: importing it (with xarray, SciPy's
-stats and matplotlib) takes ~1.1 s, most of a new process's first fit of a small model. A fit
-therefore keeps its draws as :class:`Pending` (what :func:`to_inference_data` needs), shows its
-summary and warnings from them (:mod:`bayesglm.diagnostics`), and builds the InferenceData when
-``fit.idata`` is first read.
+stats and matplotlib) takes ~1.1 s, most of a new process's first fit of a small model. A GLM's
+fit therefore keeps its draws as :class:`Pending` (what :func:`to_inference_data` needs), shows
+its summary and warnings from them (:mod:`bayesglm.diagnostics`), and builds the InferenceData
+when ``fit.idata`` is first read. (The fits of models with group-level terms and of likelihood
+families still build theirs at once: their posterior predictive draws read it.)
 """
 
 from __future__ import annotations
