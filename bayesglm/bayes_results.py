@@ -12,6 +12,7 @@ from . import pointwise as pw
 from ._args import integer
 from ._warnings import SamplingWarning, warn
 from ._x64 import float64
+from . import convert
 from . import diagnostics as dg
 from .convert import Pending, add_group
 from .design import new_rows
@@ -57,12 +58,7 @@ def check_draws(idata, max_tree_depth: int, labels: dict | None = None) -> list[
     yet). ``labels`` renames ArviZ's row names (``zi[physlm]``) to the ones ``summary()``
     shows."""
     messages = []
-    if isinstance(idata, Pending):
-        ss = {k: np.asarray(v) for k, v in idata.kwargs["sample_stats"].items()}
-        posterior = idata.variables()
-    else:
-        ss = {k: np.asarray(v) for k, v in idata.sample_stats.items()}
-        posterior = dg.variables(idata.posterior)
+    ss = convert.sample_stats(idata)
     n_div = int(ss["diverging"].sum())
     total = ss["diverging"].size
     if n_div:
@@ -72,13 +68,14 @@ def check_draws(idata, max_tree_depth: int, labels: dict | None = None) -> list[
             "fit(target_accept=0.95)), use stronger priors, or rescale the predictors."
         )
     # ArviZ's numbers, vectorised (a model with many group levels has as many parameters)
-    s = dg.diagnostics(posterior)
+    s = dg.diagnostics(convert.variables(idata))
     if labels:
         s = s.rename(index=labels)
     worst = s["r_hat"].max()
     if np.isfinite(worst) and worst > RHAT_MAX:
         messages.append(
-            f"R-hat is {worst:.3f} > {RHAT_MAX:g} (for {s['r_hat'].idxmax()}): the chains disagree. "
+            f"R-hat is {worst:.3f} > {RHAT_MAX:g} (for {s['r_hat'].idxmax()}): the chains "
+            "disagree. "
             "Run more draws and warmup (fit(draws=..., warmup=...)), and look at plot_trace."
         )
     n_chains = ss["diverging"].shape[0]
@@ -160,24 +157,12 @@ class BayesResults(Interpretation):
     def idata(self, value) -> None:
         self._idata = value
 
-    def _variables(self, names=None) -> list:
-        """The posterior's :class:`bayesglm.diagnostics.Variable` s (all, or ``names``), from
-        the InferenceData, or from the draws where it is not built yet."""
-        if isinstance(self._idata, Pending):
-            return self._idata.variables(names)
-        return dg.variables(self._idata.posterior, names)
-
-    def _posterior_names(self) -> list:
-        if isinstance(self._idata, Pending):
-            return list(self._idata.kwargs["posterior"])
-        return list(self._idata.posterior.data_vars)
-
     @property
     def dispersion_name(self) -> str | None:
         """The dispersion's name in the posterior (``sigma``, ``shape``, ``lam``, ``alpha``),
         or None for families without one (or a NegativeBinomial with alpha fixed)."""
         name = self.family.dispersion_param
-        return name if name in self._posterior_names() else None
+        return name if name in convert.posterior(self._idata) else None
 
     # -- tables -----------------------------------------------------------------------------
     def summary(self, hdi_prob: float = 0.94) -> pd.DataFrame:
@@ -201,7 +186,7 @@ class BayesResults(Interpretation):
             raise ValueError(f"hdi_prob must lie in (0, 1), got {hdi_prob!r}")
         extra = self._extra_params()
         var_names = ["beta"] + extra + ([self.dispersion_name] if self.dispersion_name else [])
-        s = dg.summary(self._variables(var_names), hdi_prob)
+        s = dg.summary(convert.variables(self._idata, var_names), hdi_prob)
         s.index = [i[5:-1] if i.startswith("beta[") else i for i in s.index]
         mle = pd.Series(np.nan, index=s.index)
         mle_se = pd.Series(np.nan, index=s.index)
@@ -326,13 +311,9 @@ class BayesResults(Interpretation):
 
     def _draws(self):
         """beta (chains, draws, p) and the dispersion (chains, draws) or None."""
-        if isinstance(self._idata, Pending):
-            post = self._idata.kwargs["posterior"]
-            disp = np.asarray(post[self.dispersion_name]) if self.dispersion_name else None
-            return np.asarray(post["beta"]), disp
-        post = self.idata.posterior
-        disp = post[self.dispersion_name].to_numpy() if self.dispersion_name else None
-        return post["beta"].to_numpy(), disp
+        post = convert.posterior(self._idata)  # the draws, before the InferenceData is built
+        disp = np.asarray(post[self.dispersion_name]) if self.dispersion_name else None
+        return np.asarray(post["beta"]), disp
 
     def _evaluator(self, re: str = "include") -> Evaluator:
         """The draws' evaluator (bayesglm.interpret): every draw's coefficients (and a

@@ -16,7 +16,15 @@ import numpy as np
 
 from .diagnostics import Variable, labels
 
-__all__ = ["to_inference_data", "add_group", "Pending"]
+__all__ = ["to_inference_data", "add_group", "Pending", "posterior", "variables",
+           "sample_stats"]
+
+
+def _layout(names, dims: dict | None, coords: dict | None) -> tuple[dict, dict]:
+    """The dims and coords of a fit's variables: ``beta`` on the coefficient names (``coef``),
+    ``y`` and ``X`` on the rows (``obs``), and those of further variables."""
+    return ({"beta": ["coef"], "y": ["obs"], "X": ["obs", "coef"], **(dims or {})},
+            {"coef": [str(n) for n in names], **(coords or {})})
 
 
 class Pending(NamedTuple):
@@ -35,9 +43,8 @@ class Pending(NamedTuple):
         """The posterior's :class:`bayesglm.diagnostics.Variable` s (all, or ``names`` in that
         order), labelled as the built InferenceData's would be."""
         post = self.kwargs["posterior"]
-        dims = {"beta": ["coef"], **(self.kwargs.get("dims") or {})}
-        coords = {"coef": [str(n) for n in self.kwargs["names"]],
-                  **(self.kwargs.get("coords") or {})}
+        dims, coords = _layout(self.kwargs["names"], self.kwargs.get("dims"),
+                               self.kwargs.get("coords"))
         out = []
         for name in (list(post) if names is None else names):
             x = np.asarray(post[name])
@@ -50,6 +57,29 @@ class Pending(NamedTuple):
         """The same, with a (chains, draws, n) posterior_predictive group (or a function of no
         arguments that draws it)."""
         return Pending({**self.kwargs, "posterior_predictive": y_rep})
+
+
+def posterior(source):
+    """The posterior's variables by name (arrays (chains, draws, ...)) of an InferenceData or
+    a :class:`Pending` one: its ``posterior`` group, or the draws it will be built from."""
+    return source.kwargs["posterior"] if isinstance(source, Pending) else source.posterior
+
+
+def variables(source, names=None) -> list:
+    """The :class:`bayesglm.diagnostics.Variable` s (all, or ``names``) of an InferenceData's
+    posterior or a :class:`Pending` one's, with the same labels."""
+    if isinstance(source, Pending):
+        return source.variables(names)
+    from .diagnostics import variables as of_dataset
+
+    return of_dataset(source.posterior, names)
+
+
+def sample_stats(source) -> dict:
+    """The sampler's statistics by name, as NumPy arrays (chains, draws), of an InferenceData
+    or a :class:`Pending` one."""
+    stats = source.kwargs["sample_stats"] if isinstance(source, Pending) else source.sample_stats
+    return {k: np.asarray(v) for k, v in stats.items()}
 
 
 def to_inference_data(
@@ -77,9 +107,7 @@ def to_inference_data(
     """
     import arviz as az
 
-    extra_dims, extra_coords = dims or {}, coords or {}
-    coords = {"coef": [str(n) for n in names], "obs": np.asarray(obs_index), **extra_coords}
-    dims = {"beta": ["coef"], "y": ["obs"], "X": ["obs", "coef"], **extra_dims}
+    dims, coords = _layout(names, dims, {"obs": np.asarray(obs_index), **(coords or {})})
     for k in constant_data:
         if k not in dims:
             dims[k] = ["obs"]

@@ -205,9 +205,9 @@ class Evaluator:
         self.effects = ()  # the group effects of the evaluation rows' levels (base_rows)
         self._new_levels = None
         # on the device once: every quantity of a call reads them
-        self.theta = None if theta is None else jnp.asarray(theta, dtype=float)
+        self.theta = None if theta is None else jax.device_put(np.asarray(theta, dtype=float))
         self.cov = None if cov is None else np.asarray(cov, dtype=float)
-        self.draws = None if draws is None else jnp.asarray(draws, dtype=float)
+        self.draws = None if draws is None else jax.device_put(np.asarray(draws, dtype=float))
         self.p = len(source.names)
         self.exact = bool(getattr(self.family, "exact_likelihood", False))
         self.ordinal = bool(getattr(self.family, "ordinal", False))

@@ -457,8 +457,8 @@ def make_plan(family, structure, data: Problem, priors: PriorArrays, sizes: dict
     float32 = data.nobs >= FLOAT32_ROWS_MIN and family.sampler_float32(
         None if data.trials is None else np.asarray(data.trials),
         None if data.y is None else np.asarray(data.y))
-    gram = (family.sampler_gram() and not structure.terms and data.gram is None
-            and data.aux is None and data.nobs > structure.n_coef)
+    gram = (family.sampler_gram() and not structure.terms and data.aux is None
+            and data.nobs > structure.n_coef)
     data = for_sampler(data, float32=float32, gram=gram)
     d = sum(sizes.values())
     dense = WHITE_DENSE if block is not None else d <= DENSE_MAX

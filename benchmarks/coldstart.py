@@ -178,7 +178,7 @@ def report(records, modes, args) -> str:
         model = f"{m('model_s'):.2f}" if "model_s" in rs[0] else f"{m('read_s'):.2f} (read)"
         L.append(f"| {mode} | {med[mode]:.2f} ({min(p):.2f}-{max(p):.2f}) | {m('import_s'):.2f} "
                  f"| {model} | {m('fit_s'):.2f} | {m('summary_s'):.2f} | {ess:,.0f} "
-                 f"| {max(r.get('rhat_max', r.get('rhat_max', float('nan'))) for r in rs):.4f} "
+                 f"| {max(r['rhat_max'] for r in rs):.4f} "
                  f"| {statistics.median(r['load'] for r in rs):.1f} |")
     L.append("")
     mine = med.get("bayesglm, cache filled")
