@@ -291,13 +291,23 @@ def _numeric(values, what, col, rows: Rows) -> np.ndarray:
     return out
 
 
-def _fast_matrix(exog) -> np.ndarray | None:
+#: rows per block of the finiteness check of a large design (its boolean temporary stays small)
+_CHECK_ROWS = 1 << 16
+
+
+def _all_finite(X: np.ndarray) -> bool:
+    return all(np.isfinite(X[i : i + _CHECK_ROWS]).all() for i in range(0, X.shape[0],
+                                                                         _CHECK_ROWS))
+
+
+def _fast_matrix(exog, copy: bool = True) -> np.ndarray | None:
     """The whole exog as one float64 C-contiguous matrix when it is plainly numeric and finite.
 
     Large designs skip the column-by-column path: one copy (the design owns its arrays: editing
-    the user's exog afterwards does not change the model) and one vectorised finiteness check.
-    Anything else (NaN, inf, objects, extension dtypes) returns None and takes the exact,
-    slower path.
+    the user's exog afterwards does not change the model), or none where ``copy`` is false and
+    exog is already float64, C-ordered and aligned (:func:`aligned`; a read-only view is kept),
+    and one vectorised finiteness check by row blocks. Anything else (NaN, inf, objects,
+    extension dtypes) returns None and takes the exact, slower path.
     """
     if isinstance(exog, pd.DataFrame):
         if not all(isinstance(t, np.dtype) and t.kind in "biuf" for t in exog.dtypes):
@@ -307,8 +317,10 @@ def _fast_matrix(exog) -> np.ndarray | None:
         X = exog
     else:
         return None
-    X = aligned(X, copy=True)
-    return X if X.shape[1] and np.isfinite(X).all() else None
+    X = aligned(X, copy=copy)
+    if X is exog:
+        X = X.view()  # the design marks its arrays read-only: not the user's array itself
+    return X if X.shape[1] and _all_finite(X) else None
 
 
 def aligned(a, align: int = 64, *, copy: bool = False) -> np.ndarray:
@@ -536,7 +548,7 @@ def _binomial(ycols, trials, rows: Rows, family, nm: Naming):
 
 
 def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None, trials=None,
-                names=None, missing="raise", aux=None) -> Design:
+                names=None, missing="raise", aux=None, copy: bool = True) -> Design:
     """Validate a GLM's data and assemble a :class:`Design`.
 
     Parameters
@@ -558,6 +570,9 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
     missing : {"raise", "drop"}
         Rows with missing values (NaN, None, pd.NA) in any argument raise, or are dropped with
         a ``MissingDataWarning``. Infinite values are always an error.
+    copy : bool
+        False: a float64, C-ordered, 64-byte aligned numeric ``exog`` array is used in place
+        (see :class:`bayesglm.GLM`).
 
     Returns
     -------
@@ -633,7 +648,7 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
     nan_hint = _DROP_HINT if nm.nan_hint is None else nm.nan_hint
 
     sources = [(ywhat, c, _numeric(v, ywhat, c, rows)) for c, v in ycols]
-    X = _fast_matrix(exog)
+    X = _fast_matrix(exog, copy)
     if X is None:  # column by column: exact messages, mixed dtypes, missing values
         sources += [
             (xwhat, c, _numeric(v, xwhat, c, rows)) for c, (_, v) in zip(xnames, xcols)

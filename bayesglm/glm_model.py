@@ -49,6 +49,13 @@ class GLM:
     missing : {"raise", "drop"}
         What to do with rows holding NaN: raise an error naming them (default), or drop them
         (with a :class:`~bayesglm.MissingDataWarning` giving the count).
+    copy : bool
+        True (default): the model keeps its own copy of ``exog``, so that changing the array
+        later does not change the model. False: a float64, C-ordered ``exog`` array whose data
+        start on a 64-byte boundary is used in place, with no copy (JAX reads it where it
+        lies): at large n a copy doubles the memory a fit needs. ``np.load(path,
+        mmap_mode="r")`` of a ``.npy`` file gives such an array; any other is copied once, as
+        with True. The array must not change while the model and its results are in use.
     formula_spec : bayesglm.formula.FormulaSpec, optional
         The formula the rows were made with (``from_formula`` passes it): ``predict`` then
         re-applies it to new data.
@@ -84,6 +91,7 @@ class GLM:
         priors="auto",
         names=None,
         missing: str = "raise",
+        copy: bool = True,
         formula_spec=None,
         groups=None,
         aux=None,
@@ -105,6 +113,7 @@ class GLM:
             names=names,
             missing=missing,
             aux=aux,
+            copy=bool(copy),
         )
         if self._design.aux_names:
             self._family = self._family.bind_aux(self._design.aux_names)
@@ -247,7 +256,7 @@ class GLM:
 
     @float64
     def fit_mle(self, *, maxiter: int = 100, tol: float = 1e-8, cov_type: str = "nonrobust",
-                reml: bool = False):
+                reml: bool = False, devices=None):
         """Maximum likelihood by IRLS (jit-compiled JAX), as R's ``glm``.
 
         Parameters
@@ -262,6 +271,14 @@ class GLM:
             (1 - h) / (1 - h)^2, h the GLM hat value (as R's ``sandwich::vcovHC``).
         reml : bool
             For a Gaussian model with group-level terms: lmer's REML instead of ML.
+        devices : None, int or list of jax.Device
+            Split the rows over several JAX devices (each sums its rows' share of X'WX and the
+            deviance; one ``psum`` adds them). None (default): over all devices of JAX's default
+            backend when it has more than one and there are at least
+            ``bayesglm.sharding.SHARD_MIN_ROWS`` rows; an int: that many devices (1: one
+            device); a list: those devices. The estimates equal the one-device fit's up to the
+            order of floating-point additions. Plain GLMs only (not NegativeBinomial with alpha
+            estimated, group-level terms or the likelihood families).
 
         Returns
         -------
@@ -291,7 +308,8 @@ class GLM:
             fit = fit_likelihood(self.design, self.family, maxiter=maxiter, tol=tol,
                                  cov_type=cov_type)
             return LikelihoodResults(self, self.design, self.family, fit)
-        fit = _fit_mle(self.design, self.family, maxiter=maxiter, tol=tol, cov_type=cov_type)
+        fit = _fit_mle(self.design, self.family, maxiter=maxiter, tol=tol, cov_type=cov_type,
+                       devices=devices)
         return MLEResults(self, self.design, self.family, fit)
 
     # -- the Bayesian side ------------------------------------------------------------------

@@ -16,6 +16,7 @@ alpha are traced arguments.
 
 from __future__ import annotations
 
+import functools
 import math
 from functools import partial
 from typing import NamedTuple
@@ -23,15 +24,23 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 from jax import lax
+from jax.sharding import PartitionSpec as P
 
 from ._xla import jit
 from .families import Family
+from .sharding import ROWS
 
 __all__ = [
     "IRLSData",
     "IRLSState",
     "IRLSResult",
+    "PassStats",
     "irls",
+    "irls_sharded",
+    "pass_stats",
+    "pass_loglike",
+    "deviance_rises",
+    "deviance_converged",
     "irls_nb",
     "nb_criterion",
     "loglike_sum",
@@ -86,8 +95,15 @@ def _offset(data: IRLSData, like):
     return jnp.zeros_like(like) if data.offset is None else data.offset
 
 
-def _deviance(family: Family, data: IRLSData, mu):
-    return jnp.sum(_prior(data, mu) * family.unit_deviance(data.y, mu, data.alpha))
+def _rowsum(x, axis):
+    """The sum over the rows; with ``axis`` (inside a ``shard_map`` over row shards, see
+    :func:`irls_sharded`) over the rows of every device."""
+    total = jnp.sum(x)
+    return total if axis is None else lax.psum(total, axis)
+
+
+def _deviance(family: Family, data: IRLSData, mu, axis=None):
+    return _rowsum(_prior(data, mu) * family.unit_deviance(data.y, mu, data.alpha), axis)
 
 
 def working_quantities(family: Family, data: IRLSData, eta, mu):
@@ -132,20 +148,26 @@ def gram(X, w, z):
     return lax.fori_loop(0, n_blocks, body, zero)
 
 
-def _wls(X, w, z):
-    """Solve (X' W X) beta = X' W z by Cholesky."""
+def _wls(X, w, z, axis=None):
+    """Solve (X' W X) beta = X' W z by Cholesky (the cross-products summed over the devices'
+    rows with ``axis``)."""
     XtWX, XtWz = gram(X, w, z)
+    if axis is not None:
+        XtWX, XtWz = lax.psum((XtWX, XtWz), axis)
     chol = jax.scipy.linalg.cho_factor(XtWX, lower=True)
     return jax.scipy.linalg.cho_solve(chol, XtWz), XtWX
 
 
-def _valid(family: Family, eta, mu, dev):
-    return jnp.all(family.link.valid_eta(eta)) & jnp.all(family.valid_mu(mu)) & jnp.isfinite(dev)
+def _valid(family: Family, eta, mu, dev, axis=None):
+    ok = family.link.valid_eta(eta) & family.valid_mu(mu)
+    if axis is None:
+        return jnp.all(ok) & jnp.isfinite(dev)
+    return (_rowsum(~ok, axis) == 0) & jnp.isfinite(dev)
 
 
-def _step(family: Family, data: IRLSData, tol, check_first, state: IRLSState) -> IRLSState:
+def _step(family: Family, data: IRLSData, tol, check_first, axis, state: IRLSState) -> IRLSState:
     w, z = working_quantities(family, data, state.eta, state.mu)
-    beta_new, XtWX = _wls(data.X, w, z)
+    beta_new, XtWX = _wls(data.X, w, z, axis)
     eta_new = data.X @ beta_new + _offset(data, state.eta)
     # the first step from R's mustart may raise the deviance (that eta is no X beta + offset);
     # from a consistent point (check_first) no step may
@@ -153,12 +175,12 @@ def _step(family: Family, data: IRLSData, tol, check_first, state: IRLSState) ->
 
     def evaluate(beta, eta):
         mu = family.link.inverse(eta)
-        return beta, eta, mu, _deviance(family, data, mu)
+        return beta, eta, mu, _deviance(family, data, mu, axis)
 
     def needs_halving(c):
         _, eta, mu, dev, k = c
-        rises = (~first) & (dev - state.dev > tol * (jnp.abs(state.dev) + 0.1))
-        return (~_valid(family, eta, mu, dev) | rises) & (k < MAX_HALVINGS)
+        rises = (~first) & deviance_rises(dev, state.dev, tol)
+        return (~_valid(family, eta, mu, dev, axis) | rises) & (k < MAX_HALVINGS)
 
     def halve(c):
         beta, _, _, _, k = c
@@ -170,7 +192,7 @@ def _step(family: Family, data: IRLSData, tol, check_first, state: IRLSState) ->
     beta, eta, mu, dev, k = lax.while_loop(
         needs_halving, halve, (*evaluate(beta_new, eta_new), jnp.asarray(0))
     )
-    failed = ~_valid(family, eta, mu, dev)
+    failed = ~_valid(family, eta, mu, dev, axis)
 
     def keep(new, old):  # a failed step leaves the last valid point in place
         return jnp.where(failed, old, new)
@@ -189,8 +211,19 @@ def _step(family: Family, data: IRLSData, tol, check_first, state: IRLSState) ->
     )
 
 
+def deviance_rises(dev, dev_old, tol):
+    """Whether a step raised the deviance by more than ``tol`` relative (the rule that halves
+    it); JAX or NumPy scalars alike."""
+    return dev - dev_old > tol * (abs(dev_old) + 0.1)
+
+
+def deviance_converged(dev, dev_old, tol):
+    """R's convergence rule, ``|dev - dev_old| / (|dev| + 0.1) < tol``; JAX or NumPy scalars."""
+    return abs(dev - dev_old) / (abs(dev) + 0.1) < tol
+
+
 def _converged(state: IRLSState, tol):
-    return jnp.abs(state.dev - state.dev_old) / (jnp.abs(state.dev) + 0.1) < tol
+    return deviance_converged(state.dev, state.dev_old, tol)
 
 
 def _start(family: Family, data: IRLSData, beta_init):
@@ -204,7 +237,7 @@ def _start(family: Family, data: IRLSData, beta_init):
     return beta0, data.X @ beta0 + _offset(data, y)
 
 
-def _irls(family: Family, data: IRLSData, beta_init, maxiter, tol) -> IRLSResult:
+def _irls(family: Family, data: IRLSData, beta_init, maxiter, tol, axis=None) -> IRLSResult:
     """Fit a GLM by IRLS.
 
     Parameters
@@ -218,12 +251,15 @@ def _irls(family: Family, data: IRLSData, beta_init, maxiter, tol) -> IRLSResult
         (as R).
     maxiter, tol : int, float
         Iteration limit and R's relative-deviance tolerance.
+    axis : str, optional
+        Inside a ``shard_map`` over row shards: the mesh axis whose sums (cross-products,
+        deviance, Pearson's chi2, domain checks) cover every device's rows.
     """
-    return _irls_from(family, data, *_start(family, data, beta_init), maxiter, tol)
+    return _irls_from(family, data, *_start(family, data, beta_init), maxiter, tol, axis=axis)
 
 
 def _irls_from(family: Family, data: IRLSData, beta0, eta0, maxiter, tol,
-               check_first=False) -> IRLSResult:
+               check_first=False, axis=None) -> IRLSResult:
     y = data.y
     p = data.X.shape[1]
     mu0 = family.link.inverse(eta0)
@@ -231,7 +267,7 @@ def _irls_from(family: Family, data: IRLSData, beta0, eta0, maxiter, tol,
         beta=beta0,
         eta=eta0,
         mu=mu0,
-        dev=_deviance(family, data, mu0),
+        dev=_deviance(family, data, mu0, axis),
         dev_old=jnp.asarray(jnp.inf, y.dtype),
         step=jnp.zeros(p, dtype=y.dtype),
         XtWX=jnp.zeros((p, p), dtype=y.dtype),
@@ -244,12 +280,13 @@ def _irls_from(family: Family, data: IRLSData, beta0, eta0, maxiter, tol,
         done = (s.n_iter > 0) & _converged(s, tol)
         return (~done) & (s.n_iter < maxiter) & (~s.failed)
 
-    state = lax.while_loop(cond, partial(_step, family, data, tol, jnp.asarray(check_first)),
+    state = lax.while_loop(cond, partial(_step, family, data, tol, jnp.asarray(check_first), axis),
                            state)
 
     # The covariance comes from the last step's X'WX (weights at the mean before the final
     # update), as R's glm and statsmodels report it; Pearson's chi2 is at the final mean.
-    pearson = jnp.sum(_prior(data, y) * (y - state.mu) ** 2 / family.variance(state.mu, data.alpha))
+    pearson = _rowsum(_prior(data, y) * (y - state.mu) ** 2 / family.variance(state.mu, data.alpha),
+                      axis)
     return IRLSResult(
         beta=state.beta,
         eta=state.eta,
@@ -266,6 +303,87 @@ def _irls_from(family: Family, data: IRLSData, beta0, eta0, maxiter, tol,
 
 irls = jit(_irls, static_argnames=("family",))
 irls.__doc__ = _irls.__doc__
+
+
+@functools.cache
+def _sharded_program(family: Family, mesh, has_offset: bool, has_pw: bool, has_init: bool):
+    row, rep = P(ROWS), P()
+    data_spec = IRLSData(X=P(ROWS, None), y=row, offset=row if has_offset else None,
+                         prior_weights=row if has_pw else None, alpha=rep)
+    out_spec = IRLSResult(beta=rep, eta=row, mu=row, deviance=rep, pearson_chi2=rep, XtWX=rep,
+                          step=rep, n_iter=rep, converged=rep, failed=rep)
+
+    def run(data, beta_init, maxiter, tol):
+        return _irls(family, data, beta_init, maxiter, tol, axis=ROWS)
+
+    return jit(jax.shard_map(run, mesh=mesh, in_specs=(data_spec, rep if has_init else None,
+                                                       rep, rep),
+                             out_specs=out_spec, check_vma=False))
+
+
+def irls_sharded(family: Family, data: IRLSData, beta_init, maxiter, tol, mesh) -> IRLSResult:
+    """:func:`irls` with the rows of ``data`` sharded over ``mesh`` (axis
+    :data:`bayesglm.sharding.ROWS`, as :func:`bayesglm.sharding.put_rows` places them): every
+    device iterates on its own rows, the sums of each iteration are ``psum``-ed, so the
+    iterates are those of :func:`irls` up to the order of the floating-point additions.
+    ``eta`` and ``mu`` come back sharded (with the padding rows)."""
+    program = _sharded_program(family, mesh, data.offset is not None,
+                               data.prior_weights is not None, beta_init is not None)
+    return program(data, beta_init, maxiter, tol)
+
+
+# ---------------------------------------------------------------------------------------------
+# IRLS by passes over blocks of rows (bayesglm.outofcore drives the iteration): each pass sums
+# one block's share of what an iteration needs; the sums over the blocks are the in-memory
+# iteration's numbers, so the sequence of iterates is the same.
+
+
+class PassStats(NamedTuple):
+    """One block of rows' share of an IRLS iteration at one point (every field a sum over rows)."""
+
+    XtWX: jax.Array  # (p, p) weighted cross-product at the point's working weights
+    XtWz: jax.Array  # (p,)
+    deviance: jax.Array
+    pearson_chi2: jax.Array
+    invalid: jax.Array  # rows whose eta or mu leaves the domain (or whose deviance is not finite)
+    n_boundary: jax.Array  # rows of positive weight whose mean is numerically 0 (or 1)
+
+
+@jit(static_argnames=("family", "start"))
+def pass_stats(family: Family, data: IRLSData, beta, start: bool = False) -> PassStats:
+    """A block's :class:`PassStats` at ``eta = X beta + offset``, or at R's ``mustart``
+    (``start``; ``beta`` is then ignored), with the working weights and response of
+    :func:`working_quantities` there. Rows of prior weight 0 (padding) add nothing to the
+    sums. The boundary count follows R's ``glm.fit`` warnings: a mean below ``10 eps`` (or above
+    ``1 - 10 eps`` for a binomial) with ``eps`` the dtype's machine epsilon."""
+    pw = _prior(data, data.y)
+    if start:
+        eta = family.link.link(family.starting_mu(data.y, pw))
+    else:
+        eta = data.X @ beta + _offset(data, data.y)
+    mu = family.link.inverse(eta)
+    w, z = working_quantities(family, data, eta, mu)
+    XtWX, XtWz = gram(data.X, w, z)
+    unit = pw * family.unit_deviance(data.y, mu, data.alpha)
+    pearson = jnp.sum(pw * (data.y - mu) ** 2 / family.variance(mu, data.alpha))
+    bad = ~family.link.valid_eta(eta) | ~family.valid_mu(mu) | ~jnp.isfinite(unit)
+    eps = 10 * jnp.finfo(mu.dtype).eps
+    if family.boundary == "separation":
+        edge = (mu < eps) | (mu > 1 - eps)
+    elif family.boundary == "zero_counts":
+        edge = mu < eps
+    else:
+        edge = jnp.zeros(mu.shape, bool)
+    return PassStats(XtWX, XtWz, jnp.sum(unit), pearson, jnp.sum(bad),
+                     jnp.sum(edge & (pw > 0)))
+
+
+@jit(static_argnames=("family",))
+def pass_loglike(family: Family, data: IRLSData, beta, dispersion, trials, fw):
+    """A block's share of the full log-likelihood at ``eta = X beta + offset``, each row weighted
+    by its frequency weight ``fw`` (0 for padding)."""
+    mu = family.link.inverse(data.X @ beta + _offset(data, data.y))
+    return jnp.sum(fw * family.loglike_obs(data.y, mu, dispersion, trials))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from ._warnings import ConvergenceWarning, EstimabilityWarning, SeparationWarnin
 from . import existence
 from .design import Design, Rows
 from .families import Family, NegativeBinomial
-from .irls import IRLSData, irls, irls_nb, loglike_sum, observation_stats
+from .irls import IRLSData, irls, irls_nb, irls_sharded, loglike_sum, observation_stats
+from .sharding import RowShards, put_rows, row_devices
 
 __all__ = ["MLEFit", "fit_mle", "RankDeficientError", "COV_TYPES", "prior_weights", "irls_data",
            "check_full_rank"]
@@ -208,8 +209,11 @@ def fit_mle(
     maxiter: int = 100,
     tol: float = 1e-8,
     cov_type: str = "nonrobust",
+    devices=None,
 ) -> MLEFit:
-    """Maximum-likelihood fit of a GLM by IRLS (see :func:`bayesglm.irls.irls`)."""
+    """Maximum-likelihood fit of a GLM by IRLS (see :func:`bayesglm.irls.irls`), its rows
+    split over ``devices`` as :func:`bayesglm.sharding.row_devices` decides (NegativeBinomial
+    with alpha estimated always runs on one device)."""
     if cov_type not in COV_TYPES:
         raise ValueError(f"cov_type must be one of {', '.join(COV_TYPES)}; got {cov_type!r}")
     if not (isinstance(maxiter, (int, np.integer)) and maxiter >= 1):
@@ -225,6 +229,7 @@ def fit_mle(
 
     nb = isinstance(family, NegativeBinomial)
     alpha_fixed = family.alpha if nb else None
+    devs = row_devices(design.nobs, devices)
     data = irls_data(design, alpha=alpha_fixed if alpha_fixed is not None else 0.0)
     alpha = alpha_se = None
     fw = None if design.weights is None else jnp.asarray(design.weights)
@@ -289,7 +294,13 @@ def fit_mle(
         # a fixed alpha travels traced in data.alpha: keep it out of the static family so that
         # a new alpha value does not recompile
         irls_family = NegativeBinomial(family.link) if nb else family
-        res = irls(irls_family, data, None, maxiter, tol)
+
+        def run(beta_init):
+            if devs is None:
+                return irls(irls_family, data, beta_init, maxiter, tol)
+            return _irls_on_rows(irls_family, design, data.alpha, devs, beta_init, maxiter, tol)
+
+        res = run(None)
         if bool(res.failed) and design.const_index is not None:
             # the first step from R's mustart left the domain and halving back towards beta = 0
             # did not help (eta = 0 lies outside the inverse and power links' domain): restart
@@ -298,7 +309,7 @@ def fit_mle(
             ybar = float(np.sum(pw * design.y) / np.sum(pw))
             beta0 = np.zeros(p)
             beta0[design.const_index] = float(family.link.link(ybar)) / design.X[0, design.const_index]
-            res = irls(irls_family, data, jnp.asarray(beta0), maxiter, tol)
+            res = run(jnp.asarray(beta0))
         alpha = alpha_fixed
 
     beta = np.asarray(res.beta)
@@ -410,6 +421,19 @@ def fit_mle(
         obs=obs,
         null_deviance=lambda: _null_deviance(design, family, alpha, maxiter=maxiter, tol=tol),
     )
+
+
+def _irls_on_rows(family, design: Design, alpha, devices, beta_init, maxiter, tol):
+    """:func:`~bayesglm.irls.irls_sharded` on the design's rows split over ``devices``; its
+    ``eta`` and ``mu`` gathered back to the design's n rows (on the default device)."""
+    shards = RowShards(design.nobs, devices)
+    X, y, off, pw = put_rows(shards, design.X, design.y, design.total_offset,
+                             prior_weights(design))
+    res = irls_sharded(family, IRLSData(X, y, off, pw, alpha), beta_init, maxiter, tol,
+                       shards.mesh)
+    n = design.nobs
+    return res._replace(eta=jax.device_put(np.asarray(res.eta)[:n]),
+                        mu=jax.device_put(np.asarray(res.mu)[:n]))
 
 
 def _null_deviance(design: Design, family: Family, alpha, *, maxiter=100, tol=1e-8) -> float:

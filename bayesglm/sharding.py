@@ -1,0 +1,125 @@
+"""Rows split across JAX devices: when a fit does it, and how the arrays are placed.
+
+The likelihood of a GLM is a sum over rows, so its rows can live on several devices: each
+device sums its own rows' share of X'WX, X'Wz, the deviance and the domain checks, and one
+``psum`` over the mesh axis :data:`ROWS` adds the shares (``bayesglm.irls.irls_sharded``). The
+p x p solve is then the same on every device. This module owns the rule of when that happens
+(:func:`row_devices`) and the placement (:func:`put_rows`): shard ``i`` holds rows
+``[i m, (i + 1) m)`` with ``m`` about ``n / k`` (a multiple of 8); the last shard is padded
+with copies of the last row whose prior weight is 0 (they add nothing to any sum), so only
+that shard is ever copied on the host. A NumPy shard that is C-ordered and 64-byte aligned
+is used in place by a CPU device (no copy).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+__all__ = ["ROWS", "SHARD_MIN_ROWS", "row_devices", "block_devices", "put_rows", "RowShards"]
+
+#: the mesh axis of the row shards
+ROWS = "rows"
+
+#: below this many rows a fit stays on one device (the psum and the per-device dispatch cost
+#: more than the split saves); ``BAYESGLM_SHARD_MIN_ROWS`` overrides it
+SHARD_MIN_ROWS = 1 << 18
+
+
+def _min_rows() -> int:
+    text = os.environ.get("BAYESGLM_SHARD_MIN_ROWS", "").strip()
+    if not text:
+        return SHARD_MIN_ROWS
+    if not text.isdigit():
+        raise ValueError(f"the environment variable BAYESGLM_SHARD_MIN_ROWS must be a number of "
+                         f"rows, got {text!r}")
+    return int(text)
+
+
+def row_devices(n: int, devices=None) -> tuple | None:
+    """The devices a fit of ``n`` rows splits its rows over, or None for one device.
+
+    Parameters
+    ----------
+    n : int
+        Rows of the data.
+    devices : None, int or sequence of jax.Device
+        None: every device of JAX's default backend when there is more than one and ``n`` is
+        at least :data:`SHARD_MIN_ROWS` (``BAYESGLM_SHARD_MIN_ROWS``); an int: that many of
+        them (1: no split); a sequence: those devices.
+    """
+    if devices is None:
+        found = jax.devices()
+        return tuple(found) if len(found) > 1 and n >= _min_rows() else None
+    if isinstance(devices, (int, np.integer)) and not isinstance(devices, bool):
+        found = jax.devices()
+        if not 1 <= devices <= len(found):
+            raise ValueError(f"devices: must be between 1 and the {len(found)} devices JAX has "
+                             f"({found[0].platform}), got {devices}")
+        return tuple(found[:devices]) if devices > 1 else None
+    try:
+        chosen = tuple(devices)
+    except TypeError:
+        raise TypeError(f"devices: None, a number of devices or a list of jax devices, got "
+                        f"{devices!r}") from None
+    if not chosen or not all(isinstance(d, jax.Device) for d in chosen):
+        raise TypeError(f"devices: a list of jax devices (jax.devices()), got {devices!r}")
+    if len(set(chosen)) != len(chosen):
+        raise ValueError("devices: the list names a device more than once")
+    return chosen if len(chosen) > 1 else None
+
+
+def block_devices(devices=None) -> tuple:
+    """The devices that blocks of rows read one at a time take turns on (out-of-core IRLS):
+    None, every device of JAX's default backend; an int or a list as in :func:`row_devices`
+    (no threshold: a block is large already)."""
+    if devices is None:
+        return tuple(jax.devices())
+    return row_devices(1, devices) or (jax.devices()[0] if isinstance(devices, (int, np.integer))
+                                       else tuple(devices)[0],)
+
+
+class RowShards:
+    """The placement of ``n`` rows on ``devices``: ``k`` shards of ``m`` rows, the last padded
+    by ``pad`` rows."""
+
+    def __init__(self, n: int, devices: tuple):
+        self.n, self.devices = n, tuple(devices)
+        self.k = len(self.devices)
+        # a multiple of 8 rows: every shard of a C-ordered float64 array then starts 64-byte
+        # aligned where the array does (used in place on a CPU device)
+        self.m = 8 * math.ceil(n / (8 * self.k))
+        self.pad = self.m * self.k - n
+        self.mesh = Mesh(np.array(self.devices), (ROWS,))
+
+    def spec(self, ndim: int) -> P:
+        return P(ROWS, *([None] * (ndim - 1)))
+
+    def put(self, a: np.ndarray, fill=None) -> jax.Array:
+        """``a`` (n, ...) as one array sharded by rows; padding rows repeat the last row, or are
+        ``fill``."""
+        parts = []
+        for i, dev in enumerate(self.devices):
+            block = a[i * self.m:(i + 1) * self.m]
+            if block.shape[0] < self.m:
+                extra = self.m - block.shape[0]
+                tail = (np.repeat(a[-1:], extra, axis=0) if fill is None
+                        else np.full((extra,) + a.shape[1:], fill, dtype=a.dtype))
+                block = np.concatenate([block, tail])
+            parts.append(jax.device_put(block, dev))
+        shape = (self.m * self.k,) + a.shape[1:]
+        return jax.make_array_from_single_device_arrays(
+            shape, NamedSharding(self.mesh, self.spec(a.ndim)), parts)
+
+
+def put_rows(shards: RowShards, X, y, offset, prior_weights):
+    """(X, y, offset, prior weights) placed by rows; where rows are padded the prior weights
+    exist (1 where they were None) and are 0 on the padding."""
+    if prior_weights is None and shards.pad:
+        prior_weights = np.ones(shards.n)
+    return (shards.put(X), shards.put(y), None if offset is None else shards.put(offset),
+            None if prior_weights is None else shards.put(prior_weights, 0.0))
