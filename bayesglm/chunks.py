@@ -71,6 +71,46 @@ def _open(value, what):
         raise ValueError(f"{what}: cannot be read as an array ({exc})") from None
 
 
+def _file_rows(arr):
+    """``(path, offset, bytes per row)`` where ``arr`` is a whole C-ordered memmap of a file
+    (what ``np.load(..., mmap_mode="r")`` returns), else None."""
+    import mmap
+
+    if (isinstance(arr, np.memmap) and isinstance(arr.base, mmap.mmap)
+            and arr.flags.c_contiguous and arr.filename and arr.ndim >= 1):
+        return arr.filename, int(arr.offset), int(arr.strides[0]) if arr.ndim else 0
+    return None
+
+
+class _Rows:
+    """Row slices of an array; of a file's memmap read from the file itself (``os.pread`` into
+    a new buffer), so that the process maps none of the file's pages (its resident memory stays
+    a few blocks; the file cache is the system's)."""
+
+    def __init__(self, arr):
+        self.arr = arr
+        self.file = _file_rows(arr)
+
+    def __getitem__(self, rows: slice):
+        if self.file is None:
+            return self.arr[rows]
+        path, offset, row_bytes = self.file
+        start, stop, _ = rows.indices(self.arr.shape[0])
+        out = np.empty((stop - start,) + self.arr.shape[1:], dtype=self.arr.dtype)
+        view = memoryview(out.reshape(-1).view(np.uint8))
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            done, where = 0, offset + start * row_bytes
+            while done < len(view):
+                got = os.preadv(fd, [view[done:]], where + done)
+                if got <= 0:
+                    raise OSError(f"{path}: ended before row {stop}")
+                done += got
+        finally:
+            os.close(fd)
+        return out
+
+
 class ArraySource(Source):
     """NumPy arrays, memmaps or ``.npy`` paths of equal length (blocks are slices)."""
 
@@ -104,10 +144,11 @@ class ArraySource(Source):
         self.given = frozenset(self.extras)
 
     def read(self, rows):
+        endog, exog = _Rows(self.endog), _Rows(self.exog)
+        extras = {k: _Rows(v) for k, v in self.extras.items()}
         for start in range(0, self.nobs, rows):
-            stop = min(self.nobs, start + rows)
-            yield (start, self.endog[start:stop], self.exog[start:stop],
-                   {k: v[start:stop] for k, v in self.extras.items()})
+            block = slice(start, min(self.nobs, start + rows))
+            yield start, endog[block], exog[block], {k: v[block] for k, v in extras.items()}
 
 
 class ParquetSource(Source):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import math
 import numbers
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ _DUMMY_HINT = (
     "(e.g. pandas.get_dummies)"
 )
 _DROP_HINT = '; pass missing="drop" to drop rows with missing values'
+#: rows per block of the checks of a large design (their boolean temporaries stay small)
+_CHECK_ROWS = 1 << 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,17 +107,24 @@ class Design:
         """Sum of the frequency weights, or the number of rows when there are none."""
         return float(self.nobs if self.weights is None else self.weights.sum())
 
-    @property
+    @functools.cached_property
     def const_index(self) -> int | None:
-        """Index of the first constant non-zero column of ``X`` (an intercept), else None."""
+        """Index of the first constant non-zero column of ``X`` (an intercept), else None
+        (found once: a pass over X)."""
         return _const_col(self.X)
 
 
 def _const_col(X) -> int | None:
+    """The first column equal to its non-zero first value in every row, or None; checked by
+    row blocks, over the columns still in the running (no n x p temporary)."""
     if X.shape[0] == 0:
         return None
-    const = np.flatnonzero(np.all(X == X[0], axis=0) & (X[0] != 0))
-    return int(const[0]) if const.size else None
+    cand = np.flatnonzero(X[0] != 0)
+    for i in range(0, X.shape[0], _CHECK_ROWS):
+        if not cand.size:
+            return None
+        cand = cand[np.all(X[i : i + _CHECK_ROWS, cand] == X[0, cand], axis=0)]
+    return int(cand[0]) if cand.size else None
 
 
 # -- messages ------------------------------------------------------------------------------
@@ -289,10 +299,6 @@ def _numeric(values, what, col, rows: Rows) -> np.ndarray:
                 f"{rows.name(i)}{_DUMMY_HINT}"
             )
     return out
-
-
-#: rows per block of the finiteness check of a large design (its boolean temporary stays small)
-_CHECK_ROWS = 1 << 16
 
 
 def _all_finite(X: np.ndarray) -> bool:
@@ -711,11 +717,17 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
         xnames = tuple("const" if j == const else nm for j, nm in enumerate(xnames))
     aux_arrays, aux_names = _aux(aux, family, n, n_dropped)
     return Design(
-        y=np.ascontiguousarray(y, dtype=np.float64), X=X, names=xnames, endog_name=str(endog_name),
-        offset=ext.get("offset"), exposure=ext.get("exposure"), weights=w, trials=trials_arr,
+        # aligned, as X: JAX on a CPU then reads them in place (no copy on the device)
+        y=aligned(y), X=X, names=xnames, endog_name=str(endog_name),
+        offset=_aligned_or_none(ext.get("offset")), exposure=ext.get("exposure"),
+        weights=_aligned_or_none(w), trials=_aligned_or_none(trials_arr),
         n_dropped=n_dropped + _NAMING.get().dropped_before, row_index=index,
         aux=aux_arrays, aux_names=aux_names,
     )
+
+
+def _aligned_or_none(a):
+    return None if a is None else aligned(a)
 
 
 def _aux(aux, family, n: int, n_dropped: int):

@@ -30,6 +30,9 @@ __all__ = ["boundary_hint", "divergent_direction", "direction_names"]
 #: (:func:`step_is_divergent`)
 LP_MAX_CELLS = 200_000
 
+#: rows per block of the checks over all rows (their temporaries stay small at any n)
+BLOCK_ROWS = 1 << 16
+
 
 def boundary_hint(mu: np.ndarray, deviance: float, tol: float, *, binomial: bool,
                   weights: np.ndarray | None = None, cap: float = np.inf) -> bool:
@@ -41,11 +44,16 @@ def boundary_hint(mu: np.ndarray, deviance: float, tol: float, *, binomial: bool
     once the deviance changes by less than ``tol (|dev| + 0.1)``. Rows within 100 times that
     (at most ``cap``) are candidates (the linear program then decides).
     """
-    dist = np.minimum(mu, 1.0 - mu) if binomial else np.abs(mu)
-    if weights is not None:
-        dist = dist * np.where(weights > 0, weights, np.inf)
     thresh = max(min(100.0 * tol * (abs(deviance) + 0.1), cap), np.sqrt(np.finfo(float).eps))
-    return bool(np.any(dist < thresh))
+    for i in range(0, len(mu), BLOCK_ROWS):  # by row blocks: no n-vector temporaries
+        m = mu[i:i + BLOCK_ROWS]
+        dist = np.minimum(m, 1.0 - m) if binomial else np.abs(m)
+        if weights is not None:
+            w = weights[i:i + BLOCK_ROWS]
+            dist = dist * np.where(w > 0, w, np.inf)
+        if np.any(dist < thresh):
+            return True
+    return False
 
 
 def _signs(y: np.ndarray, *, binomial: bool) -> np.ndarray:
@@ -108,14 +116,19 @@ def divergent_direction(X: np.ndarray, y: np.ndarray, *, binomial: bool,
 def step_is_divergent(X: np.ndarray, y: np.ndarray, step: np.ndarray, *, binomial: bool) -> bool:
     """The cheap test for designs too big for the linear program: does IRLS's last step ``s``
     satisfy the divergence's sign pattern (:func:`divergent_direction`)?"""
-    s = X @ step
-    scale = np.max(np.abs(s))
+    blocks = range(0, len(y), BLOCK_ROWS)  # by row blocks: no n-vector temporaries
+    scale = max((float(np.max(np.abs(X[i:i + BLOCK_ROWS] @ step), initial=0.0))
+                 for i in blocks), default=0.0)
     if not np.isfinite(scale) or scale < 1e-3:
         return False
     tol = 1e-3 * scale
-    sign = _signs(y, binomial=binomial)
-    return bool(np.all(s[sign > 0] >= -tol) and np.all(s[sign < 0] <= tol)
-                and np.all(np.abs(s[sign == 0]) <= tol))
+    for i in blocks:
+        s = X[i:i + BLOCK_ROWS] @ step
+        sign = _signs(y[i:i + BLOCK_ROWS], binomial=binomial)
+        if not (np.all(s[sign > 0] >= -tol) and np.all(s[sign < 0] <= tol)
+                and np.all(np.abs(s[sign == 0]) <= tol)):
+            return False
+    return True
 
 
 def direction_names(X: np.ndarray, b: np.ndarray, names) -> list[str]:

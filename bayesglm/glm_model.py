@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -97,7 +99,7 @@ class GLM:
         aux=None,
         data=None,
     ):
-        from .priors import (resolve_extra_priors, resolve_priors, split_extra_priors,
+        from .priors import (check_priors, resolve_extra_priors, split_extra_priors,
                              split_group_priors)
 
         self._family = get_family(family, link)
@@ -118,8 +120,9 @@ class GLM:
         if self._design.aux_names:
             self._family = self._family.bind_aux(self._design.aux_names)
         self._family.check_design(self._design)
-        # priors are checked (unknown coefficient names, misspelt strings) and scaled here, when
-        # the model is built, not at the first fit
+        # priors are checked (unknown coefficient names, misspelt strings) here, when the model
+        # is built, not at the first fit; their autoscaling (passes over X) waits until they
+        # are first needed, so that a maximum-likelihood fit never pays for it
         self._groups = tuple(groups or ())
         for factor, rows in self._groups:
             if np.shape(rows.index) != (self._design.nobs,):
@@ -129,7 +132,8 @@ class GLM:
         fixed, self._group_priors = split_group_priors(priors, self._groups, self._design,
                                                        self._family)
         fixed, extra = split_extra_priors(fixed, self._family)
-        self._resolved = resolve_priors(fixed, self._design, self._family)
+        check_priors(fixed, self._design.names, self._family)
+        self._fixed_priors = fixed
         self._extra_priors = resolve_extra_priors(priors, extra, self._design, self._family)
         self._priors = priors
         self._formula_spec = formula_spec
@@ -327,10 +331,13 @@ class GLM:
             "resolved priors cannot go stale. Build a new model with the priors you want, "
             "e.g. bg.GLM(endog, exog, family, priors=...) or bg.glm(formula, data, priors=...)")
 
-    @property
+    @functools.cached_property
     def resolved_priors(self):
-        """The priors actually used (after autoscaling), resolved when the model is built."""
-        return self._resolved
+        """The priors actually used (after autoscaling; checked when the model is built,
+        autoscaled when first needed)."""
+        from .priors import resolve_priors
+
+        return resolve_priors(self._fixed_priors, self._design, self._family)
 
     @property
     def extra_priors(self):

@@ -1,7 +1,9 @@
 """Iteratively reweighted least squares in JAX: one jit-compiled ``lax.while_loop``.
 
 The problem data (:class:`IRLSData`) are kept apart from the iteration state
-(:class:`IRLSState`); one IRLS step is a pure function ``state -> state``.
+(:class:`IRLSState`); one IRLS step is a pure function ``state -> state``, and each iteration
+reads X once: one pass over row blocks (:func:`_pass`) gives the deviance at the new point and
+the cross-products of the next step.
 
 The algorithm is R's ``glm.fit``: start from the family's ``mustart``, solve the weighted least
 squares problem of the working response, stop when the relative change of the deviance
@@ -46,6 +48,7 @@ __all__ = [
     "loglike_sum",
     "observation_stats",
     "working_quantities",
+    "gram",
 ]
 
 MAX_HALVINGS = 30
@@ -61,11 +64,20 @@ class IRLSData(NamedTuple):
     alpha: jax.Array  # NegativeBinomial's alpha (ignored by the other families)
 
 
+class PassStats(NamedTuple):
+    """What one pass over the rows learns at one point (every field a sum over the rows)."""
+
+    XtWX: jax.Array  # (p, p) weighted cross-product at the point's working weights
+    XtWz: jax.Array  # (p,)
+    deviance: jax.Array
+    pearson_chi2: jax.Array
+    invalid: jax.Array  # rows whose eta or mu leaves the domain (or whose deviance is not finite)
+    n_boundary: jax.Array  # rows of positive weight whose mean is numerically 0 (or 1)
+
+
 class IRLSState(NamedTuple):
     beta: jax.Array  # (p,)
-    eta: jax.Array  # (n,)
-    mu: jax.Array  # (n,)
-    dev: jax.Array  # deviance at mu
+    at: PassStats  # the pass at beta: its deviance, and X'WX, X'Wz for the next step
     dev_old: jax.Array  # deviance before the last step
     step: jax.Array  # (p,) last change of beta (points along the divergence under separation)
     XtWX: jax.Array  # (p, p) the last step's weighted cross-product
@@ -95,17 +107,6 @@ def _offset(data: IRLSData, like):
     return jnp.zeros_like(like) if data.offset is None else data.offset
 
 
-def _rowsum(x, axis):
-    """The sum over the rows; with ``axis`` (inside a ``shard_map`` over row shards, see
-    :func:`irls_sharded`) over the rows of every device."""
-    total = jnp.sum(x)
-    return total if axis is None else lax.psum(total, axis)
-
-
-def _deviance(family: Family, data: IRLSData, mu, axis=None):
-    return _rowsum(_prior(data, mu) * family.unit_deviance(data.y, mu, data.alpha), axis)
-
-
 def working_quantities(family: Family, data: IRLSData, eta, mu):
     """IRLS working weights ``w`` and working response ``z`` (without the offset) at ``eta``."""
     d = family.link.inverse_deriv(eta)
@@ -116,99 +117,78 @@ def working_quantities(family: Family, data: IRLSData, eta, mu):
 
 
 def _block_rows(n: int, p: int) -> int:
-    """Rows per block of the cross-products: a block of X stays in cache (~160 KB)."""
+    """Rows per block of a pass: a block of X stays in cache (~160 KB)."""
     b = 1 << max(6, min(12, int(math.log2(max(20480 // max(p, 1), 1)))))
     return b if n >= 4 * b else 0
 
 
-def gram(X, w, z):
-    """(X' W X, X' W z) in one pass over X.
+def _rows_stats(family: Family, rows: IRLSData, beta, start: bool, keep) -> PassStats:
+    """One block's :class:`PassStats` (rows where ``keep`` is false add nothing)."""
+    pw = _prior(rows, rows.y)
+    if start:  # R's mustart
+        eta = family.link.link(family.starting_mu(rows.y, pw))
+    else:
+        eta = rows.X @ beta + _offset(rows, rows.y)
+    mu = family.link.inverse(eta)
+    w, z = working_quantities(family, rows, eta, mu)
+    xw = rows.X * jnp.where(keep, w, 0.0)[:, None]
+    unit = jnp.where(keep, pw * family.unit_deviance(rows.y, mu, rows.alpha), 0.0)
+    pearson = jnp.where(keep, pw * (rows.y - mu) ** 2 / family.variance(mu, rows.alpha), 0.0)
+    bad = keep & (~family.link.valid_eta(eta) | ~family.valid_mu(mu) | ~jnp.isfinite(unit))
+    eps = 10 * jnp.finfo(mu.dtype).eps
+    if family.boundary == "separation":
+        edge = (mu < eps) | (mu > 1 - eps)
+    elif family.boundary == "zero_counts":
+        edge = mu < eps
+    else:
+        edge = jnp.zeros(mu.shape, bool)
+    count = partial(jnp.sum, dtype=jnp.int32)
+    return PassStats(xw.T @ rows.X, xw.T @ z, jnp.sum(unit), jnp.sum(pearson), count(bad),
+                     count(edge & keep & (pw > 0)))
+
+
+def _pass(family: Family, data: IRLSData, beta, start: bool = False, axis=None) -> PassStats:
+    """The sums of one pass over the rows at ``eta = X beta + offset`` (or at R's ``mustart``,
+    ``start``): X'WX and X'Wz at that point's working weights and response, the deviance,
+    Pearson's chi2 and the rows outside the domain, all in one read of X.
 
     XLA on CPU forms X'WX as one general matrix product over a materialised X*w, reading X
     several times (PERFORMANCE-NOTES). Summing the products of cache-sized row blocks reads X
-    once and measured 5x less CPU time at n = 1e6, p = 20. The last block is shifted back to end
-    at row n, its rows already counted masked out, so no copy or padding of X is needed.
+    once and measured 5x less CPU time at n = 1e6, p = 20; forming eta, mu and the working
+    quantities block by block in the same loop reads X once per IRLS iteration instead of twice
+    and holds no n-vector (at n = 1e7 each is 80 MB). The last block is shifted back to end at
+    row n, its rows already counted masked out, so no copy or padding of X is needed. With
+    ``axis`` (inside a ``shard_map`` over row shards) the sums cover every device's rows.
     """
-    n, p = X.shape
+    n, p = data.X.shape
     B = _block_rows(n, p)
     if not B:
-        Xw = X * w[:, None]
-        return Xw.T @ X, Xw.T @ z
-    n_blocks = -(-n // B)
+        stats = _rows_stats(family, data, beta, start, jnp.ones(n, bool))
+    else:
+        def body(i, acc):
+            first = jnp.minimum(i * B, n - B)
 
-    def body(i, acc):
-        start = jnp.minimum(i * B, n - B)
-        xb = lax.dynamic_slice(X, (start, 0), (B, p))
-        wb = lax.dynamic_slice(w, (start,), (B,))
-        wb = jnp.where(start + jnp.arange(B) >= i * B, wb, 0.0)
-        xw = xb * wb[:, None]
-        return acc[0] + xw.T @ xb, acc[1] + xw.T @ lax.dynamic_slice(z, (start,), (B,))
+            def rows(a, *shape):
+                return None if a is None else lax.dynamic_slice(a, (first,) + (0,) * len(shape),
+                                                                (B,) + shape)
 
-    zero = (jnp.zeros((p, p), X.dtype), jnp.zeros(p, X.dtype))
-    return lax.fori_loop(0, n_blocks, body, zero)
+            block = IRLSData(rows(data.X, p), rows(data.y), rows(data.offset),
+                             rows(data.prior_weights), data.alpha)
+            keep = first + jnp.arange(B) >= i * B
+            part = _rows_stats(family, block, beta, start, keep)
+            return jax.tree_util.tree_map(jnp.add, acc, part)
 
-
-def _wls(X, w, z, axis=None):
-    """Solve (X' W X) beta = X' W z by Cholesky (the cross-products summed over the devices'
-    rows with ``axis``)."""
-    XtWX, XtWz = gram(X, w, z)
-    if axis is not None:
-        XtWX, XtWz = lax.psum((XtWX, XtWz), axis)
-    chol = jax.scipy.linalg.cho_factor(XtWX, lower=True)
-    return jax.scipy.linalg.cho_solve(chol, XtWz), XtWX
+        dt = data.X.dtype
+        zero = PassStats(jnp.zeros((p, p), dt), jnp.zeros(p, dt), jnp.zeros((), dt),
+                         jnp.zeros((), dt), jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32))
+        stats = lax.fori_loop(0, -(-n // B), body, zero)
+    return stats if axis is None else lax.psum(stats, axis)
 
 
-def _valid(family: Family, eta, mu, dev, axis=None):
-    ok = family.link.valid_eta(eta) & family.valid_mu(mu)
-    if axis is None:
-        return jnp.all(ok) & jnp.isfinite(dev)
-    return (_rowsum(~ok, axis) == 0) & jnp.isfinite(dev)
-
-
-def _step(family: Family, data: IRLSData, tol, check_first, axis, state: IRLSState) -> IRLSState:
-    w, z = working_quantities(family, data, state.eta, state.mu)
-    beta_new, XtWX = _wls(data.X, w, z, axis)
-    eta_new = data.X @ beta_new + _offset(data, state.eta)
-    # the first step from R's mustart may raise the deviance (that eta is no X beta + offset);
-    # from a consistent point (check_first) no step may
-    first = (state.n_iter == 0) & ~check_first
-
-    def evaluate(beta, eta):
-        mu = family.link.inverse(eta)
-        return beta, eta, mu, _deviance(family, data, mu, axis)
-
-    def needs_halving(c):
-        _, eta, mu, dev, k = c
-        rises = (~first) & deviance_rises(dev, state.dev, tol)
-        return (~_valid(family, eta, mu, dev, axis) | rises) & (k < MAX_HALVINGS)
-
-    def halve(c):
-        beta, _, _, _, k = c
-        # back along the line to the old coefficients, eta recomputed from them (averaging eta
-        # itself is wrong in the first iteration, whose eta, R's mustart, is no X beta + offset)
-        beta = (beta + state.beta) / 2
-        return (*evaluate(beta, data.X @ beta + _offset(data, state.eta)), k + 1)
-
-    beta, eta, mu, dev, k = lax.while_loop(
-        needs_halving, halve, (*evaluate(beta_new, eta_new), jnp.asarray(0))
-    )
-    failed = ~_valid(family, eta, mu, dev, axis)
-
-    def keep(new, old):  # a failed step leaves the last valid point in place
-        return jnp.where(failed, old, new)
-
-    return IRLSState(
-        beta=keep(beta, state.beta),
-        eta=keep(eta, state.eta),
-        mu=keep(mu, state.mu),
-        dev=keep(dev, state.dev),
-        dev_old=state.dev,
-        step=keep(beta - state.beta, state.step),
-        XtWX=keep(XtWX, state.XtWX),
-        n_iter=state.n_iter + 1,
-        n_halvings=k,
-        failed=failed,
-    )
+def gram(X, w, z):
+    """(X' W X, X' W z) of given weights and working response (one general product)."""
+    Xw = X * w[:, None]
+    return Xw.T @ X, Xw.T @ z
 
 
 def deviance_rises(dev, dev_old, tol):
@@ -222,19 +202,58 @@ def deviance_converged(dev, dev_old, tol):
     return abs(dev - dev_old) / (abs(dev) + 0.1) < tol
 
 
+def _valid(stats: PassStats):
+    return (stats.invalid == 0) & jnp.isfinite(stats.deviance)
+
+
+def _solve(stats: PassStats):
+    """Solve (X' W X) beta = X' W z by Cholesky."""
+    chol = jax.scipy.linalg.cho_factor(stats.XtWX, lower=True)
+    return jax.scipy.linalg.cho_solve(chol, stats.XtWz)
+
+
+def _step(family: Family, data: IRLSData, tol, check_first, axis, state: IRLSState) -> IRLSState:
+    """One IRLS iteration: the weighted least-squares step from the current pass's X'WX and
+    X'Wz, then the pass at the new point (its deviance decides the halving, its X'WX is the
+    next step's), halved back towards the old coefficients while it leaves the domain or (after
+    the first iteration) raises the deviance."""
+    # the first step from R's mustart may raise the deviance (that eta is no X beta + offset);
+    # from a consistent point (check_first) no step may
+    first = (state.n_iter == 0) & ~check_first
+
+    def needs_halving(c):
+        _, stats, k = c
+        rises = (~first) & deviance_rises(stats.deviance, state.at.deviance, tol)
+        return (~_valid(stats) | rises) & (k < MAX_HALVINGS)
+
+    def halve(c):
+        beta, _, k = c
+        beta = (beta + state.beta) / 2  # back along the line to the old coefficients
+        return beta, _pass(family, data, beta, axis=axis), k + 1
+
+    beta_new = _solve(state.at)
+    beta, stats, k = lax.while_loop(needs_halving, halve,
+                                    (beta_new, _pass(family, data, beta_new, axis=axis),
+                                     jnp.asarray(0)))
+    failed = ~_valid(stats)
+
+    def keep(new, old):  # a failed step leaves the last valid point in place
+        return jax.tree_util.tree_map(lambda a, b: jnp.where(failed, b, a), new, old)
+
+    return IRLSState(
+        beta=keep(beta, state.beta),
+        at=keep(stats, state.at),
+        dev_old=state.at.deviance,
+        step=keep(beta - state.beta, state.step),
+        XtWX=keep(state.at.XtWX, state.XtWX),
+        n_iter=state.n_iter + 1,
+        n_halvings=k,
+        failed=failed,
+    )
+
+
 def _converged(state: IRLSState, tol):
-    return deviance_converged(state.dev, state.dev_old, tol)
-
-
-def _start(family: Family, data: IRLSData, beta_init):
-    """(beta0, eta0): R's ``mustart`` when ``beta_init`` is None, else ``X beta_init + offset``."""
-    y = data.y
-    if beta_init is None:
-        trials = jnp.ones_like(y) if data.prior_weights is None else data.prior_weights
-        eta0 = family.link.link(family.starting_mu(y, trials))
-        return jnp.zeros(data.X.shape[1], dtype=y.dtype), eta0
-    beta0 = jnp.asarray(beta_init, dtype=y.dtype)
-    return beta0, data.X @ beta0 + _offset(data, y)
+    return deviance_converged(state.at.deviance, state.dev_old, tol)
 
 
 def _irls(family: Family, data: IRLSData, beta_init, maxiter, tol, axis=None) -> IRLSResult:
@@ -255,25 +274,30 @@ def _irls(family: Family, data: IRLSData, beta_init, maxiter, tol, axis=None) ->
         Inside a ``shard_map`` over row shards: the mesh axis whose sums (cross-products,
         deviance, Pearson's chi2, domain checks) cover every device's rows.
     """
-    return _irls_from(family, data, *_start(family, data, beta_init), maxiter, tol, axis=axis)
+    p = data.X.shape[1]
+    if beta_init is None:
+        beta0 = jnp.zeros(p, dtype=data.y.dtype)
+        at = _pass(family, data, beta0, start=True, axis=axis)
+    else:
+        beta0 = jnp.asarray(beta_init, dtype=data.y.dtype)
+        at = _pass(family, data, beta0, axis=axis)
+    return _irls_from(family, data, beta0, at, maxiter, tol, axis=axis)
 
 
-def _irls_from(family: Family, data: IRLSData, beta0, eta0, maxiter, tol,
+def _irls_from(family: Family, data: IRLSData, beta0, at: PassStats, maxiter, tol,
                check_first=False, axis=None) -> IRLSResult:
+    """IRLS from ``beta0`` whose pass is ``at`` (R's ``mustart`` for the first fit)."""
     y = data.y
     p = data.X.shape[1]
-    mu0 = family.link.inverse(eta0)
     state = IRLSState(
         beta=beta0,
-        eta=eta0,
-        mu=mu0,
-        dev=_deviance(family, data, mu0, axis),
+        at=at,
         dev_old=jnp.asarray(jnp.inf, y.dtype),
         step=jnp.zeros(p, dtype=y.dtype),
         XtWX=jnp.zeros((p, p), dtype=y.dtype),
         n_iter=jnp.asarray(0),
         n_halvings=jnp.asarray(0),
-        failed=jnp.asarray(False),
+        failed=~_valid(at),
     )
 
     def cond(s: IRLSState):
@@ -282,17 +306,16 @@ def _irls_from(family: Family, data: IRLSData, beta0, eta0, maxiter, tol,
 
     state = lax.while_loop(cond, partial(_step, family, data, tol, jnp.asarray(check_first), axis),
                            state)
-
     # The covariance comes from the last step's X'WX (weights at the mean before the final
-    # update), as R's glm and statsmodels report it; Pearson's chi2 is at the final mean.
-    pearson = _rowsum(_prior(data, y) * (y - state.mu) ** 2 / family.variance(state.mu, data.alpha),
-                      axis)
+    # update), as R's glm and statsmodels report it; Pearson's chi2 is at the final mean (the
+    # last pass's). eta and mu are formed once, here.
+    eta = data.X @ state.beta + _offset(data, y)
     return IRLSResult(
         beta=state.beta,
-        eta=state.eta,
-        mu=state.mu,
-        deviance=state.dev,
-        pearson_chi2=pearson,
+        eta=eta,
+        mu=family.link.inverse(eta),
+        deviance=state.at.deviance,
+        pearson_chi2=state.at.pearson_chi2,
         XtWX=state.XtWX,
         step=state.step,
         n_iter=state.n_iter,
@@ -324,58 +347,26 @@ def _sharded_program(family: Family, mesh, has_offset: bool, has_pw: bool, has_i
 def irls_sharded(family: Family, data: IRLSData, beta_init, maxiter, tol, mesh) -> IRLSResult:
     """:func:`irls` with the rows of ``data`` sharded over ``mesh`` (axis
     :data:`bayesglm.sharding.ROWS`, as :func:`bayesglm.sharding.put_rows` places them): every
-    device iterates on its own rows, the sums of each iteration are ``psum``-ed, so the
-    iterates are those of :func:`irls` up to the order of the floating-point additions.
-    ``eta`` and ``mu`` come back sharded (with the padding rows)."""
+    device iterates on its own rows, the sums of each pass are ``psum``-ed, so the iterates
+    are those of :func:`irls` up to the order of the floating-point additions. ``eta`` and
+    ``mu`` come back sharded (with the padding rows)."""
     program = _sharded_program(family, mesh, data.offset is not None,
                                data.prior_weights is not None, beta_init is not None)
     return program(data, beta_init, maxiter, tol)
 
 
 # ---------------------------------------------------------------------------------------------
-# IRLS by passes over blocks of rows (bayesglm.outofcore drives the iteration): each pass sums
-# one block's share of what an iteration needs; the sums over the blocks are the in-memory
-# iteration's numbers, so the sequence of iterates is the same.
-
-
-class PassStats(NamedTuple):
-    """One block of rows' share of an IRLS iteration at one point (every field a sum over rows)."""
-
-    XtWX: jax.Array  # (p, p) weighted cross-product at the point's working weights
-    XtWz: jax.Array  # (p,)
-    deviance: jax.Array
-    pearson_chi2: jax.Array
-    invalid: jax.Array  # rows whose eta or mu leaves the domain (or whose deviance is not finite)
-    n_boundary: jax.Array  # rows of positive weight whose mean is numerically 0 (or 1)
+# IRLS by passes over blocks of rows read one at a time (bayesglm.outofcore drives the
+# iteration on the host with the rules above): each block's sums are those of the pass.
 
 
 @jit(static_argnames=("family", "start"))
 def pass_stats(family: Family, data: IRLSData, beta, start: bool = False) -> PassStats:
     """A block's :class:`PassStats` at ``eta = X beta + offset``, or at R's ``mustart``
-    (``start``; ``beta`` is then ignored), with the working weights and response of
-    :func:`working_quantities` there. Rows of prior weight 0 (padding) add nothing to the
-    sums. The boundary count follows R's ``glm.fit`` warnings: a mean below ``10 eps`` (or above
+    (``start``; ``beta`` is then ignored). Rows of prior weight 0 (padding) add nothing. The
+    boundary count follows R's ``glm.fit`` warnings: a mean below ``10 eps`` (or above
     ``1 - 10 eps`` for a binomial) with ``eps`` the dtype's machine epsilon."""
-    pw = _prior(data, data.y)
-    if start:
-        eta = family.link.link(family.starting_mu(data.y, pw))
-    else:
-        eta = data.X @ beta + _offset(data, data.y)
-    mu = family.link.inverse(eta)
-    w, z = working_quantities(family, data, eta, mu)
-    XtWX, XtWz = gram(data.X, w, z)
-    unit = pw * family.unit_deviance(data.y, mu, data.alpha)
-    pearson = jnp.sum(pw * (data.y - mu) ** 2 / family.variance(mu, data.alpha))
-    bad = ~family.link.valid_eta(eta) | ~family.valid_mu(mu) | ~jnp.isfinite(unit)
-    eps = 10 * jnp.finfo(mu.dtype).eps
-    if family.boundary == "separation":
-        edge = (mu < eps) | (mu > 1 - eps)
-    elif family.boundary == "zero_counts":
-        edge = mu < eps
-    else:
-        edge = jnp.zeros(mu.shape, bool)
-    return PassStats(XtWX, XtWz, jnp.sum(unit), pearson, jnp.sum(bad),
-                     jnp.sum(edge & (pw > 0)))
+    return _pass(family, data, beta, start)
 
 
 @jit(static_argnames=("family",))
@@ -584,7 +575,8 @@ def irls_nb(family: Family, data: IRLSData, fw, maxiter, tol, d1, beta_restart, 
     inf = jnp.asarray(jnp.inf, y.dtype)
 
     def refit(res, la):
-        return _irls_from(family, data._replace(alpha=jnp.exp(la)), res.beta, res.eta, maxiter,
+        data_la = data._replace(alpha=jnp.exp(la))
+        return _irls_from(family, data_la, res.beta, _pass(family, data_la, res.beta), maxiter,
                           tol, check_first=True)
 
     def outer(c):

@@ -379,7 +379,8 @@ def fit_mle(
         dispersion = alpha
     else:
         dispersion = family.llf_dispersion(deviance, design.sum_weights, pearson, df_resid)
-    trials = jax.device_put(np.ones(design.nobs) if design.trials is None else design.trials)
+    # a scalar where there are no trials: one n-vector less on the device
+    trials = np.float64(1.0) if design.trials is None else jax.device_put(design.trials)
     llf = float(loglike_sum(family, data, res.mu, dispersion, trials, fw))
 
     def obs(eta=res.eta, mu=res.mu, dispersion=dispersion):
@@ -431,9 +432,8 @@ def _irls_on_rows(family, design: Design, alpha, devices, beta_init, maxiter, to
                              prior_weights(design))
     res = irls_sharded(family, IRLSData(X, y, off, pw, alpha), beta_init, maxiter, tol,
                        shards.mesh)
-    n = design.nobs
-    return res._replace(eta=jax.device_put(np.asarray(res.eta)[:n]),
-                        mu=jax.device_put(np.asarray(res.mu)[:n]))
+    res = res._replace(eta=shards.gather(res.eta))  # one at a time: the sharded one is freed
+    return res._replace(mu=shards.gather(res.mu))
 
 
 def _null_deviance(design: Design, family: Family, alpha, *, maxiter=100, tol=1e-8) -> float:

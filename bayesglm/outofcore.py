@@ -12,6 +12,7 @@ rows; time is one read of the data per iteration (plus one for the log-likelihoo
 
 from __future__ import annotations
 
+import collections
 import math
 import operator
 from functools import cached_property
@@ -33,6 +34,10 @@ from .mle import QR_TOL, RankDeficientError
 from .results import Summary, coef_table, link_prediction, two_sided_p, wald_interval
 
 __all__ = ["ChunkedGLM", "ChunkedMLEResults"]
+
+#: blocks per device read ahead of the device's work (JAX dispatches asynchronously: without
+#: a bound the reading would run ahead and hold the data in memory)
+IN_FLIGHT = 2
 
 
 class _Fit(NamedTuple):
@@ -173,9 +178,12 @@ class ChunkedGLM:
     def _pass(self, beta, devices, *, start=False, columns=None, scan=None):
         """The sums of one pass (host numbers): one running sum per device (the blocks take
         turns on the devices), fetched and added at the end."""
-        fam, totals = self._irls_family(), {}
+        fam, totals, flight = self._irls_family(), {}, collections.deque()
         for block in self._blocks(devices, columns=columns, scan=scan):
             s = pass_stats(fam, block.data, beta, start)
+            flight.append(s.deviance)
+            if len(flight) > IN_FLIGHT * len(devices):  # memory: a few blocks, not the data
+                jax.block_until_ready(flight.popleft())
             old = totals.get(block.device)
             totals[block.device] = s if old is None else jax.tree_util.tree_map(operator.add,
                                                                                  old, s)

@@ -195,7 +195,7 @@ class MLEResults(Interpretation):
         self.alpha_se = fit.alpha_se
         """float or None: the standard error of an estimated ``alpha``."""
         index = design.row_index
-        self.mu = pd.Series(fit.mu, index=index, name="mu")
+        self.mu = pd.Series(fit.mu, index=index, name="mu", copy=False)  # read-only: shared
         """Series: fitted means, one per row (Binomial: probabilities)."""
         self.fittedvalues = self.mu
         """Series: statsmodels' name for ``mu``."""

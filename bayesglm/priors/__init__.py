@@ -42,7 +42,7 @@ ignore theirs (``sd(y)``, ``sd(x)``, ``mean(y)`` and ``colMeans(x)`` are unweigh
 from .covariance import (LKJ, Decov, TermPrior, group_prior_table, resolve_group_priors,
                          split_group_priors)
 from .extra import ExtraPriors, resolve_extra_priors, split_extra_priors
-from .resolve import PROBIT_FACTOR, ResolvedPriors, resolve_priors, x_scale
+from .resolve import PROBIT_FACTOR, ResolvedPriors, check_priors, resolve_priors, x_scale
 from .specs import (NUMPY_OPS, PRIOR_CLASSES, Cauchy, Exponential, Flat, Gamma, HalfCauchy,
                     HalfNormal, HalfStudentT, Laplace, Normal, Ops, Prior, StudentT, centre)
 
@@ -75,4 +75,5 @@ __all__ = [
     "PRIOR_CLASSES",
     "centre",
     "x_scale",
+    "check_priors",
 ]

@@ -12,7 +12,8 @@ import pandas as pd
 
 from .specs import Cauchy, Flat, Normal, Prior, centre, format_number
 
-__all__ = ["ResolvedPriors", "resolve_priors", "x_scale", "PROBIT_FACTOR"]
+__all__ = ["ResolvedPriors", "resolve_priors", "check_priors", "x_scale", "PROBIT_FACTOR",
+           "column_summaries"]
 
 #: rstanarm's probit rescaling of default prior scales: dnorm(0) / dlogis(0) = 4 / sqrt(2 pi).
 PROBIT_FACTOR = 4.0 / math.sqrt(2.0 * math.pi)
@@ -123,23 +124,30 @@ def _sd(x) -> float:
     return float(np.std(x, ddof=1)) if len(x) > 1 else math.nan
 
 
-class _Context:
-    """Data summaries shared by the default rules."""
+class _Names:
+    """What the checks of a ``priors=`` argument need: the names and the family (no data)."""
 
-    def __init__(self, design, family):
+    def __init__(self, names, family):
         if not all(hasattr(family, a) for a in ("link", "dispersion_param", "autoscale_by_sd_y")):
             raise TypeError("family must be a bayesglm.families.Family, got "
                             f"{type(family).__name__}")
         self.family = family
         self.name, self.link = family.name, family.link.name
         self.disp_name = family.dispersion_param  # None: no dispersion parameter (or fixed)
+        self.names = tuple(names)
+
+
+class _Context(_Names):
+    """Data summaries shared by the default rules."""
+
+    def __init__(self, design, family):
+        super().__init__(design.names, family)
         self.identity = self.link == "identity" or (
             self.link == "power" and getattr(family.link, "power", 0) == 1)
         self.gaussian = family.autoscale_by_sd_y
         X = np.asarray(design.X, dtype=float)
         y = np.asarray(design.y, dtype=float)
         self.X, self.y = X, y
-        self.names = tuple(design.names)
         self.p = X.shape[1]
         self.icpt = design.const_index
         self.c = float(X[0, self.icpt]) if self.icpt is not None else 1.0
@@ -151,18 +159,61 @@ class _Context:
         if self.icpt is not None:
             means[self.icpt] = 0.0
         self.x_means = means
+        self._columns = None
+
+    def column(self, j: int):
+        """Column j's (sd, distinct values up to 3, range), all columns summarised at once."""
+        if self._columns is None:
+            self._columns = column_summaries(self.X)
+        sd, k, rng = self._columns
+        return float(sd[j]), int(k[j]), float(rng[j])
 
 
-def x_scale(x, rule: str) -> tuple[float, str]:
-    """Divisor of a column's prior scale: rstanarm (sd) or arm (range / 2 sd); 1 if constant."""
-    k = len(np.unique(x))
+#: rows per block of the column summaries (their temporaries stay small at any n)
+_BLOCK_ROWS = 1 << 15
+
+
+def column_summaries(X) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sd, number of distinct values capped at 3, range) of every column of X (n, p), in
+    passes over row blocks: no n x p temporary and no sort (np.unique of each column took
+    most of a model's construction at n = 1e6)."""
+    X = np.asarray(X, dtype=float)
+    n, p = X.shape
+    blocks = range(0, n, _BLOCK_ROWS)
+    mean = X.mean(axis=0)
+    ss = np.zeros(p)
+    first, second, more = X[0].copy(), np.full(p, np.nan), np.zeros(p, bool)
+    lo, hi = X[0].copy(), X[0].copy()
+    for i in blocks:
+        b = X[i:i + _BLOCK_ROWS]
+        ss += ((b - mean) ** 2).sum(axis=0)
+        lo, hi = np.minimum(lo, b.min(axis=0)), np.maximum(hi, b.max(axis=0))
+        other = b != first
+        need = other.any(axis=0) & np.isnan(second)
+        if need.any():
+            cols = np.flatnonzero(need)
+            second[cols] = b[other[:, cols].argmax(axis=0), cols]
+        more |= (other & (b != second)).any(axis=0)
+    sd = np.sqrt(ss / (n - 1)) if n > 1 else np.full(p, np.nan)
+    k = np.where(np.isnan(second), 1, np.where(more, 3, 2))
+    return sd, k, hi - lo
+
+
+def x_scale(x, rule: str, summary=None) -> tuple[float, str]:
+    """Divisor of a column's prior scale: rstanarm (sd) or arm (range / 2 sd); 1 if constant.
+    ``summary``: the column's ``(sd, distinct values, range)`` from :func:`column_summaries`
+    (else computed from ``x``)."""
+    if summary is None:
+        sd, k, rng = (float(v[0]) for v in column_summaries(np.asarray(x, float)[:, None]))
+    else:
+        sd, k, rng = summary
     if k == 1:
         return 1.0, "one value: not divided"
     if rule == "auto":
-        return _sd(x), "/ sd(x)"
+        return sd, "/ sd(x)"
     if k == 2:
-        return float(x.max() - x.min()), "/ range(x) (two values)"
-    return 2.0 * _sd(x), "/ (2 sd(x))"
+        return float(rng), "/ range(x) (two values)"
+    return 2.0 * sd, "/ (2 sd(x))"
 
 
 def _default_coefs(ctx: _Context, rule: str):
@@ -191,7 +242,7 @@ def _default_coefs(ctx: _Context, rule: str):
             coef.append(prior)
             spec.append(dist(loc, icpt_scale))
         else:
-            divisor, how = x_scale(ctx.X[:, j], rule)
+            divisor, how = x_scale(None, rule, ctx.column(j))
             coef.append(dist(0.0, max(_MIN_SCALE, 2.5 * factor / divisor)))
             spec.append(dist(0.0, 2.5))
             note = f"{src}: 2.5{txt} {how}"
@@ -225,7 +276,7 @@ def _coef_prior(value, where: str) -> Prior:
     return value
 
 
-def _dispersion_prior(value, ctx: _Context) -> Prior:
+def _dispersion_prior(value, ctx: _Names) -> Prior:
     where = f"priors['dispersion'] ({ctx.disp_name})"
     value = _check_prior(value, where)
     if isinstance(value, Flat):
@@ -280,6 +331,7 @@ def resolve_priors(priors, design, family) -> ResolvedPriors:
     (arm estimates the dispersion without a prior). ``"flat"``: the posterior may be improper
     (e.g. under separation).
     """
+    given = check_priors(priors, design.names, family)
     ctx = _Context(design, family)
     if isinstance(priors, str):
         key = priors.strip().lower()
@@ -288,8 +340,6 @@ def resolve_priors(priors, design, family) -> ResolvedPriors:
             disp = Flat(support="positive") if ctx.disp_name else None
             return _record(ctx, "flat", flat, flat, ("flat (improper)",) * ctx.p,
                            (disp, disp, "flat (improper) on (0, inf)" if disp else ""), False)
-        if key not in ("auto", "gelman2008"):
-            raise ValueError(f"priors: unknown value {priors!r}; accepted forms: {_FORMS}")
         disp = _auto_dispersion(ctx)
         if key == "gelman2008" and disp[0] is not None:
             disp = (*disp[:2], "as 'auto' (arm has no prior on the dispersion); " + disp[2])
@@ -298,29 +348,47 @@ def resolve_priors(priors, design, family) -> ResolvedPriors:
     coef, spec, notes = _default_coefs(ctx, "auto")
     disp = _auto_dispersion(ctx)
     centred = ctx.icpt is not None
-    if isinstance(priors, Prior) or (isinstance(priors, type) and issubclass(priors, Prior)):
-        prior = _coef_prior(priors, "priors")
+    if not isinstance(priors, Mapping):
         for j in ctx.slopes:
-            coef[j], spec[j], notes[j] = prior, prior, "user prior for every slope"
-    elif isinstance(priors, Mapping):
-        given = _check_keys(dict(priors), ctx)
+            coef[j], spec[j], notes[j] = priors, priors, "user prior for every slope"
+    else:
         for j, nm in enumerate(ctx.names):
             if nm in given:
-                pr = _coef_prior(given[nm], f"priors[{nm!r}]")
-                coef[j], spec[j], notes[j] = pr, pr, "user prior"
+                coef[j], spec[j], notes[j] = given[nm], given[nm], "user prior"
                 if j == ctx.icpt:
                     centred = False
                     notes[j] = "user prior on the uncentred intercept"
         if "dispersion" in given:
-            pr = _dispersion_prior(given["dispersion"], ctx)
-            disp = (pr, pr, "user prior")
-    else:
-        raise TypeError(f"priors: unsupported type {type(priors).__name__}; accepted forms: "
-                        f"{_FORMS}")
+            disp = (given["dispersion"], given["dispersion"], "user prior")
     return _record(ctx, "custom", coef, spec, notes, disp, centred)
 
 
-def _check_keys(given: dict, ctx: _Context) -> dict:
+def check_priors(priors, names, family) -> dict | None:
+    """The checks of :func:`resolve_priors` that need no data (a model runs them when it is
+    built; the autoscaling waits until the priors are first needed): the raised errors are
+    those documented there. Returns a dict's entries checked, the dispersion under the key
+    ``"dispersion"`` (None for the other forms)."""
+    ctx = _Names(names, family)
+    if isinstance(priors, str):
+        if priors.strip().lower() not in ("flat", "auto", "gelman2008"):
+            raise ValueError(f"priors: unknown value {priors!r}; accepted forms: {_FORMS}")
+        return None
+    if isinstance(priors, Prior) or (isinstance(priors, type) and issubclass(priors, Prior)):
+        _coef_prior(priors, "priors")
+        return None
+    if not isinstance(priors, Mapping):
+        raise TypeError(f"priors: unsupported type {type(priors).__name__}; accepted forms: "
+                        f"{_FORMS}")
+    given = _check_keys(dict(priors), ctx)
+    for nm in ctx.names:
+        if nm in given:
+            given[nm] = _coef_prior(given[nm], f"priors[{nm!r}]")
+    if "dispersion" in given:
+        given["dispersion"] = _dispersion_prior(given["dispersion"], ctx)
+    return given
+
+
+def _check_keys(given: dict, ctx: _Names) -> dict:
     """Validate a dict's keys; the dispersion's own name (e.g. "sigma") becomes "dispersion"."""
     alias = ctx.disp_name if ctx.disp_name not in ctx.names else None
     if alias is not None and alias in given:
