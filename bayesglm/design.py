@@ -323,25 +323,37 @@ def _fast_matrix(exog, copy: bool = True) -> np.ndarray | None:
         X = exog
     else:
         return None
-    X = aligned(X, copy=copy)
-    if X is exog:
-        X = X.view()  # the design marks its arrays read-only: not the user's array itself
-    return X if X.shape[1] and _all_finite(X) else None
+    if not X.shape[1]:
+        return None
+    if not copy and aligned(X) is X:  # used in place (X may be the user's data): check it
+        # the design marks its arrays read-only: a view, not the user's array itself
+        return X.view() if _all_finite(X) else None
+    out = aligned(np.empty(0), shape=X.shape)
+    for i in range(0, X.shape[0], _CHECK_ROWS):  # copy and check each block while in cache
+        block = out[i : i + _CHECK_ROWS]
+        np.copyto(block, X[i : i + _CHECK_ROWS], casting="unsafe")
+        if not np.isfinite(block).all():
+            return None
+    return out
 
 
-def aligned(a, align: int = 64, *, copy: bool = False) -> np.ndarray:
+def aligned(a, align: int = 64, *, copy: bool = False, shape=None) -> np.ndarray:
     """``a`` as a C-contiguous float64 array whose data start on a 64-byte boundary.
 
     JAX on CPU then uses the array in place (``jax.device_put`` without a copy): at n = 1e6,
     p = 20 the copy it makes of an unaligned array costs more than a whole IRLS iteration.
-    Returns ``a`` itself when it already qualifies (it is never modified), unless ``copy``.
+    Returns ``a`` itself when it already qualifies (it is never modified), unless ``copy``;
+    with ``shape``, a new uninitialised array of that shape (``a`` is ignored).
     """
     a = np.asarray(a)
+    if shape is not None:  # a new, uninitialised array of that shape
+        count = int(np.prod(shape))
+        buf = np.empty(count * 8 + align, dtype=np.uint8)
+        offset = (-buf.ctypes.data) % align
+        return buf[offset : offset + count * 8].view(np.float64).reshape(shape)
     if not copy and a.dtype == np.float64 and a.flags.c_contiguous and a.ctypes.data % align == 0:
         return a
-    buf = np.empty(a.size * 8 + align, dtype=np.uint8)
-    offset = (-buf.ctypes.data) % align
-    out = buf[offset : offset + a.size * 8].view(np.float64).reshape(a.shape)
+    out = aligned(a, align, shape=a.shape)
     np.copyto(out, a, casting="unsafe")
     return out
 

@@ -539,3 +539,40 @@ def test_priors_module_is_backend_neutral():
     allowed = {"__future__", "math", "numbers", "collections", "dataclasses", "functools",
                "typing", "numpy", "pandas", "scipy", "."}
     assert imported <= allowed, imported - allowed
+
+
+def test_column_summaries_match_numpy():
+    from bayesglm.priors.resolve import column_summaries
+
+    rng = np.random.default_rng(3)
+    n = 70_001  # over two row blocks, the last partial
+    X = np.column_stack([np.ones(n), rng.normal(size=n), rng.integers(0, 2, n) * 3.0 - 1.0,
+                         rng.integers(0, 3, n), np.r_[np.zeros(n - 1), 5.0],
+                         np.r_[np.full(40_000, 2.0), np.full(n - 40_000, -1.0)]])
+    sd, k, rng_ = column_summaries(X)
+    np.testing.assert_allclose(sd, X.std(axis=0, ddof=1), rtol=1e-12, atol=1e-15)
+    assert k.tolist() == [min(len(np.unique(X[:, j])), 3) for j in range(X.shape[1])]
+    np.testing.assert_array_equal(rng_, X.max(axis=0) - X.min(axis=0))
+
+
+def test_priors_checked_when_built_scaled_when_needed(monkeypatch):
+    import bayesglm as bg
+    from bayesglm.priors import resolve
+
+    X = np.column_stack([np.ones(30), np.arange(30.0)])
+    y = np.arange(30) % 4
+    with pytest.raises(ValueError, match="unknown parameter name 'x9'"):
+        bg.GLM(y, X, family="poisson", priors={"x9": bg.priors.Normal(0, 1)})
+    with pytest.raises(ValueError, match="priors: unknown value 'auot'"):
+        bg.GLM(y, X, family="poisson", priors="auot")
+    calls = []
+    real = resolve.resolve_priors
+    monkeypatch.setattr(resolve, "resolve_priors", lambda *a: calls.append(1) or real(*a))
+    import bayesglm.priors as priors_pkg
+
+    monkeypatch.setattr(priors_pkg, "resolve_priors", resolve.resolve_priors)
+    model = bg.GLM(y, X, family="poisson")
+    model.fit_mle()
+    assert calls == []  # a maximum-likelihood fit never autoscales the priors
+    first = model.resolved_priors
+    assert calls == [1] and model.resolved_priors is first  # once, when first needed
