@@ -76,15 +76,17 @@ def _file_rows(arr):
     (what ``np.load(..., mmap_mode="r")`` returns), else None."""
     import mmap
 
+    # not a copy-on-write map ("c"): its edits live in this process only, not in the file
     if (isinstance(arr, np.memmap) and isinstance(arr.base, mmap.mmap)
+            and getattr(arr, "mode", None) in ("r", "r+", "w+")
             and arr.flags.c_contiguous and arr.filename and arr.ndim >= 1):
         return arr.filename, int(arr.offset), int(arr.strides[0]) if arr.ndim else 0
     return None
 
 
 class _Rows:
-    """Row slices of an array; of a file's memmap read from the file itself (``os.pread`` into
-    a new buffer), so that the process maps none of the file's pages (its resident memory stays
+    """Row slices of an array; of a file's memmap read from the file itself (into a new
+    buffer), so that the process maps none of the file's pages (its resident memory stays
     a few blocks; the file cache is the system's)."""
 
     def __init__(self, arr):
@@ -98,16 +100,14 @@ class _Rows:
         start, stop, _ = rows.indices(self.arr.shape[0])
         out = np.empty((stop - start,) + self.arr.shape[1:], dtype=self.arr.dtype)
         view = memoryview(out.reshape(-1).view(np.uint8))
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            done, where = 0, offset + start * row_bytes
+        with open(path, "rb", buffering=0) as f:
+            f.seek(offset + start * row_bytes)
+            done = 0
             while done < len(view):
-                got = os.preadv(fd, [view[done:]], where + done)
-                if got <= 0:
+                got = f.readinto(view[done:])
+                if not got:
                     raise OSError(f"{path}: ended before row {stop}")
                 done += got
-        finally:
-            os.close(fd)
         return out
 
 
@@ -231,6 +231,23 @@ class Scan:
     first_row: np.ndarray | None = None
     warned: list = field(default_factory=list)  # the first warning of each category
 
+    def combined(self, gather, p: int) -> Scan:
+        """This scan with the other processes' (``gather``: bayesglm.sharding.gather_processes;
+        ``p`` columns): counts and sums added, a column constant where it is constant, with the
+        same value, in every process that has rows (one without sends NaNs: same shapes)."""
+        have_rows = self.first_row is not None
+        first = self.first_row if have_rows else np.full(p, np.nan)
+        const = self.const if have_rows else np.zeros(p, bool)
+        nums = gather((np.asarray(self.nobs, np.int64), np.asarray(self.sum_weights),
+                       np.asarray(self.sum_pw), np.asarray(self.sum_pw_y)))
+        rows, const = gather((np.asarray(first, float), np.asarray(const, bool)))
+        have = ~np.isnan(rows).all(axis=1)
+        rows, const = rows[have], const[have]
+        same = np.all(rows == rows[:1], axis=0) if len(rows) else np.zeros(0, bool)
+        return Scan(int(nums[0].sum()), float(nums[1].sum()), float(nums[2].sum()),
+                    float(nums[3].sum()), const.all(axis=0) & same,
+                    rows[0] if len(rows) else None, self.warned)
+
     @property
     def const_index(self) -> int | None:
         """The first column constant and non-zero over all rows (an intercept), or None."""
@@ -249,7 +266,8 @@ def _pad(a: np.ndarray, rows: int, fill=None) -> np.ndarray:
 
 
 def device_blocks(source: Source, family, rows: int, *, alpha: float = 0.0, columns=None,
-                  scan: Scan | None = None, devices=(None,)) -> Iterator[Block]:
+                  scan: Scan | None = None, devices=(None,), first_row: int = 0
+                  ) -> Iterator[Block]:
     """The validated blocks of ``source`` on the device, each padded to ``rows`` rows.
 
     Each block goes through :func:`~bayesglm.design.make_design` with the positions of its rows
@@ -258,6 +276,8 @@ def device_blocks(source: Source, family, rows: int, *, alpha: float = 0.0, colu
     and sums of :class:`Scan` and the first warning of each category (the others are
     repeats from later blocks); without it, warnings are silenced (a later pass over the same
     rows). Block ``j`` goes to ``devices[j % len(devices)]`` (None: JAX's default device).
+    ``first_row``: the place of the source's first row in the whole data set (where several
+    processes each read a part), for messages.
     """
     for j, (start, endog, exog, extras) in enumerate(source.read(rows)):
         m = int(exog.shape[0])
@@ -266,7 +286,8 @@ def device_blocks(source: Source, family, rows: int, *, alpha: float = 0.0, colu
             w = np.asarray(w, dtype=np.float64)
             if np.all(w == 0):  # adds nothing; checked without them (make_design refuses
                 rest = {k: v for k, v in extras.items() if k != "weights"}  # all-zero weights)
-                with warnings.catch_warnings(), naming(positions=np.arange(start, start + m)):
+                where = np.arange(first_row + start, first_row + start + m)
+                with warnings.catch_warnings(), naming(positions=where):
                     warnings.simplefilter("ignore")
                     make_design(endog, exog, family, names=source.names, **rest)
                 if scan is not None:
@@ -274,7 +295,7 @@ def device_blocks(source: Source, family, rows: int, *, alpha: float = 0.0, colu
                 continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with naming(positions=np.arange(start, start + m)):
+            with naming(positions=np.arange(first_row + start, first_row + start + m)):
                 d = make_design(endog, exog, family, names=source.names, **extras)
         if scan is not None:
             for msg in caught:

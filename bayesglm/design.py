@@ -309,8 +309,9 @@ def _all_finite(X: np.ndarray) -> bool:
 def _fast_matrix(exog, copy: bool = True) -> np.ndarray | None:
     """The whole exog as one float64 C-contiguous matrix when it is plainly numeric and finite.
 
-    Large designs skip the column-by-column path: one copy (the design owns its arrays: editing
-    the user's exog afterwards does not change the model), or none where ``copy`` is false and
+    Large designs skip the column-by-column path: one copy of an array (the design owns its
+    arrays: editing the user's exog afterwards does not change the model; a DataFrame's values
+    are copied out of it first), or none where ``copy`` is false and
     exog is already float64, C-ordered and aligned (:func:`aligned`; a read-only view is kept),
     and one vectorised finiteness check by row blocks. Anything else (NaN, inf, objects,
     extension dtypes) returns None and takes the exact, slower path.
@@ -345,12 +346,12 @@ def aligned(a, align: int = 64, *, copy: bool = False, shape=None) -> np.ndarray
     Returns ``a`` itself when it already qualifies (it is never modified), unless ``copy``;
     with ``shape``, a new uninitialised array of that shape (``a`` is ignored).
     """
-    a = np.asarray(a)
     if shape is not None:  # a new, uninitialised array of that shape
         count = int(np.prod(shape))
         buf = np.empty(count * 8 + align, dtype=np.uint8)
         offset = (-buf.ctypes.data) % align
         return buf[offset : offset + count * 8].view(np.float64).reshape(shape)
+    a = np.asarray(a)
     if not copy and a.dtype == np.float64 and a.flags.c_contiguous and a.ctypes.data % align == 0:
         return a
     out = aligned(a, align, shape=a.shape)

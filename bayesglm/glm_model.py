@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -132,6 +133,8 @@ class GLM:
         fixed, self._group_priors = split_group_priors(priors, self._groups, self._design,
                                                        self._family)
         fixed, extra = split_extra_priors(fixed, self._family)
+        # a copy: editing the dict given afterwards must not change the model
+        fixed = dict(fixed) if isinstance(fixed, Mapping) else fixed
         check_priors(fixed, self._design.names, self._family)
         self._fixed_priors = fixed
         self._extra_priors = resolve_extra_priors(priors, extra, self._design, self._family)
@@ -298,6 +301,11 @@ class GLM:
         -----
         SeparationWarning, ConvergenceWarning
         """
+        if devices is not None and (self._groups or getattr(self.family, "exact_likelihood",
+                                                            False)):
+            raise ValueError("devices: fit_mle splits the rows over devices for plain GLMs "
+                             "only, not for models with group-level terms or the "
+                             f"{self.family.name} family's exact likelihood")
         if self._groups:
             from .mixed import fit_mixed
 

@@ -40,6 +40,7 @@ __all__ = [
     "irls",
     "irls_sharded",
     "pass_stats",
+    "valid_pass",
     "pass_loglike",
     "deviance_rises",
     "deviance_converged",
@@ -202,8 +203,13 @@ def deviance_converged(dev, dev_old, tol):
     return abs(dev - dev_old) / (abs(dev) + 0.1) < tol
 
 
-def _valid(stats: PassStats):
+def valid_pass(stats: PassStats):
+    """Whether a pass's point is valid: every row's eta and mu in their domains and the deviance
+    finite (JAX or host numbers)."""
     return (stats.invalid == 0) & jnp.isfinite(stats.deviance)
+
+
+_valid = valid_pass
 
 
 def _solve(stats: PassStats):
@@ -363,7 +369,9 @@ def irls_sharded(family: Family, data: IRLSData, beta_init, maxiter, tol, mesh) 
 @jit(static_argnames=("family", "start"))
 def pass_stats(family: Family, data: IRLSData, beta, start: bool = False) -> PassStats:
     """A block's :class:`PassStats` at ``eta = X beta + offset``, or at R's ``mustart``
-    (``start``; ``beta`` is then ignored). Rows of prior weight 0 (padding) add nothing. The
+    (``start``; ``beta`` is then ignored). Rows of prior weight 0 add nothing to the sums (the
+    padding rows of bayesglm.chunks are copies of a real row, so their eta and mu are also in
+    the domain: a row of zeros would not be, for the identity or inverse links). The
     boundary count follows R's ``glm.fit`` warnings: a mean below ``10 eps`` (or above
     ``1 - 10 eps`` for a binomial) with ``eps`` the dtype's machine epsilon."""
     return _pass(family, data, beta, start)

@@ -26,7 +26,7 @@ from .irls import IRLSData, irls, irls_nb, irls_sharded, loglike_sum, observatio
 from .sharding import RowShards, put_rows, row_devices
 
 __all__ = ["MLEFit", "fit_mle", "RankDeficientError", "COV_TYPES", "prior_weights", "irls_data",
-           "check_full_rank"]
+           "check_full_rank", "intercept_start", "looks_singular"]
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 
@@ -70,13 +70,15 @@ def prior_weights(design: Design) -> np.ndarray | None:
     return pw
 
 
-def irls_data(design: Design, alpha: float = 0.0, X=None) -> IRLSData:
-    """Move a design to the device as IRLS problem data (float64)."""
+def irls_data(design: Design, alpha: float = 0.0, X=None, with_x: bool = True) -> IRLSData:
+    """Move a design to the device as IRLS problem data (float64); ``with_x=False`` leaves X
+    on the host (``IRLSData.X`` None: a fit whose rows are split over devices places X itself,
+    and one device need not hold all of it)."""
     pw = prior_weights(design)
     off = design.total_offset
     put = jax.device_put  # no copy for the aligned float64 arrays Design holds
     return IRLSData(
-        X=put(design.X if X is None else X),
+        X=None if not with_x else put(design.X if X is None else X),
         y=put(design.y),
         offset=None if off is None else put(off),
         prior_weights=None if pw is None else put(pw),
@@ -132,6 +134,23 @@ def _collinear_message(X: np.ndarray, names) -> str | None:
         f"{names[k]!r} is a linear combination of the others ({names[k]} = {terms}). Drop one "
         f"of {', '.join(repr(names[j]) for j in [k, *(j for j, _ in involved)])}."
     )
+
+
+def intercept_start(link, ybar: float, p: int, const_index: int, const_value: float):
+    """The intercept-only coefficients (the intercept at ``link(ybar)``, the weighted mean of
+    y; the slopes 0): IRLS's restart where the first step from R's mustart left the domain."""
+    beta = np.zeros(p)
+    beta[const_index] = float(link.link(ybar)) / const_value
+    return beta
+
+
+def looks_singular(XtWX: np.ndarray) -> bool:
+    """Whether X'WX is singular to working precision (scaled to unit diagonal, its smallest
+    eigenvalue below ``p * 1e3 * eps``): then the rank is decided from X itself."""
+    p = XtWX.shape[0]
+    d = np.sqrt(np.diag(XtWX))
+    return bool(np.any(d == 0) or np.linalg.eigvalsh(XtWX / np.outer(d, d))[0]
+                < p * 1e3 * np.finfo(float).eps)
 
 
 def check_full_rank(X: np.ndarray, names) -> None:
@@ -229,8 +248,9 @@ def fit_mle(
 
     nb = isinstance(family, NegativeBinomial)
     alpha_fixed = family.alpha if nb else None
-    devs = row_devices(design.nobs, devices)
-    data = irls_data(design, alpha=alpha_fixed if alpha_fixed is not None else 0.0)
+    devs = None if nb and alpha_fixed is None else row_devices(design.nobs, devices)
+    data = irls_data(design, alpha=alpha_fixed if alpha_fixed is not None else 0.0,
+                     with_x=devs is None)
     alpha = alpha_se = None
     fw = None if design.weights is None else jnp.asarray(design.weights)
     nb_warned = False
@@ -243,11 +263,9 @@ def fit_mle(
         # irls_nb restarts it from the intercept-only coefficients
         beta_restart = np.zeros(p)
         if design.const_index is not None:
-            pw = np.ones(design.nobs) if data.prior_weights is None else np.asarray(data.prior_weights)
-            ybar = float(np.sum(pw * design.y) / np.sum(pw))
-            beta_restart[design.const_index] = (
-                float(family.link.link(ybar)) / design.X[0, design.const_index]
-            )
+            ybar = _weighted_mean_y(design)
+            beta_restart = intercept_start(family.link, ybar, p, design.const_index,
+                                           design.X[0, design.const_index])
         res, alpha, info, n_outer, outer_ok = irls_nb(
             family, data, fw, maxiter, tol, d1, jax.device_put(beta_restart),
             np.bool_(design.const_index is not None and ybar > 0),
@@ -305,11 +323,9 @@ def fit_mle(
             # the first step from R's mustart left the domain and halving back towards beta = 0
             # did not help (eta = 0 lies outside the inverse and power links' domain): restart
             # from the intercept-only coefficients, a valid and consistent point
-            pw = np.ones(design.nobs) if data.prior_weights is None else np.asarray(data.prior_weights)
-            ybar = float(np.sum(pw * design.y) / np.sum(pw))
-            beta0 = np.zeros(p)
-            beta0[design.const_index] = float(family.link.link(ybar)) / design.X[0, design.const_index]
-            res = run(jnp.asarray(beta0))
+            beta0 = intercept_start(family.link, _weighted_mean_y(design), p,
+                                    design.const_index, design.X[0, design.const_index])
+            res = run(jax.device_put(beta0))
         alpha = alpha_fixed
 
     beta = np.asarray(res.beta)
@@ -320,13 +336,9 @@ def fit_mle(
     sep = _divergence(design, family, res, tol) if finite else None
     if sep is None:
         msg = _collinear_message(design.X, design.names) if not finite else None
-        if msg is None and finite:
-            d = np.sqrt(np.diag(XtWX))
-            if np.any(d == 0) or (
-                np.linalg.eigvalsh(XtWX / np.outer(d, d))[0] < p * 1e3 * np.finfo(float).eps
-            ):
-                # X'WX looks singular: decide from X itself (cond(X'X) = cond(X)^2)
-                msg = _collinear_message(design.X, design.names)
+        if msg is None and finite and looks_singular(XtWX):
+            # X'WX looks singular: decide from X itself (cond(X'X) = cond(X)^2)
+            msg = _collinear_message(design.X, design.names)
         if msg is not None:
             raise RankDeficientError(msg)
         if not finite or bool(res.failed):
@@ -396,9 +408,10 @@ def fit_mle(
     if cov_type == "nonrobust":
         cov = bread * scale
     else:
+        sdata = data if data.X is not None else data._replace(X=jax.device_put(design.X))
         cov = np.asarray(
-            _sandwich(family, data, res.eta, res.mu, trials, jnp.ones_like(data.y) if fw is None else fw,
-                      jnp.asarray(bread), cov_type)
+            _sandwich(family, sdata, res.eta, res.mu, trials,
+                      jnp.ones_like(data.y) if fw is None else fw, jnp.asarray(bread), cov_type)
         )
         if cov_type == "HC1":
             cov = cov * design.sum_weights / (design.sum_weights - p)
@@ -422,6 +435,11 @@ def fit_mle(
         obs=obs,
         null_deviance=lambda: _null_deviance(design, family, alpha, maxiter=maxiter, tol=tol),
     )
+
+
+def _weighted_mean_y(design: Design) -> float:
+    pw = prior_weights(design)
+    return float(np.mean(design.y) if pw is None else np.sum(pw * design.y) / np.sum(pw))
 
 
 def _irls_on_rows(family, design: Design, alpha, devices, beta_init, maxiter, tol):

@@ -3,9 +3,11 @@
 Each IRLS iteration is one pass over the data (:mod:`bayesglm.chunks` reads, validates and
 pads the blocks): every block adds its share of X'WX, X'Wz, the deviance and Pearson's chi2 at
 the current coefficients (:func:`bayesglm.irls.pass_stats`), and the host solves the p x p
-system. That is R's ``glm.fit`` (and :func:`bayesglm.irls.irls`) iteration for iteration: the
-same start (``mustart``), the same step-halving and convergence rules
-(:func:`~bayesglm.irls.deviance_rises`, :func:`~bayesglm.irls.deviance_converged`), so the
+system. That is :func:`bayesglm.irls.irls`'s iteration (R's ``glm.fit``: the start at
+``mustart``, a step halved while it leaves the domain, and, as the glm2 package, while it
+raises the deviance; the restart from the intercept-only fit where the first step fails),
+with its rules (:func:`~bayesglm.irls.valid_pass`, :func:`~bayesglm.irls.deviance_rises`,
+:func:`~bayesglm.irls.deviance_converged`, :func:`bayesglm.mle.intercept_start`), so the
 estimates equal the in-memory fit's to rounding. Memory is a few blocks, whatever the number of
 rows; time is one read of the data per iteration (plus one for the log-likelihood).
 """
@@ -24,20 +26,33 @@ import pandas as pd
 
 from ._progress import progress_bar
 from ._x64 import float64
-from ._warnings import ConvergenceWarning, SeparationWarning, warn
+from ._warnings import BayesGLMWarning, ConvergenceWarning, SeparationWarning, warn
 from .chunks import ArraySource, ParquetSource, Scan, Source, default_block_rows, device_blocks
-from .sharding import block_devices
 from .families import Family, NegativeBinomial, get_family
-from .irls import (MAX_HALVINGS, deviance_converged, deviance_rises, pass_loglike,
-                   pass_stats)
-from .mle import QR_TOL, RankDeficientError
-from .results import Summary, coef_table, link_prediction, two_sided_p, wald_interval
+from .irls import (MAX_HALVINGS, PassStats, deviance_converged, deviance_rises, pass_loglike,
+                   pass_stats, valid_pass)
+from .mle import QR_TOL, RankDeficientError, intercept_start, looks_singular
+from .results import (Summary, coef_table, glm_info, link_prediction, two_sided_p,
+                      wald_interval)
+from .sharding import block_devices, gather_processes, sum_processes
 
 __all__ = ["ChunkedGLM", "ChunkedMLEResults"]
 
 #: blocks per device read ahead of the device's work (JAX dispatches asynchronously: without
 #: a bound the reading would run ahead and hold the data in memory)
 IN_FLIGHT = 2
+
+
+def _across_ok(across) -> bool:
+    if across and jax.process_count() == 1:
+        warn("across_processes=True in a single JAX process: the model is this process's rows "
+             "(call jax.distributed.initialize() in every process first)", BayesGLMWarning)
+    return bool(across)
+
+
+def _process_rows(nobs: int) -> np.ndarray:
+    """Every process's number of rows, in process order."""
+    return np.asarray(gather_processes(np.asarray(nobs, dtype=np.int64))).reshape(-1)
 
 
 class _Fit(NamedTuple):
@@ -49,6 +64,7 @@ class _Fit(NamedTuple):
     converged: bool
     n_boundary: int
     scan: Scan
+    failed: bool = False
 
 
 def _aliased_column(G: np.ndarray, names) -> str:
@@ -101,6 +117,13 @@ class ChunkedGLM:
         Coefficient names (default ``x0, x1, ...``).
     chunk_rows : int, optional
         Rows per block (default: about 32 MB of design per block).
+    across_processes : bool
+        Each JAX process (``jax.distributed.initialize()``, one per host) holds a part of the
+        rows, and the model is that of all of them: every pass's sums are added over the
+        processes, so each process solves the same p x p system and gets the same results
+        (``nobs`` and messages count the rows of all processes, in process order). Every
+        process must build its model with the same family, columns and names and call
+        ``fit_mle`` with the same arguments. ``examples/multihost.py`` runs it.
 
     Examples
     --------
@@ -110,27 +133,31 @@ class ChunkedGLM:
 
     def __init__(self, endog, exog, family: Family | str | None = None, *, link=None,
                  offset=None, exposure=None, weights=None, trials=None, names=None,
-                 chunk_rows: int | None = None):
+                 chunk_rows: int | None = None, across_processes: bool = False):
         extras = dict(offset=offset, exposure=exposure, weights=weights, trials=trials)
-        self._init(ArraySource(endog, exog, extras, names), family, link, chunk_rows)
+        self._init(ArraySource(endog, exog, extras, names), family, link, chunk_rows,
+                   across_processes)
 
     @classmethod
     def from_parquet(cls, path, *, endog, exog, family: Family | str | None = None, link=None,
                      offset: str | None = None, exposure: str | None = None,
                      weights: str | None = None, trials: str | None = None,
-                     chunk_rows: int | None = None) -> ChunkedGLM:
+                     chunk_rows: int | None = None,
+                     across_processes: bool = False) -> ChunkedGLM:
         """A model of columns of Parquet files, read a batch of rows at a time (pyarrow).
 
         ``path`` is a file or a list of files (rows in that order); ``endog`` a column name
         (or two, [successes, failures]), ``exog`` the design's column names (the coefficient
-        names); ``offset``, ``exposure``, ``weights``, ``trials`` name columns.
+        names); ``offset``, ``exposure``, ``weights``, ``trials`` name columns;
+        ``across_processes`` as for the class.
         """
         extras = dict(offset=offset, exposure=exposure, weights=weights, trials=trials)
         self = cls.__new__(cls)
-        self._init(ParquetSource(path, endog, exog, extras), family, link, chunk_rows)
+        self._init(ParquetSource(path, endog, exog, extras), family, link, chunk_rows,
+                   across_processes)
         return self
 
-    def _init(self, source: Source, family, link, chunk_rows):
+    def _init(self, source: Source, family, link, chunk_rows, across: bool):
         fam = get_family(family, link)
         if getattr(fam, "exact_likelihood", False):
             raise ValueError(f"family: ChunkedGLM fits the IRLS families (gaussian, binomial, "
@@ -143,8 +170,12 @@ class ChunkedGLM:
         if chunk_rows is not None and not (isinstance(chunk_rows, (int, np.integer))
                                            and chunk_rows >= 1):
             raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
-        if source.nobs == 0:
+        self._across = bool(_across_ok(across))
+        counts = _process_rows(source.nobs) if self._across else np.array([source.nobs])
+        self._first_row = int(counts[:jax.process_index()].sum()) if self._across else 0
+        if counts.sum() == 0:
             raise ValueError("endog: empty data set (0 rows)")
+        self._nobs = int(counts.sum())
         self._source = source
         self._family = fam
         p = len(source.names)
@@ -161,7 +192,8 @@ class ChunkedGLM:
 
     @property
     def nobs(self) -> int:
-        return self._source.nobs
+        """int: the rows of the data (of every process with ``across_processes``)."""
+        return self._nobs
 
     def _alpha(self) -> float:
         return float(self._family.alpha) if isinstance(self._family, NegativeBinomial) else 0.0
@@ -173,11 +205,33 @@ class ChunkedGLM:
 
     def _blocks(self, devices, **kw):
         return device_blocks(self._source, self._family, self.chunk_rows, alpha=self._alpha(),
-                             devices=devices, **kw)
+                             devices=devices, first_row=self._first_row, **kw)
+
+    def _summed(self, local):
+        """``local()``, summed over the processes with ``across_processes``. Every process
+        reaches the sum even where its own part failed (an error in its data): the others
+        then stop with an error too, instead of waiting for it."""
+        if not self._across:
+            return local()
+        try:
+            value, err = local(), None
+        except Exception as exc:  # re-raised below, after the other processes heard of it
+            value, err = None, exc
+        failed = np.asarray(gather_processes(np.int32(err is not None))).reshape(-1)
+        if err is not None:
+            raise err
+        if failed.any():
+            raise RuntimeError(f"across_processes: process(es) {np.flatnonzero(failed).tolist()} "
+                               "failed (their own error says why); this one stops too")
+        return sum_processes(value)
 
     def _pass(self, beta, devices, *, start=False, columns=None, scan=None):
         """The sums of one pass (host numbers): one running sum per device (the blocks take
-        turns on the devices), fetched and added at the end."""
+        turns on the devices), fetched and added at the end (and over the processes)."""
+        return PassStats(*self._summed(lambda: tuple(self._local_pass(beta, devices, start,
+                                                                        columns, scan))))
+
+    def _local_pass(self, beta, devices, start, columns, scan):
         fam, totals, flight = self._irls_family(), {}, collections.deque()
         for block in self._blocks(devices, columns=columns, scan=scan):
             s = pass_stats(fam, block.data, beta, start)
@@ -187,28 +241,41 @@ class ChunkedGLM:
             old = totals.get(block.device)
             totals[block.device] = s if old is None else jax.tree_util.tree_map(operator.add,
                                                                                  old, s)
-        if not totals:
+        if totals:
+            parts = jax.device_get(list(totals.values()))
+            total = jax.tree_util.tree_map(lambda *a: sum(a[1:], a[0]), *parts)
+        elif not self._across:
             raise ValueError("weights: all weights are zero")
-        parts = jax.device_get(list(totals.values()))
-        return jax.tree_util.tree_map(lambda *a: sum(a[1:], a[0]), *parts)
+        else:  # every block of zero weight (here: other processes may have rows)
+            p = len(self.names) if columns is None else len(columns)
+            total = PassStats(np.zeros((p, p)), np.zeros(p), 0.0, 0.0, np.int32(0),
+                              np.int32(0))
+        return total
 
-    def _irls(self, maxiter, tol, progress, devices, columns=None) -> _Fit:
+    def _irls(self, maxiter, tol, progress, devices, columns=None, beta_init=None,
+              scan=None) -> _Fit:
+        """IRLS over the blocks from R's mustart (``beta_init`` None: this first pass also
+        fills the :class:`Scan`) or from ``beta_init``; the rules of
+        :func:`bayesglm.irls.irls` (``valid_pass``, ``deviance_rises``,
+        ``deviance_converged``), driven from the host. ``failed``: no valid step was found."""
         p = len(self.names) if columns is None else len(columns)
         names = self.names if columns is None else [self.names[j] for j in columns]
         bar = progress_bar(progress, None, "IRLS over row blocks", unit="pass")
-        scan = Scan()
         try:
-            beta_old = np.zeros(p)
-            s = self._pass(beta_old, devices, start=True, columns=columns, scan=scan)
+            if beta_init is None:
+                beta_old, scan = np.zeros(p), Scan()
+                s = self._pass(beta_old, devices, start=True, columns=columns, scan=scan)
+                if self._across:
+                    scan = scan.combined(gather_processes, len(self.names))
+                for msg in scan.warned:
+                    warn(str(msg.message), msg.category)
+            else:
+                beta_old = np.asarray(beta_init, dtype=float)
+                s = self._pass(beta_old, devices, columns=columns)
             bar.update()
-            for msg in scan.warned:
-                warn(str(msg.message), msg.category)
-            if s.invalid:
-                raise FloatingPointError(f"the {self._family.name} family's starting means "
-                                         "(R's mustart) left the link's domain")
             dev_old, gram, last = float(s.deviance), s, s
-            XtWX, n_iter, converged = np.zeros((p, p)), 0, False
-            while n_iter < maxiter:
+            XtWX, n_iter, converged, failed = np.zeros((p, p)), 0, False, not valid_pass(s)
+            while n_iter < maxiter and not failed:
                 try:
                     chol = np.linalg.cholesky(gram.XtWX)
                 except np.linalg.LinAlgError:
@@ -216,12 +283,14 @@ class ChunkedGLM:
                         f"the design matrix is rank deficient: {_aliased_column(gram.XtWX, names)}"
                         ". Drop that column.") from None
                 beta = np.linalg.solve(chol.T, np.linalg.solve(chol, gram.XtWz))
-                first = n_iter == 0
+                # the first step from mustart may raise the deviance; from a start at
+                # coefficients (a consistent point) no step may, as bayesglm.irls
+                first = n_iter == 0 and beta_init is None
                 s = self._pass(beta, devices, columns=columns)
                 bar.update()
                 k = 0
-                while (s.invalid or (not first and deviance_rises(float(s.deviance), dev_old,
-                                                                  tol))) and k < MAX_HALVINGS:
+                while (not valid_pass(s) or (not first and deviance_rises(
+                        float(s.deviance), dev_old, tol))) and k < MAX_HALVINGS:
                     beta = (beta + beta_old) / 2
                     s = self._pass(beta, devices, columns=columns)
                     bar.update()
@@ -229,11 +298,9 @@ class ChunkedGLM:
                 n_iter += 1
                 bar.set_description(f"IRLS over row blocks: iteration {n_iter}, deviance "
                                     f"{float(s.deviance):.10g}")
-                if s.invalid:
-                    raise FloatingPointError(
-                        f"IRLS could not find a valid step for the {self._family.name} family "
-                        f"with the {self._family.link.name} link (the mean left its domain "
-                        "even after step-halving). Try the canonical link.")
+                if not valid_pass(s):  # the last valid point stays
+                    failed = True
+                    break
                 XtWX = gram.XtWX
                 converged = bool(deviance_converged(float(s.deviance), dev_old, tol))
                 beta_old, dev_old, gram, last = beta, float(s.deviance), s, s
@@ -242,7 +309,7 @@ class ChunkedGLM:
         finally:
             bar.close()
         return _Fit(beta_old, np.asarray(XtWX), dev_old, float(last.pearson_chi2), n_iter,
-                    converged, int(last.n_boundary), scan)
+                    converged and not failed, int(last.n_boundary), scan, failed)
 
     @float64
     def fit_mle(self, *, maxiter: int = 100, tol: float = 1e-8, progress: bool = True,
@@ -274,6 +341,23 @@ class ChunkedGLM:
         devices = block_devices(devices)
         fit = self._irls(maxiter, tol, progress, devices)
         fam, name = self._family, self._family.name
+        const = fit.scan.const_index
+        if fit.failed and const is not None and fit.scan.sum_pw > 0:
+            # as bayesglm.mle: the first step from mustart left the domain and halving back
+            # towards 0 did not help (eta = 0 lies outside the inverse and power links'
+            # domains): again from the intercept-only coefficients, a valid, consistent point
+            beta0 = intercept_start(fam.link, fit.scan.sum_pw_y / fit.scan.sum_pw,
+                                    len(self.names), const, fit.scan.first_row[const])
+            fit = self._irls(maxiter, tol, progress, devices, beta_init=beta0, scan=fit.scan)
+        if fit.failed:
+            raise FloatingPointError(
+                f"IRLS could not find a valid step for the {name} family with the "
+                f"{fam.link.name} link (the mean left its domain even after step-halving). Try "
+                "another link (the canonical one is the most stable) or check the data.")
+        if looks_singular(fit.XtWX) and not fit.n_boundary:
+            # (vanishing weights under separation also make X'WX look singular: warned below)
+            raise RankDeficientError(f"the design matrix is rank deficient: "
+                                     f"{_aliased_column(fit.XtWX, self.names)}. Drop that column.")
         if fit.n_boundary:
             what = ("fitted probabilities numerically 0 or 1" if fam.boundary == "separation"
                     else "fitted means numerically 0")
@@ -291,9 +375,12 @@ class ChunkedGLM:
     def _loglike(self, beta, dispersion, devices) -> float:
         fam = self._irls_family()
         disp = self._alpha() if isinstance(self._family, NegativeBinomial) else dispersion
-        parts = [pass_loglike(fam, block.data, beta, disp, block.trials, block.fw)
-                 for block in self._blocks(devices)]
-        return float(sum(jax.device_get(parts)))
+        def local():
+            parts = [pass_loglike(fam, block.data, beta, disp, block.trials, block.fw)
+                     for block in self._blocks(devices)]
+            return np.float64(sum(jax.device_get(parts)))
+
+        return float(self._summed(local))
 
     @float64
     def _null_deviance(self, scan: Scan, maxiter, tol, devices) -> float:
@@ -301,7 +388,8 @@ class ChunkedGLM:
         const = scan.const_index
         has_offset = bool({"offset", "exposure"} & self._source.given)
         if const is not None and has_offset:
-            return self._irls(maxiter, tol, False, devices, columns=[const]).deviance
+            fit = self._irls(maxiter, tol, False, devices, columns=[const])
+            return fit.deviance
         if const is None:  # mu = g^-1(offset), or g^-1(0)
             return float(self._pass(np.zeros(0), devices, columns=[]).deviance)
         ybar = scan.sum_pw_y / scan.sum_pw  # mu = the weighted mean (R's wtdmu)
@@ -340,7 +428,10 @@ class ChunkedMLEResults:
         self.n_iter = fit.n_iter
         nb = isinstance(self.family, NegativeBinomial)
         self.alpha = float(self.family.alpha) if nb else None
-        bread = np.linalg.inv(fit.XtWX)
+        try:
+            bread = np.linalg.inv(fit.XtWX)
+        except np.linalg.LinAlgError:  # separation: vanishing weights (warned about)
+            bread = np.linalg.pinv(fit.XtWX)
         self.normalized_cov_params = (bread + bread.T) / 2
         self.cov_type = "nonrobust"
         self.params = pd.Series(fit.beta, index=names, name="params")
@@ -355,6 +446,8 @@ class ChunkedMLEResults:
         self.k_params = p + (1 if self.family.has_dispersion else 0)
         self.aic = -2.0 * self.llf + 2.0 * self.k_params
         self.bic = -2.0 * self.llf + math.log(scan.sum_weights) * self.k_params
+        if model._across:  # collective passes: every process now, not when one asks
+            self.null_deviance
 
     @property
     def tvalues(self) -> pd.Series:
@@ -391,24 +484,7 @@ class ChunkedMLEResults:
 
     def summary(self, alpha: float = 0.05) -> Summary:
         """Coefficient table and fit statistics, as :meth:`bayesglm.MLEResults.summary`."""
-        info = [
-            ("Dep. Variable", self.model._source.endog_name),
-            ("Model Family", type(self.family).__name__),
-            ("Link Function", type(self.family.link).__name__),
-            ("Method", "IRLS (out of core)"),
-            ("No. Iterations", str(self.n_iter)),
-            ("Covariance Type", self.cov_type),
-            ("No. Observations", str(self.nobs)),
-            ("Df Residuals", f"{self.df_resid:g}"),
-            ("Df Model", str(self.df_model)),
-            ("Scale", f"{self.scale:.6g}"),
-            ("Log-Likelihood", f"{self.llf:.6g}"),
-            ("Deviance", f"{self.deviance:.6g}"),
-            ("Pearson chi2", f"{self.pearson_chi2:.4g}"),
-            ("AIC", f"{self.aic:.6g}"),
-            ("BIC", f"{self.bic:.6g}"),
-            ("Converged", str(self.converged)),
-        ]
+        info = glm_info(self, self.model._source.endog_name, "IRLS (out of core)")
         notes = [] if self.alpha is None else [f"alpha = {self.alpha:.6g}, fixed; var = mu + "
                                                "alpha mu^2"]
         notes.append(f"Read in blocks of {self.model.chunk_rows} rows.")

@@ -22,7 +22,7 @@ from .interpret import Evaluator, Interpretation, Source
 from .mle import MLEFit
 from .problem import eta_draws
 
-__all__ = ["MLEResults", "Summary", "two_sided_p", "wald_interval", "coef_table",
+__all__ = ["MLEResults", "Summary", "two_sided_p", "wald_interval", "coef_table", "glm_info",
            "prediction_rows", "link_prediction"]
 
 
@@ -47,6 +47,29 @@ def coef_table(res, alpha: float) -> pd.DataFrame:
     pct = f"{100 * (1 - alpha):g}%"
     return pd.DataFrame({"coef": res.params, "std err": res.bse, "z": res.zvalues,
                          "P>|z|": res.pvalues, f"[{pct}": ci[0], f"{pct}]": ci[1]})
+
+
+def glm_info(res, endog_name: str, method: str) -> list[tuple[str, str]]:
+    """The fit statistics a GLM's classical ``summary()`` shows beside its coefficient table
+    (``res``: an ``MLEResults`` or anything with its statistics), as statsmodels lays them out."""
+    return [
+        ("Dep. Variable", endog_name),
+        ("Model Family", type(res.family).__name__),
+        ("Link Function", type(res.family.link).__name__),
+        ("Method", method),
+        ("No. Iterations", str(res.n_iter)),
+        ("Covariance Type", res.cov_type),
+        ("No. Observations", str(res.nobs)),
+        ("Df Residuals", f"{res.df_resid:g}"),
+        ("Df Model", str(res.df_model)),
+        ("Scale", f"{res.scale:.6g}"),
+        ("Log-Likelihood", f"{res.llf:.6g}"),
+        ("Deviance", f"{res.deviance:.6g}"),
+        ("Pearson chi2", f"{res.pearson_chi2:.4g}"),
+        ("AIC", f"{res.aic:.6g}"),
+        ("BIC", f"{res.bic:.6g}"),
+        ("Converged", str(res.converged)),
+    ]
 
 
 def prediction_rows(design: Design, family: Family, formula_spec, exog, offset, exposure):
@@ -325,24 +348,7 @@ class MLEResults(Interpretation):
         """Coefficient table and fit statistics, like statsmodels' ``GLMResults.summary()``."""
         table = coef_table(self, alpha)
         d = self._design
-        info = [
-            ("Dep. Variable", d.endog_name),
-            ("Model Family", type(self.family).__name__),
-            ("Link Function", type(self.family.link).__name__),
-            ("Method", "IRLS"),
-            ("No. Iterations", str(self.n_iter)),
-            ("Covariance Type", self.cov_type),
-            ("No. Observations", str(self.nobs)),
-            ("Df Residuals", f"{self.df_resid:g}"),
-            ("Df Model", str(self.df_model)),
-            ("Scale", f"{self.scale:.6g}"),
-            ("Log-Likelihood", f"{self.llf:.6g}"),
-            ("Deviance", f"{self.deviance:.6g}"),
-            ("Pearson chi2", f"{self.pearson_chi2:.4g}"),
-            ("AIC", f"{self.aic:.6g}"),
-            ("BIC", f"{self.bic:.6g}"),
-            ("Converged", str(self.converged)),
-        ]
+        info = glm_info(self, d.endog_name, "IRLS")
         notes = []
         if self.alpha is not None:
             se = "" if self.alpha_se is None else f" (std err {self.alpha_se:.4g})"

@@ -5,10 +5,11 @@ device sums its own rows' share of X'WX, X'Wz, the deviance and the domain check
 ``psum`` over the mesh axis :data:`ROWS` adds the shares (``bayesglm.irls.irls_sharded``). The
 p x p solve is then the same on every device. This module owns the rule of when that happens
 (:func:`row_devices`) and the placement (:func:`put_rows`): shard ``i`` holds rows
-``[i m, (i + 1) m)`` with ``m`` about ``n / k`` (a multiple of 8); the last shard is padded
-with copies of the last row whose prior weight is 0 (they add nothing to any sum), so only
-that shard is ever copied on the host. A NumPy shard that is C-ordered and 64-byte aligned
-is used in place by a CPU device (no copy).
+``[i m, (i + 1) m)`` with ``m`` about ``n / k`` (a multiple of 8); the shards past row n (the
+last one, or for small n the last few) are padded with copies of the last row whose prior
+weight is 0 (a copy of a valid row: its eta and mu stay in their domains, and it adds nothing
+to any sum), so only those shards are ever copied on the host. A NumPy shard that is
+C-ordered and 64-byte aligned is used in place by a CPU device (no copy).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
-__all__ = ["ROWS", "SHARD_MIN_ROWS", "row_devices", "block_devices", "put_rows", "RowShards"]
+__all__ = ["ROWS", "SHARD_MIN_ROWS", "row_devices", "block_devices", "put_rows", "RowShards",
+           "gather_processes", "sum_processes"]
 
 #: the mesh axis of the row shards
 ROWS = "rows"
@@ -48,15 +50,16 @@ def row_devices(n: int, devices=None) -> tuple | None:
     n : int
         Rows of the data.
     devices : None, int or sequence of jax.Device
-        None: every device of JAX's default backend when there is more than one and ``n`` is
-        at least :data:`SHARD_MIN_ROWS` (``BAYESGLM_SHARD_MIN_ROWS``); an int: that many of
-        them (1: no split); a sequence: those devices.
+        None: every device of JAX's default backend in this process (``jax.local_devices()``)
+        when there is more than one and ``n`` is at least :data:`SHARD_MIN_ROWS`
+        (``BAYESGLM_SHARD_MIN_ROWS``); an int: that many of them (1: no split); a sequence:
+        those devices.
     """
     if devices is None:
-        found = jax.devices()
+        found = jax.local_devices()
         return tuple(found) if len(found) > 1 and n >= _min_rows() else None
     if isinstance(devices, (int, np.integer)) and not isinstance(devices, bool):
-        found = jax.devices()
+        found = jax.local_devices()
         if not 1 <= devices <= len(found):
             raise ValueError(f"devices: must be between 1 and the {len(found)} devices JAX has "
                              f"({found[0].platform}), got {devices}")
@@ -75,12 +78,15 @@ def row_devices(n: int, devices=None) -> tuple | None:
 
 def block_devices(devices=None) -> tuple:
     """The devices that blocks of rows read one at a time take turns on (out-of-core IRLS):
-    None, every device of JAX's default backend; an int or a list as in :func:`row_devices`
-    (no threshold: a block is large already)."""
+    None, every device of JAX's default backend in this process; an int or a list as in
+    :func:`row_devices` (no threshold: a block is large already)."""
     if devices is None:
-        return tuple(jax.devices())
-    return row_devices(1, devices) or (jax.devices()[0] if isinstance(devices, (int, np.integer))
-                                       else tuple(devices)[0],)
+        return tuple(jax.local_devices())
+    chosen = row_devices(1, devices)
+    if chosen is None:  # one device
+        one = isinstance(devices, (int, np.integer))
+        chosen = (jax.local_devices()[0] if one else tuple(devices)[0],)
+    return chosen
 
 
 class RowShards:
@@ -120,9 +126,9 @@ class RowShards:
         """A row-sharded vector's first ``n`` rows as one array on the default device: the
         shards copied into one 64-byte aligned host buffer, which a CPU device then uses in
         place (one copy of the vector, none on the way)."""
-        buf = np.empty(self.n * 8 + 64, dtype=np.uint8)
-        start = (-buf.ctypes.data) % 64
-        out = buf[start:start + self.n * 8].view(np.float64)
+        from .design import aligned
+
+        out = aligned(None, shape=(self.n,))
         for shard in a.addressable_shards:
             lo = shard.index[0].start or 0
             hi = min(lo + self.m, self.n)
@@ -138,3 +144,19 @@ def put_rows(shards: RowShards, X, y, offset, prior_weights):
         prior_weights = np.ones(shards.n)
     return (shards.put(X), shards.put(y), None if offset is None else shards.put(offset),
             None if prior_weights is None else shards.put(prior_weights, 0.0))
+
+
+def gather_processes(tree):
+    """Every JAX process's values of ``tree`` (a pytree of host numbers of the same shapes in
+    every process), stacked on a new first axis in process order (``jax.distributed`` must be
+    initialised where there are several processes; one process: its own values)."""
+    if jax.process_count() == 1:
+        return jax.tree_util.tree_map(lambda a: np.asarray(a)[None], tree)
+    from jax.experimental import multihost_utils
+
+    return multihost_utils.process_allgather(tree)
+
+
+def sum_processes(tree):
+    """The sum of ``tree`` over every JAX process (see :func:`gather_processes`)."""
+    return jax.tree_util.tree_map(lambda a: np.asarray(a).sum(axis=0), gather_processes(tree))

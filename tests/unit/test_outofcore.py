@@ -205,3 +205,56 @@ def test_blocks_take_turns_on_the_devices(poisson_rows, monkeypatch):
     assert spread.null_deviance == pytest.approx(one.null_deviance, rel=1e-13)
     with pytest.raises(ValueError, match="devices: must be between 1"):
         model.fit_mle(progress=False, devices=99)
+
+
+def test_no_intercept_and_offset_null_deviance(poisson_rows):
+    # R: glm(y ~ X - 1, offset = off)$null.deviance is the deviance at mu = exp(offset) when
+    # the model has no intercept; with an intercept and an offset, an intercept-only fit
+    y, X, off = poisson_rows
+    for cols, kw in ((slice(1, None), dict(offset=off)), (slice(1, None), {}),
+                     (slice(None), dict(offset=off))):
+        mem = bg.GLM(y, X[:, cols], family="poisson", **kw).fit_mle()
+        ooc = bg.ChunkedGLM(y, X[:, cols], family="poisson", chunk_rows=BLOCK, **kw).fit_mle(
+            progress=False)
+        assert ooc.null_deviance == pytest.approx(mem.null_deviance, rel=1e-10)
+        _same(mem, ooc)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_restart_from_the_intercept_where_mustart_fails(seed):
+    # Poisson with the identity link and means near 0: the first step from R's mustart leaves
+    # the domain, halving back to beta = 0 (mu = 0) does not help; bg.GLM restarts from the
+    # intercept-only coefficients, and so must the out-of-core fit
+    rng = np.random.default_rng(seed)
+    x = rng.random(400)
+    X = np.column_stack([np.ones(400), x])
+    y = rng.poisson(0.05 + 2 * x)
+    fam = bg.families.Poisson(link="identity")
+    mem = bg.GLM(y, X, family=fam).fit_mle()
+    ooc = bg.ChunkedGLM(y, X, family=fam, chunk_rows=128).fit_mle(progress=False)
+    np.testing.assert_allclose(ooc.params, mem.params, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ooc.bse, mem.bse, rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_collinear_design_is_an_error_not_a_fit(seed):
+    # an exactly collinear column need not fail the Cholesky of X'WX (rounding): the fit must
+    # still refuse it, as bg.GLM does, rather than report huge standard errors
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(2000), rng.normal(size=(2000, 2))])
+    X = np.column_stack([X, 0.3 * X[:, 1] + 0.7 * X[:, 2]])
+    y = X[:, :3] @ [1.0, 0.5, -0.5] + rng.normal(size=2000)
+    with pytest.raises(bg.RankDeficientError):
+        bg.GLM(y, X, family="gaussian").fit_mle()
+    with pytest.raises(bg.RankDeficientError, match="rank deficient"):
+        bg.ChunkedGLM(y, X, family="gaussian", chunk_rows=512).fit_mle(progress=False)
+
+
+def test_copy_on_write_memmap_edits_are_used(tmp_path, poisson_rows):
+    y, X, _ = poisson_rows
+    np.save(tmp_path / "X.npy", X)
+    mm = np.load(tmp_path / "X.npy", mmap_mode="c")
+    mm[:, 1] *= 2.0  # in this process only (mode "c"): the file keeps the old values
+    got = bg.ChunkedGLM(y, mm, family="poisson", chunk_rows=BLOCK).fit_mle(progress=False)
+    ref = bg.GLM(y, np.asarray(mm), family="poisson").fit_mle()
+    np.testing.assert_allclose(got.params, ref.params, rtol=1e-10, atol=1e-14)

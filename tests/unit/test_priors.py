@@ -576,3 +576,15 @@ def test_priors_checked_when_built_scaled_when_needed(monkeypatch):
     assert calls == []  # a maximum-likelihood fit never autoscales the priors
     first = model.resolved_priors
     assert calls == [1] and model.resolved_priors is first  # once, when first needed
+
+
+def test_editing_the_priors_dict_afterwards_changes_nothing():
+    import bayesglm as bg
+
+    X = np.column_stack([np.ones(30), np.arange(30.0)])
+    y = np.arange(30) % 4
+    given = {"x1": P.Normal(0, 1)}
+    model = bg.GLM(y, X, family="poisson", priors=given)
+    given["x1"] = P.Normal(0, 100)
+    given["typo"] = P.Normal(0, 1)
+    assert model.resolved_priors.coef[1] == P.Normal(0, 1)

@@ -108,3 +108,13 @@ def test_negative_binomial_with_alpha_estimated_stays_on_one_device(rows):
     a = bg.GLM(y, X, family="negative_binomial", **kw).fit_mle(devices=4)
     b = bg.GLM(y, X, family="negative_binomial", **kw).fit_mle(devices=1)
     np.testing.assert_array_equal(a.params, b.params)
+
+
+def test_devices_only_for_plain_glms():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"y": rng.poisson(2, 60), "x": rng.normal(size=60),
+                       "g": np.repeat(list("abcdef"), 10)})
+    with pytest.raises(ValueError, match="devices: fit_mle splits the rows"):
+        bg.glm("y ~ x + (1 | g)", df, family="poisson").fit_mle(devices=2)
