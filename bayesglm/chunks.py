@@ -19,7 +19,7 @@ from typing import Iterator, NamedTuple
 import jax
 import numpy as np
 
-from .design import make_design, naming
+from .design import aligned, make_design, naming
 from .irls import IRLSData
 
 __all__ = ["Source", "ArraySource", "ParquetSource", "Block", "Scan", "device_blocks",
@@ -98,7 +98,10 @@ class _Rows:
             return self.arr[rows]
         path, offset, row_bytes = self.file
         start, stop, _ = rows.indices(self.arr.shape[0])
-        out = np.empty((stop - start,) + self.arr.shape[1:], dtype=self.arr.dtype)
+        shape = (stop - start,) + self.arr.shape[1:]
+        # 64-byte aligned (a float64 block is then used in place by the design and the device)
+        out = (aligned(None, shape=shape) if self.arr.dtype == np.float64
+               else np.empty(shape, dtype=self.arr.dtype))
         view = memoryview(out.reshape(-1).view(np.uint8))
         with open(path, "rb", buffering=0) as f:
             f.seek(offset + start * row_bytes)
@@ -296,7 +299,10 @@ def device_blocks(source: Source, family, rows: int, *, alpha: float = 0.0, colu
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with naming(positions=np.arange(first_row + start, first_row + start + m)):
-                d = make_design(endog, exog, family, names=source.names, **extras)
+                # the block is this pass's own (a slice, or a buffer just read): no copy of it;
+                # its values were checked on the first pass (the one with the scan)
+                d = make_design(endog, exog, family, names=source.names, copy=False,
+                                exog_checked=scan is None, **extras)
         if scan is not None:
             for msg in caught:
                 if msg.category not in [c.category for c in scan.warned]:

@@ -306,15 +306,16 @@ def _all_finite(X: np.ndarray) -> bool:
                                                                          _CHECK_ROWS))
 
 
-def _fast_matrix(exog, copy: bool = True) -> np.ndarray | None:
+def _fast_matrix(exog, copy: bool = True, checked: bool = False) -> np.ndarray | None:
     """The whole exog as one float64 C-contiguous matrix when it is plainly numeric and finite.
 
     Large designs skip the column-by-column path: one copy of an array (the design owns its
     arrays: editing the user's exog afterwards does not change the model; a DataFrame's values
     are copied out of it first), or none where ``copy`` is false and
     exog is already float64, C-ordered and aligned (:func:`aligned`; a read-only view is kept),
-    and one vectorised finiteness check by row blocks. Anything else (NaN, inf, objects,
-    extension dtypes) returns None and takes the exact, slower path.
+    and one vectorised finiteness check by row blocks (none where ``checked``: the same values
+    passed it before). Anything else (NaN, inf, objects, extension dtypes) returns None and
+    takes the exact, slower path.
     """
     if isinstance(exog, pd.DataFrame):
         if not all(isinstance(t, np.dtype) and t.kind in "biuf" for t in exog.dtypes):
@@ -326,16 +327,22 @@ def _fast_matrix(exog, copy: bool = True) -> np.ndarray | None:
         return None
     if not X.shape[1]:
         return None
-    if not copy and aligned(X) is X:  # used in place (X may be the user's data): check it
+    if not copy and is_aligned(X):  # used in place (X may be the user's data): check it
         # the design marks its arrays read-only: a view, not the user's array itself
-        return X.view() if _all_finite(X) else None
+        return X.view() if checked or _all_finite(X) else None
     out = aligned(np.empty(0), shape=X.shape)
     for i in range(0, X.shape[0], _CHECK_ROWS):  # copy and check each block while in cache
         block = out[i : i + _CHECK_ROWS]
         np.copyto(block, X[i : i + _CHECK_ROWS], casting="unsafe")
-        if not np.isfinite(block).all():
+        if not checked and not np.isfinite(block).all():
             return None
     return out
+
+
+def is_aligned(a: np.ndarray, align: int = 64) -> bool:
+    """Whether ``a`` is float64, C-contiguous and starts on an ``align``-byte boundary (what
+    :func:`aligned` returns as is)."""
+    return a.dtype == np.float64 and a.flags.c_contiguous and a.ctypes.data % align == 0
 
 
 def aligned(a, align: int = 64, *, copy: bool = False, shape=None) -> np.ndarray:
@@ -352,7 +359,7 @@ def aligned(a, align: int = 64, *, copy: bool = False, shape=None) -> np.ndarray
         offset = (-buf.ctypes.data) % align
         return buf[offset : offset + count * 8].view(np.float64).reshape(shape)
     a = np.asarray(a)
-    if not copy and a.dtype == np.float64 and a.flags.c_contiguous and a.ctypes.data % align == 0:
+    if not copy and is_aligned(a, align):
         return a
     out = aligned(a, align, shape=a.shape)
     np.copyto(out, a, casting="unsafe")
@@ -567,7 +574,8 @@ def _binomial(ycols, trials, rows: Rows, family, nm: Naming):
 
 
 def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None, trials=None,
-                names=None, missing="raise", aux=None, copy: bool = True) -> Design:
+                names=None, missing="raise", aux=None, copy: bool = True,
+                exog_checked: bool = False) -> Design:
     """Validate a GLM's data and assemble a :class:`Design`.
 
     Parameters
@@ -592,6 +600,9 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
     copy : bool
         False: a float64, C-ordered, 64-byte aligned numeric ``exog`` array is used in place
         (see :class:`bayesglm.GLM`).
+    exog_checked : bool
+        The values of a numeric ``exog`` array passed these checks before (a later pass of
+        out-of-core IRLS over the same rows): their finiteness is not checked again.
 
     Returns
     -------
@@ -667,7 +678,7 @@ def make_design(endog, exog, family, *, offset=None, exposure=None, weights=None
     nan_hint = _DROP_HINT if nm.nan_hint is None else nm.nan_hint
 
     sources = [(ywhat, c, _numeric(v, ywhat, c, rows)) for c, v in ycols]
-    X = _fast_matrix(exog, copy)
+    X = _fast_matrix(exog, copy, exog_checked)
     if X is None:  # column by column: exact messages, mixed dtypes, missing values
         sources += [
             (xwhat, c, _numeric(v, xwhat, c, rows)) for c, (_, v) in zip(xnames, xcols)

@@ -258,3 +258,18 @@ def test_copy_on_write_memmap_edits_are_used(tmp_path, poisson_rows):
     got = bg.ChunkedGLM(y, mm, family="poisson", chunk_rows=BLOCK).fit_mle(progress=False)
     ref = bg.GLM(y, np.asarray(mm), family="poisson").fit_mle()
     np.testing.assert_allclose(got.params, ref.params, rtol=1e-10, atol=1e-14)
+
+
+def test_only_the_first_pass_checks_the_design(poisson_rows, monkeypatch):
+    # the first pass validates every block; the later ones (the IRLS iterations, the
+    # log-likelihood, the null deviance) read the same rows and skip the finiteness check
+    from bayesglm import design as design_module
+
+    y, X, _ = poisson_rows
+    Xa = design_module.aligned(X, copy=True)  # aligned blocks: checked (not copied) in place
+    calls = []
+    real = design_module._all_finite
+    monkeypatch.setattr(design_module, "_all_finite", lambda a: calls.append(len(a)) or real(a))
+    fit = bg.ChunkedGLM(y, Xa, family="poisson", chunk_rows=BLOCK).fit_mle(progress=False)
+    assert fit.n_iter >= 3
+    assert sum(calls) == N and len(calls) == 5  # the 5 blocks, once
