@@ -21,6 +21,7 @@ import numpy as np
 
 from .design import aligned, make_design, naming
 from .irls import IRLSData
+from .sharding import padded
 
 __all__ = ["Source", "ArraySource", "ParquetSource", "Block", "Scan", "device_blocks",
            "default_block_rows", "EXTRAS"]
@@ -218,7 +219,6 @@ class Block(NamedTuple):
     data: IRLSData  # prior_weights always set (0 on padding rows)
     trials: jax.Array  # binomial trials (1 elsewhere and on padding)
     fw: jax.Array  # frequency weights (1 without weights; 0 on padding)
-    rows: int  # the real rows of the block
     device: object  # the jax.Device it is on (None: the default device)
 
 
@@ -258,18 +258,8 @@ class Scan:
         return int(idx[0]) if len(idx) else None
 
 
-def _pad(a: np.ndarray, rows: int, fill=None) -> np.ndarray:
-    """``a`` grown to ``rows`` rows: copies of its last row, or ``fill``."""
-    extra = rows - a.shape[0]
-    if extra == 0:
-        return a
-    if fill is None:
-        return np.concatenate([a, np.repeat(a[-1:], extra, axis=0)])
-    return np.concatenate([a, np.full((extra,) + a.shape[1:], fill, dtype=a.dtype)])
-
-
 def device_blocks(source: Source, family, rows: int, *, alpha: float = 0.0, columns=None,
-                  scan: Scan | None = None, devices=(None,), first_row: int = 0
+                  scan: Scan | None = None, devices=(None,), row_offset: int = 0
                   ) -> Iterator[Block]:
     """The validated blocks of ``source`` on the device, each padded to ``rows`` rows.
 
@@ -279,7 +269,7 @@ def device_blocks(source: Source, family, rows: int, *, alpha: float = 0.0, colu
     and sums of :class:`Scan` and the first warning of each category (the others are
     repeats from later blocks); without it, warnings are silenced (a later pass over the same
     rows). Block ``j`` goes to ``devices[j % len(devices)]`` (None: JAX's default device).
-    ``first_row``: the place of the source's first row in the whole data set (where several
+    ``row_offset``: the place of the source's first row in the whole data set (where several
     processes each read a part), for messages.
     """
     for j, (start, endog, exog, extras) in enumerate(source.read(rows)):
@@ -289,7 +279,7 @@ def device_blocks(source: Source, family, rows: int, *, alpha: float = 0.0, colu
             w = np.asarray(w, dtype=np.float64)
             if np.all(w == 0):  # adds nothing; checked without them (make_design refuses
                 rest = {k: v for k, v in extras.items() if k != "weights"}  # all-zero weights)
-                where = np.arange(first_row + start, first_row + start + m)
+                where = np.arange(row_offset + start, row_offset + start + m)
                 with warnings.catch_warnings(), naming(positions=where):
                     warnings.simplefilter("ignore")
                     make_design(endog, exog, family, names=source.names, **rest)
@@ -298,7 +288,7 @@ def device_blocks(source: Source, family, rows: int, *, alpha: float = 0.0, colu
                 continue
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with naming(positions=np.arange(first_row + start, first_row + start + m)):
+            with naming(positions=np.arange(row_offset + start, row_offset + start + m)):
                 # the block is this pass's own (a slice, or a buffer just read): no copy of it;
                 # its values were checked on the first pass (the one with the scan)
                 d = make_design(endog, exog, family, names=source.names, copy=False,
@@ -318,13 +308,13 @@ def device_blocks(source: Source, family, rows: int, *, alpha: float = 0.0, colu
             return jax.device_put(a, device)
 
         data = IRLSData(
-            X=put(_pad(X, rows)),
-            y=put(_pad(d.y, rows)),
-            offset=None if off is None else put(_pad(off, rows)),
-            prior_weights=put(_pad(fw * trials, rows, 0.0)),
+            X=put(padded(X, rows)),
+            y=put(padded(d.y, rows)),
+            offset=None if off is None else put(padded(off, rows)),
+            prior_weights=put(padded(fw * trials, rows, 0.0)),
             alpha=np.float64(alpha),
         )
-        yield Block(data, put(_pad(trials, rows, 1.0)), put(_pad(fw, rows, 0.0)), m, device)
+        yield Block(data, put(padded(trials, rows, 1.0)), put(padded(fw, rows, 0.0)), device)
 
 
 def _scan_block(scan: Scan, d) -> None:

@@ -49,7 +49,6 @@ __all__ = [
     "loglike_sum",
     "observation_stats",
     "working_quantities",
-    "gram",
 ]
 
 MAX_HALVINGS = 30
@@ -186,12 +185,6 @@ def _pass(family: Family, data: IRLSData, beta, start: bool = False, axis=None) 
     return stats if axis is None else lax.psum(stats, axis)
 
 
-def gram(X, w, z):
-    """(X' W X, X' W z) of given weights and working response (one general product)."""
-    Xw = X * w[:, None]
-    return Xw.T @ X, Xw.T @ z
-
-
 def deviance_rises(dev, dev_old, tol):
     """Whether a step raised the deviance by more than ``tol`` relative (the rule that halves
     it); JAX or NumPy scalars alike."""
@@ -208,8 +201,6 @@ def valid_pass(stats: PassStats):
     finite (JAX or host numbers)."""
     return (stats.invalid == 0) & jnp.isfinite(stats.deviance)
 
-
-_valid = valid_pass
 
 
 def _solve(stats: PassStats):
@@ -230,7 +221,7 @@ def _step(family: Family, data: IRLSData, tol, check_first, axis, state: IRLSSta
     def needs_halving(c):
         _, stats, k = c
         rises = (~first) & deviance_rises(stats.deviance, state.at.deviance, tol)
-        return (~_valid(stats) | rises) & (k < MAX_HALVINGS)
+        return (~valid_pass(stats) | rises) & (k < MAX_HALVINGS)
 
     def halve(c):
         beta, _, k = c
@@ -241,7 +232,7 @@ def _step(family: Family, data: IRLSData, tol, check_first, axis, state: IRLSSta
     beta, stats, k = lax.while_loop(needs_halving, halve,
                                     (beta_new, _pass(family, data, beta_new, axis=axis),
                                      jnp.asarray(0)))
-    failed = ~_valid(stats)
+    failed = ~valid_pass(stats)
 
     def keep(new, old):  # a failed step leaves the last valid point in place
         return jax.tree_util.tree_map(lambda a, b: jnp.where(failed, b, a), new, old)
@@ -303,7 +294,7 @@ def _irls_from(family: Family, data: IRLSData, beta0, at: PassStats, maxiter, to
         XtWX=jnp.zeros((p, p), dtype=y.dtype),
         n_iter=jnp.asarray(0),
         n_halvings=jnp.asarray(0),
-        failed=~_valid(at),
+        failed=~valid_pass(at),
     )
 
     def cond(s: IRLSState):

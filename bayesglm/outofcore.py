@@ -172,7 +172,7 @@ class ChunkedGLM:
             raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
         self._across = bool(_across_ok(across))
         counts = _process_rows(source.nobs) if self._across else np.array([source.nobs])
-        self._first_row = int(counts[:jax.process_index()].sum()) if self._across else 0
+        self._row_offset = int(counts[:jax.process_index()].sum()) if self._across else 0
         if counts.sum() == 0:
             raise ValueError("endog: empty data set (0 rows)")
         self._nobs = int(counts.sum())
@@ -205,7 +205,7 @@ class ChunkedGLM:
 
     def _blocks(self, devices, **kw):
         return device_blocks(self._source, self._family, self.chunk_rows, alpha=self._alpha(),
-                             devices=devices, first_row=self._first_row, **kw)
+                             devices=devices, row_offset=self._row_offset, **kw)
 
     def _summed(self, local):
         """``local()``, summed over the processes with ``across_processes``. Every process
@@ -446,8 +446,8 @@ class ChunkedMLEResults:
         self.k_params = p + (1 if self.family.has_dispersion else 0)
         self.aic = -2.0 * self.llf + 2.0 * self.k_params
         self.bic = -2.0 * self.llf + math.log(scan.sum_weights) * self.k_params
-        if model._across:  # collective passes: every process now, not when one asks
-            self.null_deviance
+        if model._across:  # collective passes: every process now, not when one of them asks
+            _ = self.null_deviance
 
     @property
     def tvalues(self) -> pd.Series:

@@ -220,10 +220,9 @@ def pad_rows(a, start: int, stop: int, size: int):
     on the device; None stays None."""
     if a is None:
         return None
-    p = np.asarray(a[start:stop])
-    if stop - start < size:
-        p = np.concatenate([p, np.repeat(p[-1:], size - (stop - start), axis=0)])
-    return jax.device_put(np.ascontiguousarray(p))
+    from .sharding import padded
+
+    return jax.device_put(np.ascontiguousarray(padded(np.asarray(a[start:stop]), size)))
 
 
 def rows(problem: Problem, start: int, stop: int, size: int) -> Problem:

@@ -22,7 +22,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 __all__ = ["ROWS", "SHARD_MIN_ROWS", "row_devices", "block_devices", "put_rows", "RowShards",
-           "gather_processes", "sum_processes"]
+           "gather_processes", "sum_processes", "padded"]
 
 #: the mesh axis of the row shards
 ROWS = "rows"
@@ -40,6 +40,22 @@ def _min_rows() -> int:
         raise ValueError(f"the environment variable BAYESGLM_SHARD_MIN_ROWS must be a number of "
                          f"rows, got {text!r}")
     return int(text)
+
+
+def padded(a: np.ndarray, size: int, fill=None, last=None) -> np.ndarray:
+    """``a`` (rows, ...) grown to ``size`` rows (one program shape for every block or shard):
+    copies of its last row (of ``last``'s where ``a`` has none), or ``fill``. Where the rows'
+    prior weights are 0 a copied row adds nothing to any sum, and its eta and mu stay in their
+    domains (a row of zeros would not, for the identity or inverse links)."""
+    extra = size - a.shape[0]
+    if extra == 0:
+        return a
+    if fill is None:
+        src = a if a.shape[0] or last is None else last
+        tail = np.repeat(src[-1:], extra, axis=0)
+    else:
+        tail = np.full((extra,) + a.shape[1:], fill, dtype=a.dtype)
+    return np.concatenate([a, tail])
 
 
 def row_devices(n: int, devices=None) -> tuple | None:
@@ -110,12 +126,7 @@ class RowShards:
         ``fill``."""
         parts = []
         for i, dev in enumerate(self.devices):
-            block = a[i * self.m:(i + 1) * self.m]
-            if block.shape[0] < self.m:
-                extra = self.m - block.shape[0]
-                tail = (np.repeat(a[-1:], extra, axis=0) if fill is None
-                        else np.full((extra,) + a.shape[1:], fill, dtype=a.dtype))
-                block = np.concatenate([block, tail])
+            block = padded(a[i * self.m:(i + 1) * self.m], self.m, fill, last=a)
             parts.append(jax.device_put(block, dev))
         shape = (self.m * self.k,) + a.shape[1:]
         return jax.make_array_from_single_device_arrays(
