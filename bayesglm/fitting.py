@@ -17,9 +17,11 @@ from .mle import RankDeficientError
 from .model import prior_arrays, prior_structure
 from .posterior import (MAPResults, MLEOutcome, Start, choose_start, map_start,
                         sampler_config, site_order)
-from .sampling import compile_in_background, make_plan, run_nuts
+from . import subsample as SS
+from .sampling import compile_in_background, jitter_factor, make_plan, run_nuts
 
-__all__ = ["fit_bayes", "fit_map", "sample_prior", "rows_data", "LOGLIK_MAX"]
+__all__ = ["fit_bayes", "fit_map", "sample_prior", "rows_data", "check_subsample",
+           "LOGLIK_MAX"]
 
 #: store the pointwise log-likelihood (for LOO/WAIC), y_rep and X in the InferenceData up to
 #: this many numbers (chains x draws x rows, 80 MB); beyond it the fit stays lean and
@@ -27,12 +29,12 @@ __all__ = ["fit_bayes", "fit_map", "sample_prior", "rows_data", "LOGLIK_MAX"]
 LOGLIK_MAX = 10_000_000
 
 
-def _classical(model, *, quiet: bool = False) -> MLEOutcome:
+def _classical(model, *, quiet: bool = False, devices=None) -> MLEOutcome:
     """The MLE and the warnings it raised (kept, to be handed on or dropped by the caller)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("ignore" if quiet else "always")
         try:
-            mle = model.fit_mle()
+            mle = model.fit_mle(devices=devices)
         except RankDeficientError:
             return MLEOutcome(None, [])
         except ValueError:
@@ -61,30 +63,93 @@ def rows_data(design) -> tuple[dict, np.ndarray]:
     return constant, obs_index
 
 
-def fit_bayes(model, **args):
-    """NUTS from the MLE (the MAP where it does not exist or did not converge): ``GLM.fit``."""
+def check_subsample(family, nobs: int, subsample):
+    """``fit(subsample=...)`` checked (before any fitting): None, "auto" or a number of rows
+    (rounded up to a multiple of ``subsample.BLOCKS``)."""
+    size = SS.check_size(subsample, nobs)
+    if size is not None and family.sampler_gram():
+        raise ValueError(
+            "subsample= is not needed for a Gaussian identity-link model: its sampler reads "
+            "the rows' sufficient statistics (X'WX and the residuals), so a gradient costs "
+            "O(p^2) whatever the number of rows. Leave subsample=None.")
+    return size
+
+
+def _subsampled_plan(family, structure, data, priors, sizes, config, start: Start, size):
+    """(plan, proxy) of a subsampled run: the rows' Taylor expansion at the start, and the
+    subsample size (``"auto"``: from the estimate's variance at draws from the start's normal
+    approximation, :func:`bayesglm.subsample.choose_size`)."""
+    disp = start.values.get(family.dispersion_param) if family.dispersion_param else None
+    proxy = SS.make_proxy(family, data, start.values["beta"], disp)
+    if size == "auto":
+        rng = np.random.default_rng(config.seed)
+        eps = rng.standard_normal((SS.CHECK_DRAWS, start.cov.shape[0]))
+        z = np.concatenate([np.ravel(start.values["beta"])]
+                           + ([[np.log(disp)]] if disp is not None else []))
+        draws = z[None, :] + eps @ jitter_factor(start.cov).T
+        p = len(start.values["beta"])
+        size = SS.choose_size(family, proxy, draws[:, :p],
+                              None if disp is None else np.exp(draws[:, p]))
+    proxy = SS.with_size(proxy, size)
+    plan = make_plan(family, structure, pb.Problem(None, None, None, subsample=proxy), priors,
+                     sizes, config)
+    return plan, proxy
+
+
+def _check_subsample(family, proxy, samples: dict) -> float:
+    """sigma^2 of the subsample's estimate at :data:`bayesglm.subsample.CHECK_DRAWS` posterior
+    draws spread over the chains (warns where it is large)."""
+    beta = np.asarray(samples["beta"])
+    flat = beta.reshape(-1, beta.shape[-1])
+    pick = np.linspace(0, flat.shape[0] - 1, min(SS.CHECK_DRAWS, flat.shape[0])).astype(int)
+    disp = None
+    if family.dispersion_param and family.dispersion_param in samples:
+        disp = np.asarray(samples[family.dispersion_param]).reshape(-1)[pick]
+    return SS.check(family, proxy, proxy.size, flat[pick], disp)
+
+
+def fit_bayes(model, subsample=None, **args):
+    """NUTS from the MLE (the MAP where it does not exist or did not converge): ``GLM.fit``.
+
+    ``subsample``: None (every row), "auto" or a number of rows: energy-conserving subsampling
+    (:mod:`bayesglm.subsample`)."""
     from .bayes_results import BayesResults, check_draws
     from .convert import Pending
     from .pointwise import loglik_draws
 
     guess = sampler_config(None, **args)  # bad arguments fail before any fitting
     family, design, resolved = model.family, model.design, model.resolved_priors
+    size = check_subsample(family, design.nobs, subsample)
     structure = prior_structure(resolved)
     priors = prior_arrays(resolved, structure)
     data = pb.from_design(design)
     sizes = _sizes(family, design, resolved)
+    order = site_order(family, resolved)
 
     # 1. The sampler's program does not depend on where it starts: compile it (for the usual
     #    start, the MLE) in a thread while the MLE is fitted. From the MAP (separation,
-    #    non-convergence) the settings differ and that compilation goes unused.
-    ahead = compile_in_background(make_plan(family, structure, data, priors, sizes, guess))
+    #    non-convergence) the settings differ and that compilation goes unused. (A subsampled
+    #    run's data are the Taylor expansion at the start: its plan waits for the start.)
+    ahead = None if size is not None else compile_in_background(
+        make_plan(family, structure, data, priors, sizes, guess))
     # 2. The start: the MLE, or the posterior mode.
-    start = choose_start(family, design, data, resolved, _classical(model))
+    start = choose_start(family, design, data, resolved,
+                         _classical(model, devices=args.get("devices")))
     config = sampler_config(start, **args)
     # 3. NUTS (on the very device arrays compiled for, so the ahead-of-time program is used).
-    plan = make_plan(family, structure, ahead.plan.data, priors, sizes, config)
-    result = run_nuts(plan, start.values, start.cov, config, site_order(family, resolved), ahead)
+    proxy = None
+    if size is None:
+        plan = make_plan(family, structure, ahead.plan.data, priors, sizes, config)
+    else:
+        plan, proxy = _subsampled_plan(family, structure, data, priors, sizes, config, start,
+                                       size)
+    result = run_nuts(plan, start.values, start.cov, config, order, ahead)
     del plan, ahead  # the sampler's copy of X' is not kept
+    attrs = {}
+    if proxy is not None:
+        attrs = {"subsample": proxy.size,
+                 "subsample_variance": _check_subsample(family, proxy, result.samples)}
+        del proxy
     # 4. InferenceData: draws, statistics, the rows, and (small fits) the log-likelihood.
     posterior = dict(result.samples)
     disp = posterior.get(family.dispersion_param) if family.dispersion_param else None
@@ -97,7 +162,7 @@ def fit_bayes(model, **args):
         obs_index=obs_index, y=family.observed(design.y, design.trials),
         constant_data=constant, log_likelihood=loglik,
         attrs={"inference_library": "bayesglm (numpyro NUTS)", "start": start.kind,
-               "chain_method": result.chain_method, "warmup": config.warmup},
+               "chain_method": result.chain_method, "warmup": config.warmup, **attrs},
     ))
     # 5. The results, given all they show.
     spec = {"has_offset": design.offset is not None, "has_exposure": design.exposure is not None,

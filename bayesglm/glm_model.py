@@ -435,6 +435,8 @@ class GLM:
         max_tree_depth: int = 10,
         chain_method: str = "auto",
         ess: float | None = None,
+        subsample: int | str | None = None,
+        devices=None,
     ):
         """The Bayesian fit: the MLE (or the posterior mode), then NUTS started from it.
 
@@ -482,6 +484,30 @@ class GLM:
             chain on; ``draws`` is then the most kept. For large data, where a draw is costly
             and a few hundred effective draws say what is needed; the low-ESS warning
             (below ``100 x chains``) still applies.
+        subsample : int or "auto", optional
+            Energy-conserving subsampling (HMCECS; ``bayesglm.subsample``), for data in the
+            millions of rows: every NUTS trajectory runs on an estimate of the log-likelihood
+            from ``subsample`` rows (drawn with replacement; rounded up to a multiple of 20),
+            made nearly exact by control variates, the second-order Taylor expansion of every
+            row's log-likelihood at the start (the MLE). Between trajectories the subsample is
+            updated by a Metropolis step, a twentieth of it at a time. "auto" picks the
+            smallest subsample (at least 1,000 rows) whose estimate has variance at most 0.1
+            at draws from the normal approximation at the start. The draws are of the
+            perturbed posterior of Dang et al. (2019), which approaches the posterior as that
+            variance goes to 0; after sampling it is measured at posterior draws
+            (``fit.idata.posterior.attrs["subsample_variance"]``) and a SamplingWarning says when it
+            exceeds 1. Default None: every row in every gradient. Not for models with
+            group-level terms or likelihood families, and not needed for the Gaussian
+            identity-link model (its sampler reads sufficient statistics).
+        devices : None, int or list of jax.Device
+            Split every chain's rows over several JAX devices (the MLE's too, as
+            ``fit_mle(devices=)``): the compiled sampler sums each device's rows' share of the
+            log-likelihood and its gradient and adds the shares across the devices; the chains
+            then run in threads on those devices. None (default): automatic, which splits only
+            on a GPU or TPU backend with fewer devices than chains (a chain per device needs no
+            communication; on a CPU the host devices carry parallel chains) and from
+            ``bayesglm.sharding.SHARD_MIN_ROWS`` rows; an int: that many devices (1: none); a
+            list: those devices. Not for models with group-level terms or likelihood families.
 
         Returns
         -------
@@ -501,6 +527,20 @@ class GLM:
         from .fitting import fit_bayes
         from .mixed_bayes import fit_mixed_bayes
 
+        extra = {} if devices is None else {"devices": devices}
+        if devices is not None and (self._groups or getattr(self.family, "exact_likelihood",
+                                                            False)):
+            raise ValueError("devices: fit() splits the rows over devices for plain GLMs "
+                             "(no group-level terms, not a likelihood family); leave "
+                             "devices=None")
+        if subsample is not None:
+            if self._groups or getattr(self.family, "exact_likelihood", False):
+                what = ("group-level terms" if self._groups
+                        else f"the {self.family.name} family")
+                raise ValueError(f"subsample= is for GLMs of the six IRLS families without "
+                                 f"group-level terms; this model has {what}. Leave "
+                                 "subsample=None.")
+            extra["subsample"] = subsample
         if self._groups:
             fit = fit_mixed_bayes
         elif getattr(self.family, "exact_likelihood", False):
@@ -511,7 +551,7 @@ class GLM:
             fit = fit_bayes
         return fit(self, draws=draws, warmup=warmup, chains=chains, seed=seed,
                    progress=progress, target_accept=target_accept,
-                   max_tree_depth=max_tree_depth, chain_method=chain_method, ess=ess)
+                   max_tree_depth=max_tree_depth, chain_method=chain_method, ess=ess, **extra)
 
     @float64
     def sample_prior(self, draws: int = 500, seed: int = 0):

@@ -43,6 +43,7 @@ from .families import Family
 from .priors.covariance import decov_logpdf
 from . import transforms as T
 from .problem import Problem, linear_predictor
+from .subsample import loglike as subsample_loglike
 
 __all__ = ["REAL_SITES", "build_model", "prior_structure", "prior_arrays", "with_terms", "PriorStructure",
            "PriorArrays", "FamilyLikelihood", "JAX_OPS", "with_extra", "extra_values",
@@ -307,6 +308,9 @@ def build_model(family: Family, structure: PriorStructure):
             numpyro.factor("theta_prior", lp)
         if data.gram is not None:  # the rows as sufficient statistics (problem.Gram)
             numpyro.factor("y", family.gram_loglike(data.gram, beta, phi))
+            return
+        if data.subsample is not None:  # a subsample's estimate (bayesglm.subsample)
+            numpyro.factor("y", subsample_loglike(family, data.subsample, beta, d))
             return
         if exact:
             u = numpyro.sample("extra",

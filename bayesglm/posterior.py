@@ -191,7 +191,8 @@ class MAPResults:
 
 
 def sampler_config(start: Start, *, draws, warmup, chains, seed, progress, target_accept,
-                   max_tree_depth, chain_method, ess=None, kind: str = "mle") -> NUTSConfig:
+                   max_tree_depth, chain_method, ess=None, kind: str = "mle",
+                   devices=None) -> NUTSConfig:
     """The sampler's settings, every argument checked (before any fitting or compilation).
 
     ``kind``: the start's kind when ``start`` is None (the settings a start of that kind will
@@ -217,5 +218,5 @@ def sampler_config(start: Start, *, draws, warmup, chains, seed, progress, targe
         draws=int(draws), warmup=int(warmup), chains=int(chains), seed=int(seed),
         target_accept=float(target_accept), max_tree_depth=int(max_tree_depth),
         progress=bool(progress), adapt_mass_matrix=kind in ("map", "laplace"),
-        chain_method=chain_method, ess=ess,
+        chain_method=chain_method, ess=ess, devices=devices,
     )

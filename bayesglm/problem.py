@@ -24,6 +24,7 @@ from .group_design import GroupRows, group_effects
 from .likelihood_mle import unpack
 
 __all__ = ["Problem", "Gram", "from_design", "with_groups", "for_sampler", "to_gram",
+           "shard_rows",
            "linear_predictor", "eta_draws", "rows", "pad_rows", "loglik_rows",
            "TRANSPOSE_MAX_BYTES"]
 
@@ -66,9 +67,14 @@ class Problem(NamedTuple):
     groups: tuple = ()  # one GroupRows (Z (n, q), index (n,)) per group-level term
     aux: Any = None  # a likelihood family's extra design matrices by name (its zero model's)
     gram: Any = None  # Gram: the rows as sufficient statistics (to_gram)
+    #: the rows with their log-likelihood's Taylor expansion and a subsample of them
+    #: (:class:`bayesglm.subsample.Proxy`; X, y, offset and weights are then None)
+    subsample: Any = None
 
     @property
     def nobs(self) -> int:
+        if self.subsample is not None:
+            return self.subsample.rows
         if self.X is None and self.XT is None:
             return int(self.gram.rows)
         return (self.X if self.X is not None else self.XT.T).shape[0]
@@ -97,7 +103,8 @@ def _ones_dropped(rows: GroupRows) -> GroupRows:
     return rows
 
 
-def for_sampler(problem: Problem, float32: bool = False, gram: bool = False) -> Problem:
+def for_sampler(problem: Problem, float32: bool = False, gram: bool = False,
+                devices=None) -> Problem:
     """The layout the sampler's gradient is fastest with: X' alone while X is small enough, and
     group terms of one column of ones without it (:func:`_ones_dropped`); a problem already in
     that layout is returned as it is. ``float32``: the rows' numbers (X, y, offsets, trials,
@@ -112,8 +119,12 @@ def for_sampler(problem: Problem, float32: bool = False, gram: bool = False) -> 
 
     ``gram``: the rows as their sufficient statistics instead (:func:`to_gram`; a Gaussian
     identity-link model without group terms: a gradient then costs O(p^2), not O(n p)).
+
+    ``devices``: the rows split over these devices (:func:`shard_rows`; a model without group
+    terms or extra designs), X kept as it is (the compiled program sums each device's rows and
+    adds the sums across the devices).
     """
-    if problem.gram is not None:
+    if problem.gram is not None or problem.subsample is not None:
         return problem
     if gram:
         return to_gram(problem)
@@ -122,11 +133,38 @@ def for_sampler(problem: Problem, float32: bool = False, gram: bool = False) -> 
         problem = problem._replace(groups=groups)
     if float32:
         problem = _float32(problem)
+    if devices is not None:
+        on = problem.X if problem.X is not None else problem.XT
+        if isinstance(on, jax.Array) and on.sharding.device_set == set(devices):
+            return problem  # already split over them (a plan made again)
+        return shard_rows(problem, devices)
     X = problem.X
     if problem.XT is not None or X.size * X.dtype.itemsize > TRANSPOSE_MAX_BYTES:
         return problem
     XT = jax.device_put(np.ascontiguousarray(np.asarray(X).T))
     return problem._replace(X=None, XT=XT)
+
+
+def shard_rows(problem: Problem, devices) -> Problem:
+    """``problem`` (no group terms or extra designs) with its rows split over ``devices``
+    (:class:`bayesglm.sharding.RowShards`): X (not X'), y, the offset, the weights and the
+    trials sharded by rows; the rows padding the last shards have weight 0 (the weights are
+    then 1 elsewhere where there were none), so every sum over rows is unchanged."""
+    from .sharding import RowShards, put_rows
+
+    if problem.groups or problem.aux is not None:
+        raise ValueError("the rows of a model with group-level terms or extra designs are not "
+                         "split over devices")
+
+    def host(a):
+        return None if a is None else np.asarray(a)
+
+    X = host(problem.X) if problem.X is not None else np.ascontiguousarray(host(problem.XT).T)
+    shards = RowShards(X.shape[0], tuple(devices))
+    X, y, offset, weights = put_rows(shards, X, host(problem.y), host(problem.offset),
+                                     host(problem.weights))
+    trials = None if problem.trials is None else shards.put(host(problem.trials))
+    return Problem(X=X, XT=None, y=y, offset=offset, weights=weights, trials=trials)
 
 
 def to_gram(problem: Problem) -> Problem:

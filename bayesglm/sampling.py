@@ -64,7 +64,9 @@ from ._progress import progress_bar
 from ._x64 import float64
 from ._xla import jit
 from .model import REAL_SITES, PriorArrays, build_model
+from . import subsample as SS
 from .problem import Problem, for_sampler
+from .sharding import sampler_devices
 
 __all__ = ["NUTSConfig", "Draws", "Plan", "BlockCovariance", "Layout", "LinearMap", "Ahead",
            "Settings", "ChainStart", "IterationOutput", "make_plan", "block_layout", "linear_map", "from_whitened", "compile_ahead", "compile_in_background", "run_nuts", "find_mode",
@@ -127,6 +129,9 @@ class NUTSConfig(NamedTuple):
     #: (:func:`ess_sites`) has bulk and tail ESS of at least this and R-hat of at most
     #: ``diagnostics.RHAT_MAX``, checked after each chunk from ``ESS_MIN_DRAWS`` draws per chain on
     ess: float | None = None
+    #: the devices each chain's rows are split over (:func:`bayesglm.sharding.sampler_devices`:
+    #: None is automatic, an int that many devices, or a list of devices)
+    devices: object = None
 
 
 class Draws(NamedTuple):
@@ -157,6 +162,8 @@ class IterationOutput(NamedTuple):
     energy: object
     potential_energy: object
     accept_prob: object
+    #: a subsampled run's acceptance probability of the subsample's update (else None)
+    subsample_accept: object = None
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -243,6 +250,9 @@ class Settings(NamedTuple):
     max_tree_depth: int | tuple
     adapt_mass: bool
     length: int  # iterations per compiled chunk
+    #: energy-conserving subsampling (:mod:`bayesglm.subsample`): its subsample is updated in
+    #: this many blocks (0: the sampler reads all rows)
+    subsample_blocks: int = 0
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -262,15 +272,20 @@ def _kernels(potential_fn_gen, settings: Settings):
     when ``init_kernel`` is first traced, so each settings tuple gets its own kernel pair.
     """
     init_kernel, sample_kernel = hmc(potential_fn_gen=potential_fn_gen, algo="NUTS")
+    blocks = settings.subsample_blocks
 
     def init(z, center, key_data, inv_mass, model_kwargs):
-        z = _finite_start(potential_fn_gen(**model_kwargs), z, center)
         rng_key = jax.random.wrap_key_data(key_data)  # the chain's key, from its raw bits
+        if blocks:  # a subsampled run: the chain's first subsample, and its updates' key
+            rng_key, key_index, key_gibbs = jax.random.split(rng_key, 3)
+            index = SS.initial_index(key_index, model_kwargs["data"].subsample)
+            model_kwargs = SS.with_index(model_kwargs, index)
+        z = _finite_start(potential_fn_gen(**model_kwargs), z, center)
         # With the posterior covariance as the mass matrix the optimal step size is about
         # d^(-1/4) (Beskos et al. 2013), a start dual averaging refines in a few iterations. (The
         # heuristic search would keep this trace's data in the kernel's closure: a tracer leak.)
         d = jax.flatten_util.ravel_pytree(z)[0].shape[0]
-        return init_kernel(
+        state = init_kernel(
             z,
             settings.warmup,
             step_size=float(d) ** -0.25,
@@ -283,6 +298,7 @@ def _kernels(potential_fn_gen, settings: Settings):
             model_kwargs=model_kwargs,
             rng_key=rng_key,
         )
+        return (state, SS.GibbsState(index, key_gibbs)) if blocks else state
 
     # jitted so that its trace for the placeholder's shapes is reused inside ``chunk``
     enable_cache()  # JAX's persistent compilation cache (bayesglm._cache), once
@@ -294,11 +310,21 @@ def _kernels(potential_fn_gen, settings: Settings):
             lambda: init(start.z, start.center, start.rng_key, start.inv_mass, model_kwargs),
             lambda: state)
 
-        def body(s, _):
-            s = sample_kernel(s, model_kwargs=model_kwargs)
+        def body(carry, _):
+            if blocks:  # the subsample's Metropolis update, then NUTS given it
+                s, gibbs = carry
+                pe, grad, gibbs, u_accept = SS.gibbs_step(
+                    potential_fn_gen, model_kwargs, s.z, s.potential_energy, s.z_grad, gibbs,
+                    blocks)
+                s = sample_kernel(s._replace(potential_energy=pe, z_grad=grad),
+                                  model_kwargs=SS.with_index(model_kwargs, gibbs.index))
+                carry = (s, gibbs)
+            else:
+                s = carry = sample_kernel(carry, model_kwargs=model_kwargs)
+                u_accept = None
             out = IterationOutput(s.z, s.diverging, s.num_steps, s.adapt_state.step_size,
-                                  s.energy, s.potential_energy, s.accept_prob)
-            return s, out
+                                  s.energy, s.potential_energy, s.accept_prob, u_accept)
+            return carry, out
 
         state, outs = lax.scan(body, state, None, length=settings.length)
         # strongly typed like the placeholder, so the next chunk's call reuses this compilation
@@ -454,20 +480,33 @@ def make_plan(family, structure, data: Problem, priors: PriorArrays, sizes: dict
     is dense while there are at most ``DENSE_MAX`` parameters, diagonal beyond.
     """
     _, pot_gen = compiled_model(family, structure)
-    float32 = data.nobs >= FLOAT32_ROWS_MIN and family.sampler_float32(
+    subsampled = data.subsample is not None
+    float32 = not subsampled and data.nobs >= FLOAT32_ROWS_MIN and family.sampler_float32(
         None if data.trials is None else np.asarray(data.trials),
         None if data.y is None else np.asarray(data.y))
-    gram = (family.sampler_gram() and not structure.terms and data.aux is None
-            and data.nobs > structure.n_coef)
-    data = for_sampler(data, float32=float32, gram=gram)
+    gram = (not subsampled and family.sampler_gram() and not structure.terms
+            and data.aux is None and data.nobs > structure.n_coef)
+    rows = None
+    if not (subsampled or gram or structure.terms or data.aux is not None or data.gram is not None):
+        rows = sampler_devices(data.nobs, int(config.chains), config.devices)
+    elif config.devices is not None and (structure.terms or data.aux is not None):
+        raise ValueError("devices: the sampler splits the rows over devices for GLMs without "
+                         "group-level terms; leave devices=None")
+    data = for_sampler(data, float32=float32, gram=gram, devices=rows)
     d = sum(sizes.values())
     dense = WHITE_DENSE if block is not None else d <= DENSE_MAX
     settings = Settings(int(config.warmup), dense, float(config.target_accept),
                         _tree_depth(int(config.max_tree_depth), d), bool(config.adapt_mass_matrix),
-                        _chunk_size(config.warmup, config.draws, config.ess))
+                        _chunk_size(config.warmup, config.draws, config.ess),
+                        SS.BLOCKS if subsampled else 0)
     method = config.chain_method
+    if rows is not None and method == "parallel":
+        raise ValueError(f"chain_method='parallel' puts each chain on a device of its own, while "
+                         f"devices= splits every chain's rows over {len(rows)} devices; use "
+                         "'threads' or 'sequential'")
     if method == "auto":
-        method = auto_chain_method(data, int(config.chains))
+        method = auto_chain_method(data, int(config.chains)) if rows is None else (
+            "threads" if chain_threads(int(config.chains)) > 1 else "sequential")
     if method == "parallel" and jax.local_device_count() < config.chains:
         raise ValueError(
             f"chain_method='parallel' needs {config.chains} devices, JAX has "
@@ -855,6 +894,8 @@ def run_nuts(plan: Plan, init: dict, cov: np.ndarray, config: NUTSConfig,
         "lp": -out.potential_energy,
         "acceptance_rate": out.accept_prob,
     }
+    if out.subsample_accept is not None:
+        stats["subsample_acceptance"] = out.subsample_accept
     return Draws(samples, stats, method, steps_all, tuple(chunk_seconds), length)
 
 
