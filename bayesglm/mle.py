@@ -43,7 +43,6 @@ class MLEFit(NamedTuple):
     cov: np.ndarray  # covariance of params, of the requested cov_type
     cov_type: str
     mu: np.ndarray
-    eta: np.ndarray
     deviance: float
     pearson_chi2: float
     scale: float
@@ -395,9 +394,10 @@ def fit_mle(
     trials = np.float64(1.0) if design.trials is None else jax.device_put(design.trials)
     llf = float(loglike_sum(family, data, res.mu, dispersion, trials, fw))
 
-    def obs(eta=res.eta, mu=res.mu, dispersion=dispersion):
-        """Per-observation arrays for the residuals, computed when first asked for."""
-        out = observation_stats(family, data, eta, mu, dispersion, trials)
+    def obs(mu=res.mu, dispersion=dispersion):
+        """Per-observation arrays for the residuals, computed when first asked for (eta too:
+        it is not kept, one n-vector less for the results to hold)."""
+        out = observation_stats(family, data, _eta_rows(design, beta), mu, dispersion, trials)
         return {k: np.asarray(v) for k, v in out.items()}
 
     try:
@@ -410,7 +410,8 @@ def fit_mle(
     else:
         sdata = data if data.X is not None else data._replace(X=jax.device_put(design.X))
         cov = np.asarray(
-            _sandwich(family, sdata, res.eta, res.mu, trials,
+            _sandwich(family, sdata, _eta_rows(design, beta) if res.eta is None else res.eta,
+                      res.mu, trials,
                       jnp.ones_like(data.y) if fw is None else fw, jnp.asarray(bread), cov_type)
         )
         if cov_type == "HC1":
@@ -421,7 +422,6 @@ def fit_mle(
         cov=cov,
         cov_type=cov_type,
         mu=mu,
-        eta=np.asarray(res.eta),
         deviance=deviance,
         pearson_chi2=pearson,
         scale=scale,
@@ -437,6 +437,12 @@ def fit_mle(
     )
 
 
+def _eta_rows(design: Design, beta) -> np.ndarray:
+    """The rows' linear predictor at ``beta`` (host; for the residuals and the sandwich)."""
+    eta = design.X @ np.asarray(beta)
+    return eta if design.total_offset is None else eta + design.total_offset
+
+
 def _weighted_mean_y(design: Design) -> float:
     pw = prior_weights(design)
     return float(np.mean(design.y) if pw is None else np.sum(pw * design.y) / np.sum(pw))
@@ -444,13 +450,14 @@ def _weighted_mean_y(design: Design) -> float:
 
 def _irls_on_rows(family, design: Design, alpha, devices, beta_init, maxiter, tol):
     """:func:`~bayesglm.irls.irls_sharded` on the design's rows split over ``devices``; its
-    ``eta`` and ``mu`` gathered back to the design's n rows (on the default device)."""
+    ``mu`` gathered back to the design's n rows (on the default device); ``eta`` None (dropped
+    before the gather: whoever needs it recomputes it from X, :func:`_eta_rows`)."""
     shards = RowShards(design.nobs, devices)
     X, y, off, pw = put_rows(shards, design.X, design.y, design.total_offset,
                              prior_weights(design))
     res = irls_sharded(family, IRLSData(X, y, off, pw, alpha), beta_init, maxiter, tol,
                        shards.mesh)
-    res = res._replace(eta=shards.gather(res.eta))  # one at a time: the sharded one is freed
+    res = res._replace(eta=None)  # the sharded eta is freed before mu is gathered
     return res._replace(mu=shards.gather(res.mu))
 
 

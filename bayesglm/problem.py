@@ -77,7 +77,9 @@ class Problem(NamedTuple):
             return self.subsample.rows
         if self.X is None and self.XT is None:
             return int(self.gram.rows)
-        return (self.X if self.X is not None else self.XT.T).shape[0]
+        # XT's shape, not XT.T's: transposing a device array eagerly runs (and the first time
+        # compiles) a program of its own
+        return self.X.shape[0] if self.X is not None else self.XT.shape[1]
 
 
 def from_design(design, *, device: bool = True) -> Problem:

@@ -60,6 +60,10 @@ def test_sharded_equals_one_device(rows, family, k, monkeypatch):
     for name in ("deviance", "pearson_chi2", "llf", "null_deviance"):
         assert getattr(split, name) == pytest.approx(getattr(one, name), rel=1e-12), name
     assert split.n_iter == one.n_iter and split.converged
+    # the residuals need eta, which neither fit keeps (recomputed from X when first asked for)
+    for name in ("resid_working", "resid_deviance", "resid_pearson"):
+        np.testing.assert_allclose(getattr(split, name), getattr(one, name), rtol=1e-10,
+                                   atol=1e-12, err_msg=name)
 
 
 def test_automatic_split_above_the_row_threshold(rows, monkeypatch):
